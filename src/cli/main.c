@@ -1,0 +1,37 @@
+/*
+ * main.c — the `manta` command: dispatches subcommands. Runs on the main
+ * thread only.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "manta/base.h"
+
+static void usage(FILE *out)
+{
+    fprintf(out, "usage: manta <command> [args]\n\n"
+                 "commands:\n"
+                 "  data     inspect, convert and generate data files (manta data --help)\n"
+                 "  config   print every tunable with its value\n");
+}
+
+int main(int argc, char **argv)
+{
+    mt_error err;
+    mt_error_clear(&err);
+    if (mt_config_load(&err) != MT_OK) {
+        fprintf(stderr, "manta: %s\n", err.msg);
+        return 2;
+    }
+    if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+        usage(argc < 2 ? stderr : stdout);
+        return argc < 2 ? 2 : 0;
+    }
+    if (!strcmp(argv[1], "config")) {
+        mt_config_dump(stdout);
+        return 0;
+    }
+    fprintf(stderr, "manta: unknown command '%s'\n", argv[1]);
+    usage(stderr);
+    return 2;
+}

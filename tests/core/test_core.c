@@ -1,0 +1,106 @@
+/* Tests of the core module: status names, error context, allocator accounting
+ * and failure injection, config overrides, ids. */
+#include <criterion/criterion.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "manta/base.h"
+
+Test(status, names_and_messages)
+{
+    cr_assert_str_eq(mt_status_name(MT_ECORRUPT), "MT_ECORRUPT");
+    cr_assert_str_eq(mt_status_message(MT_ENOMEM), "out of memory");
+    cr_assert_str_eq(mt_status_name((mt_status)999), "MT_UNKNOWN");
+    cr_assert_eq(MT_OK, 0);
+}
+
+Test(error, set_and_prefix)
+{
+    mt_error err;
+    mt_error_clear(&err);
+    cr_assert_eq(mt_error_set(&err, MT_ECORRUPT, "bad page header at %d", 42), MT_ECORRUPT);
+    mt_error_prefix(&err, "reading %s", "taxi.parquet");
+    cr_assert_str_eq(err.msg, "reading taxi.parquet: bad page header at 42");
+    cr_assert_eq(err.code, MT_ECORRUPT);
+    cr_assert_eq(mt_error_set(NULL, MT_EIO, "x"), MT_EIO);
+    mt_error_set(&err, MT_EIO, "line\nbreak");
+    cr_assert_null(strchr(err.msg, '\n'));
+}
+
+Test(alloc, accounting_and_alignment)
+{
+    mt_alloc_stats before, mid, after;
+    mt_alloc_get_stats(&before);
+    void *p = mt_malloc(100);
+    char *s = mt_strdup("hello");
+    void *q = mt_malloc_aligned(1000);
+    cr_assert_eq((uintptr_t)p % 64, 0);
+    cr_assert_eq((uintptr_t)q % 64, 0);
+    mt_alloc_get_stats(&mid);
+    cr_assert_eq(mid.live_allocations - before.live_allocations, 3);
+    cr_assert_eq(mid.live_bytes - before.live_bytes, 100 + 6 + 1000);
+    p = mt_realloc(p, 5000);
+    memset(p, 1, 5000);
+    mt_free(p);
+    mt_free(s);
+    mt_free_aligned(q);
+    mt_free(NULL);
+    mt_alloc_get_stats(&after);
+    cr_assert_eq(after.live_allocations, before.live_allocations);
+    cr_assert_eq(after.live_bytes, before.live_bytes);
+    cr_assert_null(mt_malloc(SIZE_MAX - 10));
+    cr_assert_null(mt_calloc(SIZE_MAX / 2, 4));
+}
+
+Test(alloc, failure_injection)
+{
+    mt_alloc_fail_after(2, false);
+    void *a = mt_malloc(8);
+    void *b = mt_malloc(8);
+    void *c = mt_malloc(8);
+    cr_assert_not_null(a);
+    cr_assert_null(b);
+    cr_assert_not_null(c);
+    mt_free(a);
+    mt_free(c);
+    mt_alloc_fail_after(1, true);
+    cr_assert_null(mt_malloc(1));
+    cr_assert_null(mt_malloc(1));
+    mt_alloc_fail_after(0, false);
+    void *d = mt_malloc(1);
+    cr_assert_not_null(d);
+    mt_free(d);
+}
+
+Test(config, defaults_env_and_set)
+{
+    cr_assert_eq(mt_config_int64("parquet_row_group_rows"), 1048576);
+    setenv("MANTA_CSV_INFER_ROWS", "77", 1);
+    mt_error err;
+    cr_assert_eq(mt_config_load(&err), MT_OK);
+    cr_assert_eq(mt_config_int64("csv_infer_rows"), 77);
+    cr_assert_eq(mt_config_set("parquet_verify_crc", "false", &err), MT_OK);
+    cr_assert_eq(mt_config_bool("parquet_verify_crc"), false);
+    cr_assert_eq(mt_config_set("no_such_knob", "1", &err), MT_ENOTFOUND);
+    cr_assert_eq(mt_config_set("csv_infer_rows", "abc", &err), MT_EINVAL);
+    cr_assert_str_eq(err.msg, "config csv_infer_rows: 'abc' is not an integer");
+    setenv("MANTA_CSV_BLOCK_ROWS", "lots", 1);
+    cr_assert_eq(mt_config_load(&err), MT_EINVAL);
+    cr_assert_str_eq(err.msg, "environment MANTA_CSV_BLOCK_ROWS: config csv_block_rows: 'lots' is not an integer");
+    unsetenv("MANTA_CSV_BLOCK_ROWS");
+    cr_assert_str_eq(mt_config_string("temp_dir"), "/tmp/manta");
+}
+
+Test(id, random_hex_roundtrip)
+{
+    mt_id a = mt_id_random(), b = mt_id_random(), c;
+    cr_assert_not(mt_id_equal(a, b));
+    cr_assert(mt_id_is_nil(mt_id_nil()));
+    char hex[2 * MT_ID_SIZE + 1];
+    mt_id_hex(a, hex);
+    cr_assert_eq(strlen(hex), 40);
+    mt_error err;
+    cr_assert_eq(mt_id_from_hex(hex, &c, &err), MT_OK);
+    cr_assert(mt_id_equal(a, c));
+    cr_assert_eq(mt_id_from_hex("zz", &c, &err), MT_EINVAL);
+}
