@@ -1,0 +1,68 @@
+/*
+ * print_int.h — declarations shared by the data module's text formatters:
+ * canonical JSON values (json_value.c), shortest round-trip float digits
+ * (float_format.c), Python reprs (print.c) and CSV (csv_*.c).
+ *
+ * Threads: all functions are reentrant; a text sink is single-threaded.
+ * Invariant: a sink's `data` is NUL-terminated whenever `len` > 0 and no
+ * allocation failed; after a failure `failed` stays set and appends are no-ops.
+ */
+#ifndef MT_DATA_PRINT_INT_H
+#define MT_DATA_PRINT_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "manta/data.h"
+
+/* A growable byte string (mt_malloc'ed). Zero-initialised = empty. */
+typedef struct mt__data_sb {
+    char *data;
+    size_t len, cap;
+    bool failed;
+} mt__data_sb;
+
+void mt__data_sb_put(mt__data_sb *sb, const void *p, size_t n);
+void mt__data_sb_putc(mt__data_sb *sb, char c);
+void mt__data_sb_puts(mt__data_sb *sb, const char *s);
+void mt__data_sb_printf(mt__data_sb *sb, const char *fmt, ...) MT_PRINTF(2, 3);
+void mt__data_sb_fini(mt__data_sb *sb);
+
+/*
+ * Shortest round-trip decimal digits of a finite, non-zero |v|: writes the
+ * digits (no sign, no point, no trailing zeros) to `digits` (>= 18 bytes)
+ * and returns their count; *exp10 receives the decimal exponent of the first
+ * digit (v = 0.d1d2… × 10^(exp10+1)).
+ */
+int mt__data_shortest_digits(double v, char *digits, int *exp10);
+
+/* JavaScript Number.prototype.toString / JSON.stringify form of v (finite). */
+size_t mt__data_format_js(double v, char *buf, size_t cap);
+/* Python repr(float) form of v ("1.0", "1e+16", "inf", "nan", "-0.0"). */
+size_t mt__data_format_py(double v, char *buf, size_t cap);
+/* CSV form: shortest round trip, integral values keep ".0" ("1.0", "1e+16"). */
+size_t mt__data_format_csv(double v, char *buf, size_t cap);
+/* IEEE half-precision bits to double. */
+double mt__data_half_to_double(uint16_t bits);
+
+/* Decimal128 (16 bytes LE two's complement) with `scale` fraction digits. */
+void mt__data_decimal_to_sb(mt__data_sb *sb, const uint8_t *le16, int32_t scale);
+
+/* Civil date from days since 1970-01-01 (proleptic Gregorian). */
+void mt__data_civil_from_days(int64_t days, int64_t *y, int *m, int *d);
+/* Days since 1970-01-01 of a civil date. */
+int64_t mt__data_days_from_civil(int64_t y, int m, int d);
+/* "YYYY-MM-DD" with JS-style extended years (-YYYYYY / +YYYYYY outside 0..9999). */
+void mt__data_date_to_sb(mt__data_sb *sb, int64_t days);
+/* Time of day from a count of `unit` since midnight: "HH:MM:SS[.fraction]" trimmed. */
+void mt__data_time_to_sb(mt__data_sb *sb, int64_t v, mt_time_unit unit);
+/* Timestamp "YYYY-MM-DD" sep "HH:MM:SS[.fraction]" (fraction trimmed). */
+void mt__data_timestamp_to_sb(mt__data_sb *sb, int64_t v, mt_time_unit unit, char sep);
+
+/* Appends the canonical JSON value of element i of `a` (see docs/data/json-values.md). */
+void mt__data_json_value(mt__data_sb *sb, const mt_array *a, int64_t i);
+/* Appends s as a JSON string literal (quotes included), invalid UTF-8 as U+FFFD. */
+void mt__data_json_string(mt__data_sb *sb, const uint8_t *s, size_t n);
+
+#endif /* MT_DATA_PRINT_INT_H */
