@@ -1,10 +1,12 @@
 /*
- * main.c — the `manta` command: dispatches subcommands. Runs on the main
- * thread only.
+ * main.c — the `manta` command: dispatches subcommands (`data` goes to
+ * cmd_data.c). Runs on the main thread only; returns 0 on success, 1 on a
+ * data/file error, 2 on a usage error.
  */
 #include <stdio.h>
 #include <string.h>
 
+#include "cli/cli_int.h"
 #include "manta/base.h"
 
 static void usage(FILE *out)
@@ -27,6 +29,7 @@ int main(int argc, char **argv)
         usage(argc < 2 ? stderr : stdout);
         return argc < 2 ? 2 : 0;
     }
+    if (!strcmp(argv[1], "data")) return cli_data_main(argc - 2, argv + 2);
     if (!strcmp(argv[1], "config")) {
         mt_config_dump(stdout);
         return 0;
