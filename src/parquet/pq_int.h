@@ -196,6 +196,12 @@ mt_status pq_page_reader_create(const uint8_t *file, size_t file_len, const pq_c
 /* Next page; *eof = true (and page untouched) when the chunk is done. */
 mt_status pq_page_reader_next(pq_page_reader *pr, pq_page *page, bool *eof, mt_error *err);
 void pq_page_reader_destroy(pq_page_reader *pr);
+/*
+ * As pq_page_reader_next, but only decodes the header: page->data is NULL,
+ * page->len the uncompressed size; no decompression, no CRC check. For
+ * metadata printing.
+ */
+mt_status pq_page_reader_next_header(pq_page_reader *pr, pq_page *page, bool *eof, mt_error *err);
 
 /* ---- Codecs (codec.c) -------------------------------------------------- */
 
