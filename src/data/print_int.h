@@ -66,3 +66,33 @@ void mt__data_json_value(mt__data_sb *sb, const mt_array *a, int64_t i);
 void mt__data_json_string(mt__data_sb *sb, const uint8_t *s, size_t n);
 
 #endif /* MT_DATA_PRINT_INT_H */
+
+/* ---- CSV value parsing (csv_infer.c) ------------------------------------ */
+
+/* Inference lattice, narrowest first; NONE = only nulls seen so far. */
+typedef enum mt__data_csv_kind {
+    MT__CSV_NONE = 0,
+    MT__CSV_BOOL,
+    MT__CSV_INT,
+    MT__CSV_FLOAT,
+    MT__CSV_DATE,
+    MT__CSV_TIMESTAMP,
+    MT__CSV_STRING,
+} mt__data_csv_kind;
+
+/* Narrowest kind that can hold the (non-null) text p[0..n). */
+mt__data_csv_kind mt__data_csv_classify(const char *p, size_t n);
+/* Narrowest kind holding both a and b (int+float → float, date+timestamp → timestamp). */
+mt__data_csv_kind mt__data_csv_join(mt__data_csv_kind a, mt__data_csv_kind b);
+/* The column type of a kind (NONE and STRING → utf8, TIMESTAMP → timestamp[us]); new ref. */
+mt_type *mt__data_csv_kind_type(mt__data_csv_kind k);
+
+/*
+ * Parses text p[0..n) as a value of type `t` and appends it to `b`. *ok is
+ * set false (and nothing appended) when the text is not a valid value of t;
+ * the returned status reports only allocation failures.
+ */
+mt_status mt__data_csv_append(mt_array_builder *b, const mt_type *t, const char *p, size_t n,
+                              bool *ok, mt_error *err);
+/* True when the text parses as a float64 (shared with the writer's quoting). */
+bool mt__data_csv_parse_double(const char *p, size_t n, double *out);
