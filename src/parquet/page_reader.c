@@ -4,9 +4,10 @@
  * verifies the CRC, and decompresses into one reusable scratch buffer.
  *
  * Used by one thread at a time (the one reading the row group). Invariants:
- * the cursor stays inside [start, end) of the chunk, itself inside the file;
- * every size from a header is checked (non-negative, inside the chunk, at
- * most parquet_max_page_bytes) before use; uncompressed pages are handed out
+ * page headers start inside the declared chunk [start, end) and every page
+ * lies inside the file (a page may run past a chunk size that some writers
+ * understate, as DuckDB tolerates); every size from a header is checked
+ * (non-negative, inside the file, at most parquet_max_page_bytes) before use; uncompressed pages are handed out
  * as pointers into the file image without copying; a page is valid until the
  * next call.
  */
@@ -17,7 +18,8 @@
 
 struct pq_page_reader {
     const uint8_t *file;
-    size_t pos, end;         /* chunk bytes not yet read: [pos, end) */
+    size_t pos, end;         /* page headers start in [pos, end), the declared chunk */
+    size_t limit;            /* page bytes must end by here (the file's end) */
     int codec;
     bool verify_crc;
     int64_t num_values;      /* from the column metadata */
@@ -117,12 +119,11 @@ static mt_status header_check(const pq_page_reader *pr, const page_header *h, si
                             (int)h->compressed, (int)h->uncompressed);
     if ((size_t)h->compressed > avail)
         return mt_error_set(err, MT_ECORRUPT,
-                            "page of %d bytes extends past the end of the column chunk (%zu bytes "
-                            "left)",
+                            "page of %d bytes extends past the end of the file (%zu bytes left)",
                             (int)h->compressed, avail);
     if (h->compressed > pr->max_page || h->uncompressed > pr->max_page)
         return mt_error_set(err, MT_ECORRUPT,
-                            "page of %d bytes exceeds parquet_max_page_bytes (%lld)",
+                            "page too large: %d bytes exceeds parquet_max_page_bytes (%lld)",
                             (int)(h->compressed > h->uncompressed ? h->compressed : h->uncompressed),
                             (long long)pr->max_page);
     const pq_page *p = &h->page;
@@ -189,11 +190,11 @@ static mt_status next_header(pq_page_reader *pr, page_header *h, const uint8_t *
         return MT_OK;
     }
     pq_tr t;
-    pq_tr_init(&t, pr->file + pr->pos, pr->end - pr->pos);
+    pq_tr_init(&t, pr->file + pr->pos, pr->limit - pr->pos);
     mt_status st = header_decode(&t, h, err);
     if (st != MT_OK) return mt_error_prefix(err, "bad page header");
     size_t hdr_len = (size_t)(t.p - (pr->file + pr->pos));
-    MT_RETURN_NOT_OK(header_check(pr, h, pr->end - pr->pos - hdr_len, err));
+    MT_RETURN_NOT_OK(header_check(pr, h, pr->limit - pr->pos - hdr_len, err));
     *src = pr->file + pr->pos + hdr_len;
     pr->pos += hdr_len + (size_t)h->compressed;
     if (h->type == PQ_DATA_PAGE || h->type == PQ_DATA_PAGE_V2)
@@ -271,6 +272,7 @@ mt_status pq_page_reader_create(const uint8_t *file, size_t file_len, const pq_c
     uint64_t room = file_len - (uint64_t)start;
     pr->end = pr->pos + ((uint64_t)cc->total_compressed_size < room
                              ? (size_t)cc->total_compressed_size : (size_t)room);
+    pr->limit = file_len;
     pr->codec = cc->codec;
     pr->verify_crc = verify_crc;
     pr->num_values = cc->num_values;

@@ -203,6 +203,10 @@ void pq_page_reader_destroy(pq_page_reader *pr);
  */
 mt_status pq_page_reader_next_header(pq_page_reader *pr, pq_page *page, bool *eof, mt_error *err);
 
+/* The reader's decoded footer and file image (reader.c), for meta_print.c. */
+const pq_file_meta *pq_reader_meta(const mt_parquet_reader *r, const uint8_t **data, size_t *len,
+                                   const char **path);
+
 /* ---- Codecs (codec.c) -------------------------------------------------- */
 
 /*
