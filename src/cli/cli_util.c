@@ -154,7 +154,9 @@ mt_status cli_kind_of_input(const char *path, cli_kind *out, mt_error *err)
     if (!fp) return mt_error_set(err, MT_EIO, "%s: %s", path, strerror(errno));
     unsigned char magic[4] = {0};
     size_t n = fread(magic, 1, 4, fp);
+    int read_errno = ferror(fp) ? errno : 0;
     fclose(fp);
+    if (read_errno) return mt_error_set(err, MT_EIO, "%s: %s", path, strerror(read_errno));
     bool par1 = n == 4 && !memcmp(magic, "PAR1", 4);
     if (has_ext(path, ".parquet") || has_ext(path, ".pq") || par1) {
         *out = CLI_PARQUET;

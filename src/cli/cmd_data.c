@@ -203,7 +203,9 @@ static int cmd_meta(int argc, char **argv)
     mt_error err;
     mt_error_clear(&err);
     mt_parquet_reader *r = NULL;
-    mt_status st = mt_parquet_reader_open(a.file, NULL, &r, &err);
+    cli_kind kind;
+    mt_status st = cli_kind_of_input(a.file, &kind, &err);
+    if (st == MT_OK) st = mt_parquet_reader_open(a.file, NULL, &r, &err);
     if (st == MT_OK) st = mt_parquet_reader_print_meta(r, stdout, &err);
     mt_parquet_reader_destroy(r);
     return st == MT_OK ? CLI_OK : cli_fail(&err);
