@@ -21,6 +21,39 @@ static bool try_precision(double v, int p, char *buf, size_t cap)
     return strtod(buf, NULL) == v;
 }
 
+/* Adds `delta` (+1 or -1) to the last mantissa digit of "d.ddde±X" in place (with carry). */
+static bool nudge_last_digit(char *buf, int delta)
+{
+    char *e = strchr(buf, 'e');
+    if (!e) return false;
+    for (char *q = e - 1; q >= buf; q--) {
+        if (*q == '.') continue;
+        if (delta > 0 && *q < '9') return (*q)++, true;
+        if (delta < 0 && *q > '0') return (*q)--, !(q == buf && *q == '0');
+        if (q == buf) return false; /* carry out of the first digit: skip */
+        *q = delta > 0 ? '0' : '9';
+    }
+    return false;
+}
+
+/*
+ * With p digits, correct rounding can miss a round-tripping neighbour at a
+ * power-of-two boundary (2^-24 = 5.9604644775390625e-8: "…062" does not read
+ * back, "…063" does); JavaScript takes the neighbour, so try both.
+ */
+static bool try_neighbours(double v, int p, char *buf, size_t cap)
+{
+    char tmp[40];
+    for (int delta = 1; delta >= -1; delta -= 2) {
+        snprintf(tmp, sizeof tmp, "%.*e", p - 1, v);
+        if (nudge_last_digit(tmp, delta) && strtod(tmp, NULL) == v) {
+            snprintf(buf, cap, "%s", tmp);
+            return true;
+        }
+    }
+    return false;
+}
+
 int mt__data_shortest_digits(double v, char *digits, int *exp10)
 {
     char buf[40];
@@ -32,7 +65,7 @@ int mt__data_shortest_digits(double v, char *digits, int *exp10)
         if (try_precision(v, mid, buf, sizeof buf)) hi = mid;
         else lo = mid + 1;
     }
-    try_precision(v, lo, buf, sizeof buf);
+    if (lo < 2 || !try_neighbours(v, lo - 1, buf, sizeof buf)) try_precision(v, lo, buf, sizeof buf);
     int k = 0;
     const char *p = buf;
     for (; *p && *p != 'e'; p++)
