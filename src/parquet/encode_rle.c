@@ -10,7 +10,7 @@
  */
 #include "parquet/pq_encode.h"
 
-int pq_bit_width(uint64_t max)
+int pq_w_bit_width(uint64_t max)
 {
     int w = 0;
     while (max) {

@@ -117,7 +117,7 @@ mt_status pq_plain_encode(const pq_values *v, int64_t a, int64_t b, pq_buf *out,
 /* ---- RLE / bit-packed hybrid (encode_rle.c) --------------------------- */
 
 /* Bits needed for values 0..max. */
-int pq_bit_width(uint64_t max);
+int pq_w_bit_width(uint64_t max);
 /* Appends `n` levels at `bit_width` (no length prefix). */
 mt_status pq_rle_encode16(const int16_t *v, int64_t n, int bit_width, pq_buf *out,
                           mt_error *err);

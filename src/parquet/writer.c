@@ -123,7 +123,7 @@ static mt_status encode_values(mt_parquet_writer *w, chunk *c, int64_t a, int64_
         MT_RETURN_NOT_OK(pq_dict_add(c->dict, c->v, a, b, w->dict_limit, w->idx, &overflow, err));
         if (!overflow) {
             int32_t n = pq_dict_size(c->dict);
-            int bw = pq_bit_width((uint64_t)(n > 1 ? n - 1 : 1));
+            int bw = pq_w_bit_width((uint64_t)(n > 1 ? n - 1 : 1));
             uint8_t byte = (uint8_t)bw;
             MT_RETURN_NOT_OK(pq_buf_append(out, &byte, 1, err));
             MT_RETURN_NOT_OK(pq_rle_encode32(w->idx, b - a, bw, out, err));
@@ -144,7 +144,7 @@ static mt_status levels_v1(const int16_t *lv, int64_t n, int16_t max, pq_buf *ou
     size_t at = out->len;
     MT_RETURN_NOT_OK(pq_buf_reserve(out, 4, err));
     out->len += 4;
-    MT_RETURN_NOT_OK(pq_rle_encode16(lv, n, pq_bit_width((uint64_t)max), out, err));
+    MT_RETURN_NOT_OK(pq_rle_encode16(lv, n, pq_w_bit_width((uint64_t)max), out, err));
     uint32_t len = (uint32_t)(out->len - at - 4);
     memcpy(out->data + at, &len, 4);
     return MT_OK;
@@ -181,12 +181,12 @@ static mt_status write_data_page(mt_parquet_writer *w, chunk *c, int64_t s, int6
     h.num_rows = (int32_t)count_rows(lv, s, e);
     h.is_compressed = w->codec != MT_PARQUET_UNCOMPRESSED;
     if (l->max_rep) {
-        MT_RETURN_NOT_OK(pq_rle_encode16(lv->rep + s, e - s, pq_bit_width((uint64_t)l->max_rep),
+        MT_RETURN_NOT_OK(pq_rle_encode16(lv->rep + s, e - s, pq_w_bit_width((uint64_t)l->max_rep),
                                          &w->page, err));
         h.rep_len = (int32_t)w->page.len;
     }
     if (l->max_def) {
-        MT_RETURN_NOT_OK(pq_rle_encode16(lv->def + s, e - s, pq_bit_width((uint64_t)l->max_def),
+        MT_RETURN_NOT_OK(pq_rle_encode16(lv->def + s, e - s, pq_w_bit_width((uint64_t)l->max_def),
                                          &w->page, err));
         h.def_len = (int32_t)w->page.len - h.rep_len;
     }

@@ -144,7 +144,8 @@ static mt_status map_leaf(const mt_type *t, pq_schema_element *e, pq_w_leaf *l)
         e->type = PQ_INT64;
         e->logical.kind = PQ_LT_TIMESTAMP;
         e->logical.is_adjusted_to_utc = utc;
-        set_time_unit(e, t->unit, utc, utc, PQ_CT_TIMESTAMP_MILLIS, PQ_CT_TIMESTAMP_MICROS);
+        /* Converted type even when naive, as pyarrow and arrow-rs write it (DuckDB needs it). */
+        set_time_unit(e, t->unit, true, true, PQ_CT_TIMESTAMP_MILLIS, PQ_CT_TIMESTAMP_MICROS);
         break;
     }
     default:
