@@ -341,6 +341,15 @@ static bool is_map_ann(const pq_schema_element *el)
         || el->converted_type == PQ_CT_MAP_KEY_VALUE;
 }
 
+/* Appends an intermediate group name (list/key_value) to the path; returns the old length. */
+static size_t path_push(build_ctx *c, const char *name)
+{
+    size_t plen = strlen(c->path);
+    if (plen + strlen(name) + 2 < sizeof c->path)
+        snprintf(c->path + plen, sizeof c->path - plen, ".%s", name);
+    return plen;
+}
+
 static mt_status map_list(build_ctx *c, const ptree *t, pq_node *n)
 {
     const ptree *rep = &t->kids[0];
@@ -353,17 +362,32 @@ static mt_status map_list(build_ctx *c, const ptree *t, pq_node *n)
         || strcmp(re->name, tuple) == 0)
         return map_list_of(c, rep, true, re->name, d, r, n);
     /* Standard 3-level list: the single child of the repeated group. */
-    const ptree *el = &rep->kids[0];
-    return map_list_of(c, el, false, NULL, d, r, n);
+    size_t plen = path_push(c, re->name);
+    mt_status st = map_list_of(c, &rep->kids[0], false, NULL, d, r, n);
+    c->path[plen] = '\0';
+    return st;
 }
 
+static mt_status map_map_kv(build_ctx *c, const ptree *t, pq_node *n);
+
 static mt_status map_map(build_ctx *c, const ptree *t, pq_node *n)
+{
+    size_t plen = path_push(c, t->kids[0].el->name ? t->kids[0].el->name : "");
+    mt_status st = map_map_kv(c, t, n);
+    c->path[plen] = '\0';
+    return st;
+}
+
+static mt_status map_map_kv(build_ctx *c, const ptree *t, pq_node *n)
 {
     const ptree *kv = &t->kids[0];
     uint8_t d = (uint8_t)(n->def + 1), r = (uint8_t)(n->slot_rep + 1);
     if (kv->nkids == 1) /* key-only map: a list of keys, as arrow-rs reads it */
         return map_list_of(c, &kv->kids[0], false, NULL, d, r, n);
-    if (kv->nkids != 2) return map_list_of(c, kv, true, kv->el->name, d, r, n);
+    if (kv->nkids != 2) { /* not a key/value pair: a list of the repeated group */
+        c->path[strlen(c->path) - strlen(kv->el->name) - 1] = '\0';
+        return map_list_of(c, kv, true, kv->el->name, d, r, n);
+    }
     n->kind = PQ_NODE_MAP;
     MT_RETURN_NOT_OK(alloc_children(c, n, 1));
     pq_node *e = &n->children[0];
