@@ -343,8 +343,11 @@ static mt_status wrap(const struct ArrowArray *a, int i, int64_t bytes, import_o
 {
     const void *p = a->buffers[i];
     if (!p) {
-        if (bytes > 0) return mt_error_set(err, MT_EINVAL, "buffer %d is NULL but %lld bytes are needed", i, (long long)bytes);
-        *out = mt_buffer_new(0);
+        /* Producers may leave the buffers of an empty array NULL (even offsets). */
+        if (bytes > 0 && (a->length > 0 || bytes > (1 << 20)))
+            return mt_error_set(err, MT_EINVAL, "buffer %d is NULL but %lld bytes are needed", i,
+                                (long long)bytes);
+        *out = mt_buffer_new(bytes);
         return *out ? MT_OK : mt_error_set(err, MT_ENOMEM, "out of memory importing an array");
     }
     *out = mt_buffer_wrap((uint8_t *)(uintptr_t)p, bytes, foreign_free, o);

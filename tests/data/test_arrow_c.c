@@ -314,3 +314,46 @@ Test(arrow_c, oom_at_every_allocation)
     cr_assert_gt(failures, 20);
     mt_table_release(t);
 }
+
+static int foreign_releases;
+static void foreign_release(struct ArrowArray *a)
+{
+    foreign_releases++;
+    a->release = NULL;
+}
+
+Test(arrow_c, foreign_array_released_once_after_last_buffer)
+{
+    mt_error err;
+    static const int32_t offsets[] = {0, 3, 3, 5};
+    static const char bytes[] = "abcde";
+    static const uint8_t valid[] = {0x5};
+    const void *bufs[] = {valid, offsets, bytes};
+    struct ArrowArray a = {.length = 3, .null_count = 1, .n_buffers = 3, .buffers = bufs,
+                           .release = foreign_release};
+    foreign_releases = 0;
+    mt_array *m;
+    cr_assert_eq(mt_array_import(&a, mt_type_new(MT_TYPE_UTF8), &m, &err), MT_OK, "%s", err.msg);
+    cr_assert_eq(m->buffers[2]->data, (const uint8_t *)bytes, "zero-copy");
+    cr_assert_eq(m->buffers[2]->size, 5);
+    mt_array *s;
+    cr_assert_eq(mt_array_slice(m, 2, 1, &s, &err), MT_OK);
+    mt_array_release(m);
+    cr_assert_eq(foreign_releases, 0);
+    cr_assert_eq(memcmp(s->buffers[2]->data + 3, "de", 2), 0);
+    mt_array_release(s);
+    cr_assert_eq(foreign_releases, 1);
+
+    /* An empty array may come with NULL offsets and data. */
+    const void *none[] = {NULL, NULL, NULL};
+    struct ArrowArray e = {.length = 0, .n_buffers = 3, .buffers = none, .release = foreign_release};
+    cr_assert_eq(mt_array_import(&e, mt_type_new(MT_TYPE_UTF8), &m, &err), MT_OK, "%s", err.msg);
+    cr_assert_eq(foreign_releases, 2, "no foreign buffer kept: released at once");
+    cr_assert_eq(m->length, 0);
+    cr_assert_eq(mt_array_validate(m, &err), MT_OK);
+    mt_array_release(m);
+    struct ArrowArray f = {.length = 2, .n_buffers = 3, .buffers = none, .release = foreign_release};
+    cr_assert_eq(mt_array_import(&f, mt_type_new(MT_TYPE_UTF8), &m, &err), MT_EINVAL);
+    cr_assert_str_eq(err.msg, "importing an Arrow array: buffer 1 is NULL but 12 bytes are needed");
+    cr_assert_not_null(f.release);
+}
