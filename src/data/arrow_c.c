@@ -506,6 +506,11 @@ static mt_status table_from_struct(mt_array *s, mt_table **out, mt_error *err)
     return st;
 }
 
+/*
+ * On success both structs are consumed (released / moved). On failure before
+ * the array is moved (bad schema, null rows, bad array) the caller keeps
+ * both; only an out-of-memory after the move leaves the array consumed.
+ */
 mt_status mt_table_import(struct ArrowSchema *schema, struct ArrowArray *array, mt_table **out,
                           mt_error *err)
 {
