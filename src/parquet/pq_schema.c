@@ -237,6 +237,8 @@ static mt_status leaf_type(build_ctx *c, pq_leaf *lf, mt_type **out)
         t = physical_leaf(lf);
     }
     if (!t) return mt_error_set(c->err, MT_ENOMEM, "column '%s': out of memory", lf->path);
+    /* Annotations that keep the physical layout (DATE, TIME, TIMESTAMP, INT32/64). */
+    if (lf->store == PQ_STORE_FIXED && lf->width == 0) lf->width = lf->phys_width;
     *out = t;
     return MT_OK;
 }

@@ -61,6 +61,7 @@ Test(schema_map, logical_types_win_over_converted)
     els[3].logical.kind = PQ_LT_FLOAT16;
     pq_schema *s = build_ok(els, 4);
     assert_type(s, "struct<t: timestamp[ns] not null, d: decimal128(10, 2) not null, h: halffloat not null>");
+    cr_assert_eq(s->leaves[0].width, 8); /* TIMESTAMP keeps the INT64 layout */
     cr_assert_eq(s->leaves[1].conv, PQ_CONV_FLBA_DEC);
     pq_schema_destroy(s);
 }
