@@ -222,7 +222,7 @@ mt_status pq_decode_delta_byte_array(pq_sink *s, const uint8_t *p, size_t len, i
             prev = np;
             prev_cap = cap;
         }
-        memcpy(prev + pre[i], q, (size_t)suf[i]);
+        if (suf[i] > 0) memcpy(prev + pre[i], q, (size_t)suf[i]);
         q += suf[i];
         prev_len = l;
         st = pq_sink_append_bytes(s, prev, l, err);

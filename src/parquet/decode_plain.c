@@ -139,7 +139,7 @@ void pq_convert_fixed(const pq_leaf *lf, const uint8_t *in, int64_t n, uint8_t *
             pq_decimal_be_to_le(in + i * lf->phys_width, lf->phys_width, out + i * 16);
         break;
     default:
-        memcpy(out, in, (size_t)(n * lf->width));
+        if (n > 0) memcpy(out, in, (size_t)(n * lf->width));
         break;
     }
 }
