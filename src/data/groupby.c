@@ -3,7 +3,8 @@
  * Phase 1 maps every row to a group id through an open-addressing hash table
  * over the key (numeric keys as order-preserving 64-bit codes, string keys by
  * hash plus byte comparison); phase 2 accumulates sum and count per group
- * (int64/uint64 sums for integer values, double sums for floats); the groups
+ * (int64/uint64 sums for integer values, compensated double sums for
+ * floats, so a mean is within an ulp or so of the exact one); the groups
  * are then sorted by key and the null-key group, if any, goes last.
  *
  * Threads: any; the input table is only read.
@@ -233,6 +234,7 @@ typedef struct acc {
     int64_t *count;
     int64_t *isum; /* integer values (uint64 wraps the same bits) */
     double *dsum;  /* float values */
+    double *dcomp; /* Neumaier compensation of dsum */
 } acc;
 
 /* Phase 2: slot ngroups collects the null-key group. */
@@ -243,8 +245,11 @@ static void accumulate(const mt_array *v, const int32_t *gid, int64_t ngroups, a
         if (!mt_array_is_valid(v, i)) continue;
         int64_t g = gid[i] < 0 ? ngroups : gid[i];
         a->count[g]++;
-        if (vk == K_FLOAT)
-            a->dsum[g] += get_double(v, i);
+        if (vk == K_FLOAT) {
+            double x = get_double(v, i), s = a->dsum[g], t = s + x;
+            if (isfinite(t)) a->dcomp[g] += fabs(s) >= fabs(x) ? (s - t) + x : (x - t) + s;
+            a->dsum[g] = t;
+        }
         else if (vk == K_SIGNED)
             a->isum[g] = (int64_t)((uint64_t)a->isum[g] + (uint64_t)get_signed(v, i));
         else
@@ -254,7 +259,7 @@ static void accumulate(const mt_array *v, const int32_t *gid, int64_t ngroups, a
 
 static double mean_of(const acc *a, int64_t g, int vk)
 {
-    double sum = vk == K_FLOAT ? a->dsum[g]
+    double sum = vk == K_FLOAT ? (isfinite(a->dsum[g]) ? a->dsum[g] + a->dcomp[g] : a->dsum[g])
                  : vk == K_SIGNED ? (double)a->isum[g]
                                   : (double)(uint64_t)a->isum[g];
     return sum / (double)a->count[g];
@@ -385,7 +390,7 @@ mt_status mt_table_groupby_mean(mt_table *t, const char *key, const char *value,
     int vk = key_kind(v->type->id);
     int64_t n = t->num_rows;
     int32_t *gid = mt_malloc((size_t)(n > 0 ? n : 1) * sizeof(int32_t));
-    acc a = {NULL, NULL, NULL};
+    acc a = {NULL, NULL, NULL, NULL};
     mt_array_builder *kb = mt_array_builder_new(g.key->type);
     mt_array_builder *mb = mt_array_builder_new(mt_type_new(MT_TYPE_FLOAT64));
     mt_status st = gid && kb && mb ? assign_groups(&g, gid, err)
@@ -395,7 +400,8 @@ mt_status mt_table_groupby_mean(mt_table *t, const char *key, const char *value,
         a.count = mt_calloc(ng, sizeof(int64_t));
         a.isum = mt_calloc(ng, sizeof(int64_t));
         a.dsum = mt_calloc(ng, sizeof(double));
-        if (!a.count || !a.isum || !a.dsum) st = mt_error_set(err, MT_ENOMEM, "out of memory in groupby");
+        a.dcomp = mt_calloc(ng, sizeof(double));
+        if (!a.count || !a.isum || !a.dsum || !a.dcomp) st = mt_error_set(err, MT_ENOMEM, "out of memory in groupby");
     }
     if (st == MT_OK) {
         accumulate(v, gid, g.ngroups, &a);
@@ -409,6 +415,7 @@ mt_status mt_table_groupby_mean(mt_table *t, const char *key, const char *value,
     mt_free(a.count);
     mt_free(a.isum);
     mt_free(a.dsum);
+    mt_free(a.dcomp);
     mt_free(gid);
     mt_free(g.slots);
     mt_free(g.code);

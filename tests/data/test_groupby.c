@@ -173,6 +173,21 @@ Test(groupby, float_keys_bool_keys_and_uint_values)
     mt_table_release(t);
 }
 
+Test(groupby, float_sums_are_compensated_and_keep_infinities)
+{
+    mt_error err;
+    mt_type *i32 = mt_type_new(MT_TYPE_INT32);
+    int64_t keys[] = {1, 1, 1, 2, 2, 3, 3};
+    double vals[] = {1e16, 1.0, -1e16, INFINITY, 1.0, INFINITY, -INFINITY};
+    mt_table *t = table2(int_col(i32, keys, 7), dbl_col(vals, 7)), *r;
+    cr_assert_eq(mt_table_groupby_mean(t, "k", "v", &r, &err), MT_OK);
+    cr_assert_eq(mean_at(r, 0), 1.0 / 3.0, "naive summation would give 0");
+    cr_assert(isinf(mean_at(r, 1)) && mean_at(r, 1) > 0);
+    cr_assert(isnan(mean_at(r, 2)));
+    mt_table_release(r);
+    mt_table_release(t);
+}
+
 Test(groupby, errors)
 {
     mt_type *i64 = mt_type_new(MT_TYPE_INT64);
