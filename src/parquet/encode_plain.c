@@ -116,8 +116,14 @@ static void convert_fixed(const pq_w_leaf *leaf, const pq_levels *lv, pq_values 
     case MT_TYPE_INT16: GATHER(int16_t, int32_t, x); break;
     case MT_TYPE_UINT8: GATHER(uint8_t, int32_t, x); break;
     case MT_TYPE_UINT16: GATHER(uint16_t, int32_t, x); break;
-    case MT_TYPE_TIME32: GATHER(int32_t, int32_t, (uint32_t)x * 1000u); break; /* seconds */
-    case MT_TYPE_TIMESTAMP: GATHER(int64_t, int64_t, (uint64_t)x * 1000u); break; /* seconds */
+    case MT_TYPE_TIME32: /* seconds become milliseconds, as pyarrow does */
+        if (t->unit == MT_UNIT_SECOND) GATHER(int32_t, int32_t, (uint32_t)x * 1000u);
+        else convert_direct(lv, out, n, out->width);
+        break;
+    case MT_TYPE_TIMESTAMP:
+        if (t->unit == MT_UNIT_SECOND) GATHER(int64_t, int64_t, (uint64_t)x * 1000u);
+        else convert_direct(lv, out, n, out->width);
+        break;
     case MT_TYPE_DECIMAL128:
         if (leaf->physical == PQ_INT32)
             GATHER(__int128, int32_t, (uint32_t)(unsigned __int128)x);
