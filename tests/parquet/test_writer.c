@@ -14,7 +14,7 @@
 #include "manta/parquet.h"
 #include "parquet/pq_int.h"
 
-#define TMP(name) (MT_BINARY_DIR "/pqw_" name ".parquet")
+#define TMP(name) MT_BINARY_DIR "/pqw_" name ".parquet"
 
 static mt_array *finish(mt_array_builder *b)
 {
@@ -194,5 +194,279 @@ Test(writer, flat_types_every_codec_dictionary_and_page_version)
                                               .row_group_rows = 300};
                 roundtrip(t, &o, TMP("flat_matrix"));
             }
+    mt_table_release(t);
+}
+
+/* ---- Nested (the oracle's nested table, read with our reader) ---------- */
+
+static mt_table *nested_source(void)
+{
+    return read_back(MT_SOURCE_DIR "/../shared/testdata/oracle-generated/"
+                                   "nested_wasm_snappy_dict_v1.parquet");
+}
+
+Test(writer, nested_types_all_page_layouts)
+{
+    mt_table *t = nested_source();
+    cr_assert_eq(t->num_rows, 1000);
+    for (int v = 1; v <= 2; v++)
+        for (int d = 1; d <= 2; d++) {
+            mt_parquet_write_options o = {.codec = MT_PARQUET_ZSTD, .page_version = v,
+                                          .dictionary = d, .page_bytes = 200,
+                                          .row_group_rows = 333};
+            roundtrip(t, &o, TMP("nested"));
+        }
+    mt_table_release(t);
+}
+
+Test(writer, nested_slice_honours_offsets)
+{
+    mt_table *t = nested_source(), *s = NULL;
+    mt_error err;
+    cr_assert_eq(mt_table_slice(t, 37, 501, &s, &err), MT_OK, "%s", err.msg);
+    roundtrip(s, NULL, TMP("nested_slice"));
+    mt_table_release(s);
+    mt_table_release(t);
+}
+
+Test(writer, flat_slice_honours_offsets)
+{
+    mt_table *t = flat_table(300), *s = NULL;
+    mt_error err;
+    cr_assert_eq(mt_table_slice(t, 13, 250, &s, &err), MT_OK, "%s", err.msg);
+    roundtrip(s, NULL, TMP("flat_slice"));
+    mt_table_release(s);
+    mt_table_release(t);
+}
+
+/* ---- Row groups and streaming ----------------------------------------- */
+
+static void assert_row_groups(const char *path, int32_t n, const int64_t *rows)
+{
+    mt_parquet_reader *r = NULL;
+    mt_error err;
+    cr_assert_eq(mt_parquet_reader_open(path, NULL, &r, &err), MT_OK, "%s", err.msg);
+    cr_assert_eq(mt_parquet_reader_num_row_groups(r), n);
+    for (int32_t i = 0; i < n; i++) cr_assert_eq(mt_parquet_reader_row_group_num_rows(r, i), rows[i]);
+    mt_parquet_reader_destroy(r);
+}
+
+Test(writer, row_groups_cut_at_row_group_rows)
+{
+    mt_table *t = flat_table(25);
+    mt_parquet_write_options o = {.row_group_rows = 10};
+    mt_error err;
+    cr_assert_eq(mt_parquet_write_table(TMP("rg"), t, &o, &err), MT_OK, "%s", err.msg);
+    assert_row_groups(TMP("rg"), 3, (const int64_t[]){10, 10, 5});
+    mt_table *u = read_back(TMP("rg"));
+    assert_tables_equal(t, u);
+    mt_table_release(u);
+    mt_table_release(t);
+    unlink(TMP("rg"));
+}
+
+Test(writer, streaming_writes_span_row_groups)
+{
+    mt_table *t = flat_table(21), *parts[3], *all = NULL;
+    mt_error err;
+    mt_parquet_writer *w = NULL;
+    mt_parquet_write_options o = {.row_group_rows = 10, .codec = MT_PARQUET_SNAPPY};
+    cr_assert_eq(mt_parquet_writer_open(TMP("stream"), t->schema, &o, &w, &err), MT_OK, "%s",
+                 err.msg);
+    for (int i = 0; i < 3; i++) {
+        cr_assert_eq(mt_table_slice(t, i * 7, 7, &parts[i], &err), MT_OK);
+        cr_assert_eq(mt_parquet_writer_write(w, parts[i], &err), MT_OK, "%s", err.msg);
+    }
+    cr_assert_eq(access(TMP("stream"), F_OK), -1, "the file appears only at close");
+    cr_assert_eq(mt_parquet_writer_close(w, &err), MT_OK, "%s", err.msg);
+    mt_parquet_writer_destroy(w);
+    assert_row_groups(TMP("stream"), 3, (const int64_t[]){10, 10, 1});
+    cr_assert_eq(mt_table_concat(parts, 3, &all, &err), MT_OK);
+    mt_table *u = read_back(TMP("stream"));
+    assert_tables_equal(all, u);
+    for (int i = 0; i < 3; i++) mt_table_release(parts[i]);
+    mt_table_release(all);
+    mt_table_release(u);
+    mt_table_release(t);
+    unlink(TMP("stream"));
+}
+
+Test(writer, empty_table_writes_a_valid_file)
+{
+    mt_table *t = flat_table(0);
+    mt_error err;
+    cr_assert_eq(mt_parquet_write_table(TMP("empty"), t, NULL, &err), MT_OK, "%s", err.msg);
+    assert_row_groups(TMP("empty"), 0, NULL);
+    mt_table *u = read_back(TMP("empty"));
+    cr_assert_eq(u->num_rows, 0);
+    cr_assert(mt_type_equal(u->schema, t->schema));
+    mt_table_release(u);
+    mt_table_release(t);
+    unlink(TMP("empty"));
+}
+
+/* ---- Errors and failure safety ---------------------------------------- */
+
+static bool tmp_files_left(const char *path)
+{
+    char pattern[512];
+    snprintf(pattern, sizeof pattern, "%s.tmp-%ld", path, (long)getpid());
+    return access(pattern, F_OK) == 0;
+}
+
+Test(writer, schema_mismatch_is_etype_naming_the_column)
+{
+    mt_table *t = flat_table(10), *other = temporal_table(10);
+    mt_parquet_writer *w = NULL;
+    mt_error err;
+    cr_assert_eq(mt_parquet_writer_open(TMP("mismatch"), t->schema, NULL, &w, &err), MT_OK);
+    cr_assert_eq(mt_parquet_writer_write(w, other, &err), MT_ETYPE);
+    cr_assert_str_eq(err.msg, "writing " TMP("mismatch") ": table has 7 columns, the file's "
+                              "schema has 18");
+    /* Same names, one type changed. */
+    mt_type *types[N_FLAT];
+    const char *names[N_FLAT];
+    bool nulls[N_FLAT];
+    for (int i = 0; i < N_FLAT; i++) {
+        types[i] = t->schema->fields[i].type;
+        names[i] = t->schema->fields[i].name;
+        nulls[i] = t->schema->fields[i].nullable;
+    }
+    types[3] = mt_type_new(MT_TYPE_INT64);
+    mt_table *bad = make_table(N_FLAT, names, types, nulls, 4, 0);
+    cr_assert_eq(mt_parquet_writer_write(w, bad, &err), MT_ETYPE);
+    cr_assert_str_eq(err.msg, "writing " TMP("mismatch") ": column 'i32': table has int64, the "
+                              "file has int32");
+    /* The writer is still usable after a rejected table. */
+    cr_assert_eq(mt_parquet_writer_write(w, t, &err), MT_OK, "%s", err.msg);
+    cr_assert_eq(mt_parquet_writer_close(w, &err), MT_OK, "%s", err.msg);
+    mt_parquet_writer_destroy(w);
+    mt_table *u = read_back(TMP("mismatch"));
+    assert_tables_equal(t, u);
+    mt_table_release(u);
+    mt_table_release(bad);
+    mt_table_release(other);
+    mt_table_release(t);
+    unlink(TMP("mismatch"));
+}
+
+Test(writer, null_in_required_column_fails_and_leaves_nothing)
+{
+    const char *names[] = {"x"};
+    mt_type *ty = mt_type_new(MT_TYPE_INT32);
+    mt_array *col = make_col(ty, 10, 5, 1);
+    bool nullable = false;
+    mt_type *schema = mt_type_struct(1, names, &ty, &nullable);
+    mt_table *t = NULL;
+    mt_error err;
+    cr_assert_eq(mt_table_new(schema, &col, 10, &t, &err), MT_OK, "%s", err.msg);
+    cr_assert_eq(mt_parquet_write_table(TMP("required"), t, NULL, &err), MT_EINVAL);
+    cr_assert_str_eq(err.msg, "writing " TMP("required") ": row group 0, column 'x': column "
+                              "'x': null value in non-nullable field 'x'");
+    cr_assert_eq(access(TMP("required"), F_OK), -1);
+    cr_assert(!tmp_files_left(TMP("required")));
+    mt_table_release(t);
+    mt_type_release(schema);
+    mt_array_release(col);
+    mt_type_release(ty);
+}
+
+Test(writer, unsupported_codec_and_bad_options)
+{
+    mt_table *t = flat_table(3);
+    mt_error err;
+    mt_parquet_write_options o = {.codec = MT_PARQUET_LZ4};
+    cr_assert_eq(mt_parquet_write_table(TMP("lz4"), t, &o, &err), MT_EUNSUPPORTED);
+    cr_assert_str_eq(err.msg, "writing " TMP("lz4") ": codec lz4 cannot be written");
+    mt_parquet_write_options v = {.page_version = 3};
+    cr_assert_eq(mt_parquet_write_table(TMP("lz4"), t, &v, &err), MT_EINVAL);
+    cr_assert_eq(access(TMP("lz4"), F_OK), -1);
+    cr_assert(!tmp_files_left(TMP("lz4")));
+    mt_table_release(t);
+}
+
+Test(writer, unwritable_directory_is_eio_naming_the_path)
+{
+    mt_table *t = flat_table(3);
+    mt_error err;
+    cr_assert_eq(mt_parquet_write_table("/nonexistent-dir/x.parquet", t, NULL, &err), MT_EIO);
+    cr_assert(strstr(err.msg, "writing /nonexistent-dir/x.parquet: cannot create "
+                              "/nonexistent-dir/x.parquet.tmp-") == err.msg, "%s", err.msg);
+    mt_table_release(t);
+}
+
+Test(writer, destroy_without_close_removes_the_temporary_file)
+{
+    mt_table *t = flat_table(30);
+    mt_parquet_writer *w = NULL;
+    mt_error err;
+    mt_parquet_write_options o = {.row_group_rows = 10};
+    cr_assert_eq(mt_parquet_writer_open(TMP("abandon"), t->schema, &o, &w, &err), MT_OK);
+    cr_assert_eq(mt_parquet_writer_write(w, t, &err), MT_OK, "%s", err.msg);
+    cr_assert(tmp_files_left(TMP("abandon")));
+    mt_parquet_writer_destroy(w);
+    cr_assert(!tmp_files_left(TMP("abandon")));
+    cr_assert_eq(access(TMP("abandon"), F_OK), -1);
+    mt_table_release(t);
+}
+
+Test(writer, allocation_failures_leave_no_file_and_no_leak)
+{
+    mt_table *src = nested_source();
+    mt_table *flat = flat_table(200);
+    mt_table *tables[2] = {src, flat};
+    mt_parquet_write_options o = {.codec = MT_PARQUET_SNAPPY, .page_bytes = 300,
+                                  .row_group_rows = 400, .page_version = 2};
+    for (int ti = 0; ti < 2; ti++) {
+        int failures = 0;
+        for (int64_t k = 1;; k += (k < 300 ? 1 : 37)) {
+            mt_alloc_stats before, after;
+            mt_alloc_get_stats(&before);
+            mt_error err;
+            mt_alloc_fail_after(k, false);
+            mt_status st = mt_parquet_write_table(TMP("oom"), tables[ti], &o, &err);
+            mt_alloc_fail_after(0, false);
+            mt_alloc_get_stats(&after);
+            cr_assert_eq(after.live_allocations, before.live_allocations, "leak at k=%lld",
+                         (long long)k);
+            if (st == MT_OK) break;
+            failures++;
+            cr_assert_eq(st, MT_ENOMEM, "k=%lld: %s", (long long)k, err.msg);
+            cr_assert(strstr(err.msg, "writing " TMP("oom")) == err.msg, "%s", err.msg);
+            cr_assert_eq(access(TMP("oom"), F_OK), -1, "k=%lld left the file", (long long)k);
+            cr_assert(!tmp_files_left(TMP("oom")), "k=%lld left the temporary file", (long long)k);
+        }
+        cr_assert_gt(failures, 20);
+        mt_table *u = read_back(TMP("oom"));
+        assert_tables_equal(tables[ti], u);
+        mt_table_release(u);
+        unlink(TMP("oom"));
+    }
+    mt_table_release(flat);
+    mt_table_release(src);
+}
+
+Test(writer, output_is_deterministic)
+{
+    mt_table *t = nested_source();
+    mt_error err;
+    mt_parquet_write_options o = {.codec = MT_PARQUET_GZIP, .page_bytes = 1000};
+    cr_assert_eq(mt_parquet_write_table(TMP("det1"), t, &o, &err), MT_OK, "%s", err.msg);
+    cr_assert_eq(mt_parquet_write_table(TMP("det2"), t, &o, &err), MT_OK, "%s", err.msg);
+    FILE *a = fopen(TMP("det1"), "rb"), *b = fopen(TMP("det2"), "rb");
+    cr_assert(a && b);
+    int ca, cb;
+    long n = 0;
+    do {
+        ca = fgetc(a);
+        cb = fgetc(b);
+        cr_assert_eq(ca, cb, "files differ at byte %ld", n);
+        n++;
+    } while (ca != EOF);
+    cr_assert_gt(n, 1000);
+    fclose(a);
+    fclose(b);
+    unlink(TMP("det1"));
+    unlink(TMP("det2"));
     mt_table_release(t);
 }
