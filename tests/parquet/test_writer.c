@@ -470,3 +470,226 @@ Test(writer, output_is_deterministic)
     unlink(TMP("det2"));
     mt_table_release(t);
 }
+
+/* ---- Footer: statistics, encodings, metadata --------------------------- */
+
+static uint8_t *slurp(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    cr_assert(f);
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    uint8_t *p = mt_malloc((size_t)n);
+    cr_assert_eq(fread(p, 1, (size_t)n, f), (size_t)n);
+    fclose(f);
+    *len = (size_t)n;
+    return p;
+}
+
+/* Decodes the footer of `path` into *m (pq_meta_fini by the caller). */
+static void footer(const char *path, pq_file_meta *m)
+{
+    size_t n;
+    uint8_t *p = slurp(path, &n);
+    cr_assert(n > 12 && memcmp(p, "PAR1", 4) == 0 && memcmp(p + n - 4, "PAR1", 4) == 0);
+    uint32_t flen;
+    memcpy(&flen, p + n - 8, 4);
+    mt_error err;
+    cr_assert_eq(pq_meta_decode(p + n - 8 - flen, flen, m, &err), MT_OK, "%s", err.msg);
+    mt_free(p);
+}
+
+static mt_table *one_column(mt_type *ty, mt_array *col)
+{
+    const char *names[] = {"c"};
+    bool nullable = true;
+    mt_type *schema = mt_type_struct(1, names, &ty, &nullable);
+    mt_table *t = NULL;
+    mt_error err;
+    cr_assert_eq(mt_table_new(schema, &col, col->length, &t, &err), MT_OK, "%s", err.msg);
+    mt_type_release(schema);
+    return t;
+}
+
+static const pq_statistics *stats_of(const pq_file_meta *m, int col)
+{
+    cr_assert_eq(m->num_row_groups, 1);
+    return &m->row_groups[0].columns[col].stats;
+}
+
+Test(writer, statistics_follow_parquet_orders)
+{
+    /* int32 signed, uint32 unsigned, double ignoring NaN with -0 as min, strings bytewise. */
+    mt_type *ti = mt_type_new(MT_TYPE_INT32), *tu = mt_type_new(MT_TYPE_UINT32),
+            *td = mt_type_new(MT_TYPE_FLOAT64), *ts = mt_type_new(MT_TYPE_UTF8);
+    mt_array_builder *bi = mt_array_builder_new(ti), *bu = mt_array_builder_new(tu),
+                     *bd = mt_array_builder_new(td), *bs = mt_array_builder_new(ts);
+    mt_error err;
+    const int32_t iv[] = {5, -7, 3, 0};
+    const uint32_t uv[] = {5, 4000000000u, 3, 0};
+    const double dv[] = {NAN, 0.0, 2.5, 1.0};
+    const char *sv[] = {"b", "\xc3\xa9", "a", "ab"};
+    for (int i = 0; i < 4; i++) {
+        mt_array_builder_append_int(bi, iv[i], &err);
+        mt_array_builder_append_uint(bu, uv[i], &err);
+        mt_array_builder_append_double(bd, dv[i], &err);
+        mt_array_builder_append_bytes(bs, sv[i], (int64_t)strlen(sv[i]), &err);
+    }
+    mt_array_builder_append_null(bi, &err);
+    mt_array_builder_append_null(bu, &err);
+    mt_array_builder_append_null(bd, &err);
+    mt_array_builder_append_null(bs, &err);
+    mt_array *cols[4] = {finish(bi), finish(bu), finish(bd), finish(bs)};
+    const char *names[] = {"i", "u", "d", "s"};
+    mt_type *types[] = {ti, tu, td, ts};
+    bool nulls[] = {true, true, true, true};
+    mt_type *schema = mt_type_struct(4, names, types, nulls);
+    mt_table *t = NULL;
+    cr_assert_eq(mt_table_new(schema, cols, 5, &t, &err), MT_OK);
+    const char *kv[] = {"origin", "test", "k2", "", NULL};
+    mt_parquet_write_options o = {.kv_metadata = kv};
+    cr_assert_eq(mt_parquet_write_table(TMP("stats"), t, &o, &err), MT_OK, "%s", err.msg);
+    pq_file_meta m;
+    footer(TMP("stats"), &m);
+    cr_assert_str_eq(m.created_by, "manta version 0.1.0");
+    cr_assert_eq(m.num_rows, 5);
+    cr_assert_eq(m.num_kv, 2);
+    cr_assert_str_eq(m.kv[0].key, "origin");
+    cr_assert_str_eq(m.kv[0].value, "test");
+    cr_assert_str_eq(m.kv[1].key, "k2");
+    cr_assert_str_eq(m.kv[1].value, "");
+    int32_t i32;
+    uint32_t u32;
+    double f64;
+    const pq_statistics *s = stats_of(&m, 0);
+    cr_assert(s->has_null_count && s->null_count == 1 && !s->legacy_min_max);
+    memcpy(&i32, s->min, 4); cr_assert_eq(i32, -7);
+    memcpy(&i32, s->max, 4); cr_assert_eq(i32, 5);
+    s = stats_of(&m, 1);
+    memcpy(&u32, s->min, 4); cr_assert_eq(u32, 0);
+    memcpy(&u32, s->max, 4); cr_assert_eq(u32, 4000000000u);
+    s = stats_of(&m, 2);
+    memcpy(&f64, s->min, 8); cr_assert(f64 == 0 && signbit(f64), "min is -0.0");
+    memcpy(&f64, s->max, 8); cr_assert_eq(f64, 2.5);
+    s = stats_of(&m, 3);
+    cr_assert_eq(s->min_len, 1);
+    cr_assert_eq(memcmp(s->min, "a", 1), 0);
+    cr_assert_eq(s->max_len, 2);
+    cr_assert_eq(memcmp(s->max, "\xc3\xa9", 2), 0);
+    pq_meta_fini(&m);
+
+    o.no_statistics = true;
+    cr_assert_eq(mt_parquet_write_table(TMP("stats"), t, &o, &err), MT_OK, "%s", err.msg);
+    footer(TMP("stats"), &m);
+    for (int c = 0; c < 4; c++) {
+        cr_assert_null(stats_of(&m, c)->min);
+        cr_assert(!stats_of(&m, c)->has_null_count);
+    }
+    pq_meta_fini(&m);
+    unlink(TMP("stats"));
+    for (int i = 0; i < 4; i++) {
+        mt_array_release(cols[i]);
+        mt_type_release(types[i]);
+    }
+    mt_type_release(schema);
+    mt_table_release(t);
+}
+
+static bool has_encoding(const pq_column_chunk *c, int enc)
+{
+    for (int32_t i = 0; i < c->num_encodings; i++)
+        if (c->encodings[i] == enc) return true;
+    return false;
+}
+
+Test(writer, dictionary_falls_back_to_plain_mid_chunk)
+{
+    mt_type *ts = mt_type_new(MT_TYPE_UTF8);
+    mt_array_builder *b = mt_array_builder_new(ts);
+    mt_error err;
+    for (int i = 0; i < 2000; i++) { /* low cardinality first, then all distinct */
+        char buf[32];
+        int n = i < 1000 ? snprintf(buf, sizeof buf, "v%d", i % 10)
+                         : snprintf(buf, sizeof buf, "distinct-%d", i);
+        mt_array_builder_append_bytes(b, buf, n, &err);
+    }
+    mt_array *col = finish(b);
+    mt_table *t = one_column(ts, col);
+    mt_parquet_write_options o = {.page_bytes = 1000, .dictionary_page_bytes = 2000};
+    roundtrip(t, &o, TMP("fallback"));
+    cr_assert_eq(mt_parquet_write_table(TMP("fallback"), t, &o, &err), MT_OK, "%s", err.msg);
+    pq_file_meta m;
+    footer(TMP("fallback"), &m);
+    const pq_column_chunk *c = &m.row_groups[0].columns[0];
+    cr_assert(c->dictionary_page_offset == 4, "dictionary page first");
+    cr_assert(has_encoding(c, PQ_PLAIN_DICTIONARY));
+    cr_assert(has_encoding(c, PQ_RLE_DICTIONARY));
+    cr_assert(has_encoding(c, PQ_PLAIN), "fell back to PLAIN");
+    cr_assert_eq(c->num_values, 2000);
+    cr_assert_eq(c->codec, MT_PARQUET_UNCOMPRESSED);
+    pq_meta_fini(&m);
+
+    o.dictionary = MT_PARQUET_DICT_OFF;
+    o.page_version = 2;
+    cr_assert_eq(mt_parquet_write_table(TMP("fallback"), t, &o, &err), MT_OK, "%s", err.msg);
+    footer(TMP("fallback"), &m);
+    c = &m.row_groups[0].columns[0];
+    cr_assert_eq(c->dictionary_page_offset, -1);
+    cr_assert(!has_encoding(c, PQ_RLE_DICTIONARY) && has_encoding(c, PQ_PLAIN));
+    pq_meta_fini(&m);
+    unlink(TMP("fallback"));
+    mt_table_release(t);
+    mt_array_release(col);
+    mt_type_release(ts);
+}
+
+Test(writer, seconds_are_written_as_milliseconds)
+{
+    mt_type *tt = mt_type_time(MT_UNIT_SECOND), *tms = mt_type_time(MT_UNIT_MILLI);
+    mt_array_builder *b = mt_array_builder_new(tt);
+    mt_error err;
+    mt_array_builder_append_int(b, 3661, &err);
+    mt_array_builder_append_null(b, &err);
+    mt_array_builder_append_int(b, 59, &err);
+    mt_array *col = finish(b);
+    mt_table *t = one_column(tt, col);
+    cr_assert_eq(mt_parquet_write_table(TMP("secs"), t, NULL, &err), MT_OK, "%s", err.msg);
+    mt_table *u = read_back(TMP("secs"));
+    cr_assert(mt_type_equal(u->columns[0]->type, tms));
+    cr_assert_eq(MT_ARRAY_VALUES(u->columns[0], int32_t)[0], 3661000);
+    cr_assert(!mt_array_is_valid(u->columns[0], 1));
+    cr_assert_eq(MT_ARRAY_VALUES(u->columns[0], int32_t)[2], 59000);
+    mt_table_release(u);
+    mt_table_release(t);
+    mt_array_release(col);
+    mt_type_release(tt);
+    mt_type_release(tms);
+    unlink(TMP("secs"));
+}
+
+Test(writer, null_type_column)
+{
+    /* Written as pyarrow does: an OPTIONAL INT32 with logical type UNKNOWN, all null. */
+    mt_type *tn = mt_type_new(MT_TYPE_NA);
+    mt_array *col = mt_array_new_null(tn, 9);
+    mt_table *t = one_column(tn, col);
+    mt_error err;
+    cr_assert_eq(mt_parquet_write_table(TMP("null"), t, NULL, &err), MT_OK, "%s", err.msg);
+    pq_file_meta m;
+    footer(TMP("null"), &m);
+    cr_assert_eq(m.num_schema, 2);
+    cr_assert_eq(m.schema[1].type, PQ_INT32);
+    cr_assert_eq(m.schema[1].repetition, PQ_OPTIONAL);
+    cr_assert_eq(m.schema[1].logical.kind, PQ_LT_UNKNOWN);
+    cr_assert_eq(m.row_groups[0].columns[0].stats.null_count, 9);
+    pq_meta_fini(&m);
+    mt_table *u = read_back(TMP("null"));
+    cr_assert_eq(u->num_rows, 9);
+    cr_assert_eq(mt_array_null_count(u->columns[0]), 9);
+    mt_table_release(u);
+    mt_table_release(t);
+    mt_array_release(col);
+    mt_type_release(tn);
+    unlink(TMP("null"));
+}
