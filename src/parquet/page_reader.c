@@ -144,7 +144,7 @@ static mt_status header_check(const pq_page_reader *pr, const page_header *h, si
 
 static mt_status scratch_reserve(pq_page_reader *pr, size_t n, mt_error *err)
 {
-    if (n <= pr->scratch_cap) return MT_OK;
+    if (n <= pr->scratch_cap && pr->scratch) return MT_OK;
     size_t cap = pr->scratch_cap ? pr->scratch_cap : 4096;
     while (cap < n) cap *= 2;
     uint8_t *p = mt_malloc(cap);
