@@ -7,6 +7,7 @@
  * Threads: pure functions, reentrant. Invariant: every double printed here
  * reads back (strtod) as the identical double.
  */
+#include <float.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -54,18 +55,55 @@ static bool try_neighbours(double v, int p, char *buf, size_t cap)
     return false;
 }
 
+/*
+ * Fast path: the fewest fraction digits k with round(v·10^k)/10^k == v. The
+ * integer is below 2^53 and 10^k exact, so the division is correctly rounded:
+ * equality means the decimal reads back as v (Clinger's fast path).
+ */
+static int fast_digits(double v, char *digits, int *exp10)
+{
+    static const double p10[] = {1e0, 1e1, 1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,
+                                 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17};
+    if (!(v >= 1e-5 && v < 1e15)) return 0;
+    for (int k = 0; k < 18; k++) {
+        double s = v * p10[k];
+        if (s >= 9007199254740992.0) return 0;
+        double m = nearbyint(s);
+        if (m / p10[k] != v) continue;
+        char tmp[24];
+        int n = snprintf(tmp, sizeof tmp, "%llu", (unsigned long long)m);
+        *exp10 = n - 1 - k;
+        while (n > 1 && tmp[n - 1] == '0') n--;
+        memcpy(digits, tmp, (size_t)n);
+        digits[n] = '\0';
+        return n;
+    }
+    return 0;
+}
+
 int mt__data_shortest_digits(double v, char *digits, int *exp10)
 {
     char buf[40];
     v = fabs(v);
-    /* Round-tripping is monotonic in the precision: binary search 1..17. */
-    int lo = 1, hi = 17;
-    while (lo < hi) {
-        int mid = (lo + hi) / 2;
-        if (try_precision(v, mid, buf, sizeof buf)) hi = mid;
-        else lo = mid + 1;
+    int fast = fast_digits(v, digits, exp10);
+    if (fast) return fast;
+    if (v < DBL_MIN) { /* subnormal: fewer digits hold; search 1..17 (monotonic) */
+        int lo = 1, hi = 17;
+        while (lo < hi) {
+            int mid = (lo + hi) / 2;
+            if (try_precision(v, mid, buf, sizeof buf)) hi = mid;
+            else lo = mid + 1;
+        }
+        if (lo < 2 || !try_neighbours(v, lo - 1, buf, sizeof buf))
+            try_precision(v, lo, buf, sizeof buf);
+        goto parse;
     }
-    if (lo < 2 || !try_neighbours(v, lo - 1, buf, sizeof buf)) try_precision(v, lo, buf, sizeof buf);
+    /* Up to 15 digits the correctly rounded form is the shortest (DBL_DIG). */
+    if (try_precision(v, 15, buf, sizeof buf)) goto parse;
+    if (try_precision(v, 16, buf, sizeof buf)) goto parse;
+    if (try_neighbours(v, 16, buf, sizeof buf)) goto parse;
+    try_precision(v, 17, buf, sizeof buf);
+parse:;
     int k = 0;
     const char *p = buf;
     for (; *p && *p != 'e'; p++)
