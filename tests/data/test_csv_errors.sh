@@ -9,7 +9,7 @@ MANTA=${MANTA_BIN:-}
 if [ -z "$MANTA" ] || [ ! -x "$MANTA" ]; then
     echo "FAIL: MANTA_BIN is not set to an executable"; exit 1
 fi
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/manta-csv-errors.XXXXXX") || exit 1
+TMP=$(mktemp -d -t manta-csv-errors.XXXXXX) || exit 1
 trap 'rm -rf "$TMP"' EXIT
 trap 'exit 2' INT TERM
 passed=0

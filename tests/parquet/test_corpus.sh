@@ -32,7 +32,7 @@ for d in "${MT_BINARY_DIR:-/nonexistent}/oracle" "$ROOT/build/oracle"; do
     [ -f "$d/read.mjs" ] && [ -d "$d/node_modules" ] && { ORACLE=$d; break; }
 done
 
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/manta-corpus.XXXXXX") || exit 1
+TMP=$(mktemp -d -t manta-corpus.XXXXXX) || exit 1
 trap 'rm -rf "$TMP"' EXIT
 trap 'exit 2' INT TERM
 set -f
@@ -95,8 +95,11 @@ check_sha() { # f rel hex@engine
     [ "$got" = "$want" ] && return
     if [ -n "$ORACLE" ] && timeout 120 node "$ORACLE/read.mjs" "$1" --engine "$engine" --ndjson --all \
             >"$TMP/oracle.jsonl" 2>/dev/null; then
-        msg=$(node "$CMP" "$TMP/out.jsonl" "$TMP/oracle.jsonl" 2>&1)
-        fail "$2" "vs $engine oracle: $msg"
+        if msg=$(node "$CMP" "$TMP/out.jsonl" "$TMP/oracle.jsonl" 2>&1); then
+            fail "$2" "rows equal the $engine oracle but not the recorded sha256 $want (got $got): check the table"
+        else
+            fail "$2" "vs $engine oracle: $msg"
+        fi
     else
         fail "$2" "rows differ from the $engine oracle (sha256 $got, expected $want; install the oracle for a row diff)"
     fi
