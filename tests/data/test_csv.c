@@ -249,3 +249,23 @@ Test(csv_write, file_is_renamed_into_place_and_nested_is_rejected)
     mt_error e2;
     cr_assert_eq(mt_csv_read("/nonexistent/x.csv", NULL, &back, &e2), MT_EIO);
 }
+
+Test(csv_read, many_blocks_restart_and_no_leaks)
+{
+    mt_error err;
+    cr_assert_eq(mt_config_set("csv_block_rows", "2", &err), MT_OK, "%s", err.msg);
+    mt_alloc_stats before, after;
+    mt_alloc_get_stats(&before);
+    mt_csv_read_options o = {.infer_rows = 2};
+    /* Row 6 (a later block) turns column a into float64 and b into string. */
+    expect_table("a,b\n1,2021-01-01\n2,\n3,2021-01-03\n4,2021-01-04\n5.5,x\n6,2021-01-06\n", &o,
+                 "Column  Type\n------  ----\na       double\nb       string\n",
+                 "{\"a\":1,\"b\":\"2021-01-01\"}\n{\"a\":2,\"b\":null}\n{\"a\":3,\"b\":\"2021-01-03\"}\n"
+                 "{\"a\":4,\"b\":\"2021-01-04\"}\n{\"a\":5.5,\"b\":\"x\"}\n{\"a\":6,\"b\":\"2021-01-06\"}\n");
+    read_fails("a,b\n1,2\n3,4\n5,6\n7\n", &o, MT_EPARSE, "t.csv:5: expected 2 fields, found 1");
+    read_fails("a,b\n1,2\n3,4\n5,\"6\n", &o, MT_EPARSE, "t.csv:4:3: unterminated quoted field");
+    mt_alloc_get_stats(&after);
+    cr_assert_eq(after.live_allocations, before.live_allocations);
+    cr_assert_eq(after.live_bytes, before.live_bytes);
+    cr_assert_eq(mt_config_set("csv_block_rows", "65536", &err), MT_OK);
+}
