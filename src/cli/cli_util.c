@@ -152,16 +152,22 @@ mt_status cli_kind_of_input(const char *path, cli_kind *out, mt_error *err)
 {
     FILE *fp = fopen(path, "rb");
     if (!fp) return mt_error_set(err, MT_EIO, "%s: %s", path, strerror(errno));
-    unsigned char magic[4] = {0};
-    size_t n = fread(magic, 1, 4, fp);
+    unsigned char head[4096];
+    size_t n = fread(head, 1, sizeof head, fp);
     int read_errno = ferror(fp) ? errno : 0;
     fclose(fp);
     if (read_errno) return mt_error_set(err, MT_EIO, "%s: %s", path, strerror(read_errno));
-    bool par1 = n == 4 && !memcmp(magic, "PAR1", 4);
-    if (has_ext(path, ".parquet") || has_ext(path, ".pq") || par1) {
+    /* "PARE" starts a Parquet file whose footer is encrypted: the reader
+     * then says so, instead of the CSV reader complaining about fields. */
+    bool magic = n >= 4 && (!memcmp(head, "PAR1", 4) || !memcmp(head, "PARE", 4));
+    if (has_ext(path, ".parquet") || has_ext(path, ".pq") || has_ext(path, ".parquet.encrypted") ||
+        magic) {
         *out = CLI_PARQUET;
-    } else {
-        *out = CLI_CSV;
+        return MT_OK;
     }
+    /* Text has no NUL bytes; anything else is neither CSV nor Parquet. */
+    if (memchr(head, 0, n))
+        return mt_error_set(err, MT_EPARSE, "%s: not a CSV or Parquet file (binary data)", path);
+    *out = CLI_CSV;
     return MT_OK;
 }

@@ -1,0 +1,12 @@
+/*
+ * manta/manta.h — the umbrella header for users: everything public.
+ */
+#ifndef MANTA_MANTA_H
+#define MANTA_MANTA_H
+
+#include "manta/base.h"
+#include "manta/data.h"
+#include "manta/datagen.h"
+#include "manta/parquet.h"
+
+#endif /* MANTA_MANTA_H */
