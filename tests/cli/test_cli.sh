@@ -81,7 +81,7 @@ float_col        float
 double_col       double
 date_string_col  binary
 string_col       binary
-timestamp_col    timestamp[ns]" "" "$M" data schema "$AT"
+timestamp_col    timestamp[us]" "" "$M" data schema "$AT"
 expect "show parquet" 0 "{'id': 4, 'bool_col': True, 'double_col': 0.0}
 {'id': 5, 'bool_col': False, 'double_col': 10.1}" "" \
     "$M" data show "$AT" -n 2 --columns id,bool_col,double_col
