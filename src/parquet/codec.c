@@ -182,6 +182,45 @@ mt_status pq_decompress(int codec, const uint8_t *in, size_t in_len, uint8_t *ou
     }
 }
 
+mt_status pq_decompress_precheck(int codec, const uint8_t *in, size_t in_len, size_t out_len,
+                                 mt_error *err)
+{
+    size_t n = 0;
+    unsigned long long z;
+    switch (codec) {
+    case MT_PARQUET_SNAPPY:
+        if (in_len == 0 && out_len == 0) return MT_OK;
+        if (snappy_uncompressed_length((const char *)in, in_len, &n) != SNAPPY_OK)
+            return mt_error_set(err, MT_ECORRUPT, "corrupt snappy data");
+        return n == out_len ? MT_OK : size_mismatch(err, "snappy", n, out_len);
+    case MT_PARQUET_ZSTD:
+        if (in_len == 0 && out_len == 0) return MT_OK;
+        /* The first frame's declared size; later frames (rare) may add more. */
+        z = ZSTD_getFrameContentSize(in, in_len);
+        if (z == ZSTD_CONTENTSIZE_ERROR)
+            return mt_error_set(err, MT_ECORRUPT, "corrupt zstd data: bad frame header");
+        if (z != ZSTD_CONTENTSIZE_UNKNOWN && z > out_len)
+            return size_mismatch(err, "zstd", (size_t)z, out_len);
+        /* Blocks are at most 128 KiB each and take at least 3 bytes. */
+        n = in_len > SIZE_MAX / 65536 ? SIZE_MAX : in_len * 65536 + 131072;
+        break;
+    case MT_PARQUET_GZIP: /* deflate expands at most 1032:1 */
+        n = in_len > SIZE_MAX / 1032 ? SIZE_MAX : in_len * 1032 + 64;
+        break;
+    case MT_PARQUET_LZ4:
+    case MT_PARQUET_LZ4_RAW: /* LZ4 expands at most 255:1 (+ frame headers) */
+        n = in_len > SIZE_MAX / 256 ? SIZE_MAX : in_len * 256 + 64;
+        break;
+    default: return MT_OK;
+    }
+    if (out_len > n)
+        return mt_error_set(err, MT_ECORRUPT,
+                            "%zu compressed bytes cannot expand to the %zu bytes the page header "
+                            "states",
+                            in_len, out_len);
+    return MT_OK;
+}
+
 size_t pq_compress_bound(int codec, size_t n)
 {
     switch (codec) {

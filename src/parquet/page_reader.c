@@ -170,6 +170,8 @@ static mt_status page_body(pq_page_reader *pr, const page_header *h, const uint8
         page->len = comp;
         return MT_OK;
     }
+    MT_RETURN_NOT_OK(pq_decompress_precheck(pr->codec, src + levels, comp - levels,
+                                            uncomp - levels, err));
     MT_RETURN_NOT_OK(scratch_reserve(pr, uncomp, err));
     if (levels) memcpy(pr->scratch, src, levels);
     MT_RETURN_NOT_OK(pq_decompress(pr->codec, src + levels, comp - levels, pr->scratch + levels,

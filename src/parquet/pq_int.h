@@ -216,6 +216,14 @@ const pq_file_meta *pq_reader_meta(const mt_parquet_reader *r, const uint8_t **d
  */
 mt_status pq_decompress(int codec, const uint8_t *in, size_t in_len, uint8_t *out, size_t out_len,
                         mt_error *err);
+/*
+ * Cheap plausibility check before allocating `out_len` bytes for
+ * decompressing `in`: rejects (MT_ECORRUPT) sizes the codec's own header
+ * contradicts (SNAPPY, ZSTD) or that exceed the codec's maximum ratio
+ * (GZIP, LZ4), so that a lying page header cannot force a huge allocation.
+ */
+mt_status pq_decompress_precheck(int codec, const uint8_t *in, size_t in_len, size_t out_len,
+                                 mt_error *err);
 /* Worst-case compressed size of `in_len` bytes. */
 size_t pq_compress_bound(int codec, size_t in_len);
 /* Compresses into `out` (capacity pq_compress_bound), setting *out_len. level 0 = default. */

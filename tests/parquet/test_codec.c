@@ -190,3 +190,27 @@ Test(codec, crc32_matches_zlib)
     cr_assert_eq(pq_crc32(s, 0), 0u);
     cr_assert_eq(pq_crc32(s, 9), (uint32_t)crc32(0, s, 9));
 }
+
+Test(codec, precheck_rejects_impossible_sizes_before_allocating)
+{
+    uint8_t in[1000];
+    fill(in, sizeof in);
+    mt_error err;
+    uint8_t *c = NULL;
+    size_t n = compress_all(MT_PARQUET_SNAPPY, in, sizeof in, &c);
+    cr_assert_eq(pq_decompress_precheck(MT_PARQUET_SNAPPY, c, n, 1000, &err), MT_OK);
+    cr_assert_eq(pq_decompress_precheck(MT_PARQUET_SNAPPY, c, n, 1u << 30, &err), MT_ECORRUPT);
+    cr_assert_str_eq(err.msg, "snappy data decompressed to 1000 bytes, expected 1073741824");
+    mt_free(c);
+    n = compress_all(MT_PARQUET_ZSTD, in, sizeof in, &c);
+    cr_assert_eq(pq_decompress_precheck(MT_PARQUET_ZSTD, c, n, 1000, &err), MT_OK);
+    cr_assert_eq(pq_decompress_precheck(MT_PARQUET_ZSTD, c, n, 999, &err), MT_ECORRUPT);
+    mt_free(c);
+    cr_assert_eq(pq_decompress_precheck(MT_PARQUET_LZ4_RAW, in, 10, 10 * 256 + 64, &err), MT_OK);
+    cr_assert_eq(pq_decompress_precheck(MT_PARQUET_LZ4_RAW, in, 10, 1u << 30, &err), MT_ECORRUPT);
+    cr_assert_str_eq(err.msg,
+                     "10 compressed bytes cannot expand to the 1073741824 bytes the page header "
+                     "states");
+    cr_assert_eq(pq_decompress_precheck(MT_PARQUET_GZIP, in, 10, 1u << 30, &err), MT_ECORRUPT);
+    cr_assert_eq(pq_decompress_precheck(MT_PARQUET_UNCOMPRESSED, in, 10, 10, &err), MT_OK);
+}
