@@ -7,12 +7,16 @@
 #include <string.h>
 
 #include "cli/cli_int.h"
+#include "cli/cli_runtime.h"
 #include "manta/base.h"
 
 static void usage(FILE *out)
 {
     fprintf(out, "usage: manta <command> [args]\n\n"
                  "commands:\n"
+                 "  start    start Manta on this machine (--head for a new cluster)\n"
+                 "  stop     stop the Manta processes this machine started\n"
+                 "  status   print the cluster's nodes and resource usage\n"
                  "  data     inspect, convert and generate data files (manta data --help)\n"
                  "  config   print every tunable with its value\n");
 }
@@ -30,6 +34,12 @@ int main(int argc, char **argv)
         return argc < 2 ? 2 : 0;
     }
     if (!strcmp(argv[1], "data")) return cli_data_main(argc - 2, argv + 2);
+    if (!strcmp(argv[1], "start")) return cli_start_main(argc - 2, argv + 2);
+    if (!strcmp(argv[1], "stop")) return cli_stop_main(argc - 2, argv + 2);
+    if (!strcmp(argv[1], "status")) return cli_status_main(argc - 2, argv + 2);
+    if (!strcmp(argv[1], "gcs-server")) return cli_gcs_server_main(argc - 2, argv + 2);
+    if (!strcmp(argv[1], "node-daemon")) return cli_node_daemon_main(argc - 2, argv + 2);
+    if (!strcmp(argv[1], "worker")) return cli_worker_main(argc - 2, argv + 2);
     if (!strcmp(argv[1], "config")) {
         mt_config_dump(stdout);
         return 0;

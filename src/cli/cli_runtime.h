@@ -1,0 +1,15 @@
+/*
+ * cli_runtime.h — entry points of the cluster subcommands of `manta`.
+ * Each returns the process exit status (0 ok, 1 failure, 2 usage).
+ */
+#ifndef MANTA_CLI_RUNTIME_H
+#define MANTA_CLI_RUNTIME_H
+
+int cli_start_main(int argc, char **argv);       /* manta start   (cmd_cluster.c) */
+int cli_stop_main(int argc, char **argv);        /* manta stop    (cmd_cluster.c) */
+int cli_status_main(int argc, char **argv);      /* manta status  (cmd_cluster.c) */
+int cli_gcs_server_main(int argc, char **argv);  /* manta gcs-server (internal daemon, cmd_gcs.c) */
+int cli_node_daemon_main(int argc, char **argv); /* manta node-daemon (internal daemon, cmd_node.c) */
+int cli_worker_main(int argc, char **argv);      /* manta worker (internal, cmd_worker.c) */
+
+#endif

@@ -1,0 +1,89 @@
+/*
+ * store.h — the node's shared-memory object store (plasma's role).
+ *
+ * One arena per node: a memfd of `capacity` bytes that the node daemon
+ * creates and passes to drivers and workers, which map it (read-write for
+ * writers of new objects, zero-copy reads). Objects are immutable byte
+ * buffers named by mt_id: create (allocate) → write → seal → get (pin) →
+ * release (unpin) → delete.
+ *
+ * Memory policy when an allocation does not fit:
+ *   1. evict unpinned secondary copies (primary == false), least recently used first;
+ *   2. spill unpinned primary copies to files under spill_dir (LRU first) and free
+ *      their arena space; a later get restores them into the arena (evicting/
+ *      spilling others as needed), transparently;
+ *   3. an object bigger than the arena (or that cannot fit even after 1–2) is
+ *      created directly as a spill file, which readers map read-only;
+ *   4. only when spilling is disabled (spill_dir NULL) or the disk fails does
+ *      create return MT_ENOMEM with a message naming the sizes.
+ * Objects larger than max_object_bytes are refused with MT_EINVAL.
+ *
+ * Threads: single-threaded — the node daemon calls it from its loop thread.
+ * The arena's allocator metadata lives outside the shared memory, so clients
+ * cannot corrupt it; clients only read/write object bytes at offsets the
+ * store gave them.
+ */
+#ifndef MANTA_STORE_H
+#define MANTA_STORE_H
+
+#include <stdint.h>
+
+#include "manta/base.h"
+
+typedef struct mt_store mt_store;
+
+typedef struct mt_store_options {
+    int64_t capacity;         /* arena bytes; 0 = 30% of physical RAM (capped by /dev/shm) */
+    const char *spill_dir;    /* NULL = no spilling */
+    int64_t max_object_bytes; /* 0 = no limit beyond disk */
+    const char *name;         /* memfd name, e.g. "manta-store-<node>" */
+} mt_store_options;
+
+typedef enum mt_store_location {
+    MT_STORE_IN_ARENA = 0,  /* bytes at offset in the arena */
+    MT_STORE_ON_DISK = 1,   /* bytes in the spill file `path` (whole file) */
+} mt_store_location;
+
+typedef struct mt_store_ref {
+    mt_store_location where;
+    int64_t offset; /* IN_ARENA */
+    int64_t size;
+    const char *path; /* ON_DISK; owned by the store, valid while pinned */
+} mt_store_ref;
+
+typedef struct mt_store_stats {
+    int64_t capacity, used, num_objects, num_pinned;
+    int64_t spilled_bytes, spilled_objects, restored_objects, evicted_objects, evicted_bytes;
+} mt_store_stats;
+
+mt_status mt_store_create(const mt_store_options *opts, mt_store **out, mt_error *err);
+void mt_store_destroy(mt_store *s); /* removes spill files */
+/* The memfd of the arena (owned by the store; dup it to pass it on). */
+int mt_store_fd(const mt_store *s);
+int64_t mt_store_capacity(const mt_store *s);
+/* The arena mapped in this process (the daemon can read/write objects directly). */
+uint8_t *mt_store_base(const mt_store *s);
+
+/*
+ * Allocates an object of `size` bytes, unsealed and pinned once by the creator.
+ * MT_EEXIST if the id exists. Where it lives is returned in *ref.
+ */
+mt_status mt_store_object_create(mt_store *s, mt_id id, int64_t size, bool primary,
+                                 mt_store_ref *ref, mt_error *err);
+/* Marks the object complete and immutable, and drops the creator's pin. */
+mt_status mt_store_object_seal(mt_store *s, mt_id id, mt_error *err);
+/* Aborts an unsealed object (creator failed): frees it. */
+mt_status mt_store_object_abort(mt_store *s, mt_id id, mt_error *err);
+/*
+ * Pins a sealed object and says where it is, restoring it from disk into the
+ * arena when it fits. MT_ENOTFOUND if unknown; MT_ESTATE if not yet sealed.
+ */
+mt_status mt_store_object_get(mt_store *s, mt_id id, mt_store_ref *ref, mt_error *err);
+/* Unpins once. */
+mt_status mt_store_object_release(mt_store *s, mt_id id, mt_error *err);
+/* The owner no longer references it: free now, or when the last pin goes. */
+mt_status mt_store_object_delete(mt_store *s, mt_id id, mt_error *err);
+bool mt_store_object_contains(const mt_store *s, mt_id id, bool *sealed_out);
+void mt_store_get_stats(const mt_store *s, mt_store_stats *out);
+
+#endif /* MANTA_STORE_H */
