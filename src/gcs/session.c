@@ -1,0 +1,303 @@
+/*
+ * session.c — the session folder layout, session.json (jansson, written to a
+ * temp file then renamed so readers never see half a file), `key=value`
+ * ready files, the token and the location of the `manta` executable.
+ * Reentrant; no globals. See session.h.
+ */
+#define _GNU_SOURCE
+#include "gcs/session.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+const char *mt_session_temp_root(const char *temp_dir)
+{
+    if (temp_dir && temp_dir[0]) return temp_dir;
+    const char *t = mt_config_string("temp_dir");
+    return t && t[0] ? t : "/tmp/manta";
+}
+
+mt_status mt_session_path(const char *session_dir, const char *name, char *out, size_t cap,
+                          mt_error *err)
+{
+    int n = snprintf(out, cap, "%s/%s", session_dir, name);
+    if (n < 0 || (size_t)n >= cap)
+        return mt_error_set(err, MT_ERANGE, "path too long: %s/%s", session_dir, name);
+    return MT_OK;
+}
+
+/* mkdir -p for the temp root (each component 0755 when created by us). */
+static mt_status mkdirs(const char *path, mode_t mode, mt_error *err)
+{
+    char buf[MT_SESSION_PATH_MAX];
+    size_t n = strlen(path);
+    if (n == 0 || n >= sizeof buf) return mt_error_set(err, MT_ERANGE, "bad directory '%s'", path);
+    memcpy(buf, path, n + 1);
+    for (size_t i = 1; i <= n; i++) {
+        if (buf[i] != '/' && buf[i] != 0) continue;
+        char saved = buf[i];
+        buf[i] = 0;
+        if (mkdir(buf, mode) != 0 && errno != EEXIST)
+            return mt_error_set_errno(err, MT_EIO, errno, "creating directory %s", buf);
+        buf[i] = saved;
+    }
+    return MT_OK;
+}
+
+static mt_status make_session_name(const char *root, char *dir_out, size_t cap, mt_error *err)
+{
+    time_t now = time(NULL);
+    struct tm tm;
+    localtime_r(&now, &tm);
+    char stamp[64];
+    strftime(stamp, sizeof stamp, "%Y-%m-%d_%H-%M-%S", &tm);
+    char abs_root[MT_SESSION_PATH_MAX];
+    if (!realpath(root, abs_root))
+        return mt_error_set_errno(err, MT_EIO, errno, "resolving %s", root);
+    int n = snprintf(dir_out, cap, "%s/session_%s_%d", abs_root, stamp, (int)getpid());
+    if (n < 0 || (size_t)n >= cap) return mt_error_set(err, MT_ERANGE, "session path too long");
+    return MT_OK;
+}
+
+static mt_status point_latest(const char *root, const char *dir, mt_error *err)
+{
+    char link[MT_SESSION_PATH_MAX], tmp[MT_SESSION_PATH_MAX + 32];
+    MT_RETURN_NOT_OK(mt_session_path(root, "session_latest", link, sizeof link, err));
+    snprintf(tmp, sizeof tmp, "%s.tmp-%d", link, (int)getpid());
+    unlink(tmp);
+    if (symlink(dir, tmp) != 0)
+        return mt_error_set_errno(err, MT_EIO, errno, "creating link %s", tmp);
+    if (rename(tmp, link) != 0) {
+        int e = errno;
+        unlink(tmp);
+        return mt_error_set_errno(err, MT_EIO, e, "replacing %s", link);
+    }
+    return MT_OK;
+}
+
+mt_status mt_session_create(const char *temp_dir, char *dir_out, size_t cap, mt_error *err)
+{
+    const char *root = mt_session_temp_root(temp_dir);
+    MT_RETURN_NOT_OK(mkdirs(root, 0755, err));
+    MT_RETURN_NOT_OK(make_session_name(root, dir_out, cap, err));
+    if (mkdir(dir_out, 0700) != 0)
+        return mt_error_set_errno(err, MT_EIO, errno, "creating session folder %s", dir_out);
+    static const char *const subdirs[] = {"logs", "sockets", "spill"};
+    for (size_t i = 0; i < 3; i++) {
+        char p[MT_SESSION_PATH_MAX];
+        MT_RETURN_NOT_OK(mt_session_path(dir_out, subdirs[i], p, sizeof p, err));
+        if (mkdir(p, 0700) != 0 && errno != EEXIST)
+            return mt_error_set_errno(err, MT_EIO, errno, "creating %s", p);
+    }
+    return point_latest(root, dir_out, err);
+}
+
+mt_status mt_session_latest(const char *temp_dir, char *dir_out, size_t cap, mt_error *err)
+{
+    const char *root = mt_session_temp_root(temp_dir);
+    char link[MT_SESSION_PATH_MAX], resolved[PATH_MAX];
+    MT_RETURN_NOT_OK(mt_session_path(root, "session_latest", link, sizeof link, err));
+    if (!realpath(link, resolved))
+        return mt_error_set(err, MT_ENOTFOUND, "no Manta session in %s", root);
+    struct stat sb;
+    if (stat(resolved, &sb) != 0 || !S_ISDIR(sb.st_mode))
+        return mt_error_set(err, MT_ENOTFOUND, "no Manta session in %s", root);
+    if (strlen(resolved) >= cap) return mt_error_set(err, MT_ERANGE, "session path too long");
+    strcpy(dir_out, resolved);
+    return MT_OK;
+}
+
+/* Writes `len` bytes to path via a temp file + rename, mode `mode`. */
+static mt_status write_atomic(const char *path, const char *data, size_t len, mode_t mode,
+                              mt_error *err)
+{
+    char tmp[MT_SESSION_PATH_MAX + 32];
+    int n = snprintf(tmp, sizeof tmp, "%s.tmp-%d", path, (int)getpid());
+    if (n < 0 || (size_t)n >= sizeof tmp) return mt_error_set(err, MT_ERANGE, "path too long");
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+    if (fd < 0) return mt_error_set_errno(err, MT_EIO, errno, "creating %s", tmp);
+    size_t off = 0;
+    while (off < len) {
+        ssize_t w = write(fd, data + off, len - off);
+        if (w < 0 && errno == EINTR) continue;
+        if (w <= 0) {
+            int e = errno;
+            close(fd);
+            unlink(tmp);
+            return mt_error_set_errno(err, MT_EIO, e, "writing %s", tmp);
+        }
+        off += (size_t)w;
+    }
+    close(fd);
+    if (rename(tmp, path) != 0) {
+        int e = errno;
+        unlink(tmp);
+        return mt_error_set_errno(err, MT_EIO, e, "renaming %s", tmp);
+    }
+    return MT_OK;
+}
+
+mt_status mt_session_write_info(const mt_session_info *info, mt_error *err)
+{
+    json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:i, s:i}", "session_dir",
+                          info->session_dir, "gcs_address", info->gcs_address, "node_id",
+                          info->node_id, "node_address", info->node_address, "node_socket",
+                          info->node_socket, "node_ip", info->node_ip, "gcs_pid", info->gcs_pid,
+                          "node_pid", info->node_pid);
+    if (!o) return mt_error_set(err, MT_ENOMEM, "session.json: cannot build JSON");
+    char *text = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+    json_decref(o);
+    if (!text) return mt_error_set(err, MT_ENOMEM, "session.json: cannot encode JSON");
+    char path[MT_SESSION_PATH_MAX];
+    mt_status st = mt_session_path(info->session_dir, "session.json", path, sizeof path, err);
+    if (st == MT_OK) {
+        size_t len = strlen(text);
+        text[len] = 0;
+        char *withnl = mt_malloc(len + 2);
+        if (!withnl) {
+            free(text);
+            return mt_error_set(err, MT_ENOMEM, "session.json: out of memory");
+        }
+        memcpy(withnl, text, len);
+        withnl[len] = '\n';
+        st = write_atomic(path, withnl, len + 1, 0600, err);
+        mt_free(withnl);
+    }
+    free(text);
+    return st;
+}
+
+static void copy_str(json_t *o, const char *key, char *dst, size_t cap)
+{
+    const char *v = json_string_value(json_object_get(o, key));
+    dst[0] = 0;
+    if (v && strlen(v) < cap) strcpy(dst, v);
+}
+
+mt_status mt_session_read_info(const char *session_dir, mt_session_info *out, mt_error *err)
+{
+    memset(out, 0, sizeof *out);
+    char path[MT_SESSION_PATH_MAX];
+    MT_RETURN_NOT_OK(mt_session_path(session_dir, "session.json", path, sizeof path, err));
+    if (access(path, F_OK) != 0) return mt_error_set(err, MT_ENOTFOUND, "%s: no such file", path);
+    json_error_t je;
+    json_t *o = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
+    if (!o || !json_is_object(o)) {
+        json_decref(o);
+        return mt_error_set(err, MT_EPARSE, "%s:%d: %s", path, je.line, je.text);
+    }
+    copy_str(o, "session_dir", out->session_dir, sizeof out->session_dir);
+    copy_str(o, "gcs_address", out->gcs_address, sizeof out->gcs_address);
+    copy_str(o, "node_id", out->node_id, sizeof out->node_id);
+    copy_str(o, "node_address", out->node_address, sizeof out->node_address);
+    copy_str(o, "node_socket", out->node_socket, sizeof out->node_socket);
+    copy_str(o, "node_ip", out->node_ip, sizeof out->node_ip);
+    out->gcs_pid = (int)json_integer_value(json_object_get(o, "gcs_pid"));
+    out->node_pid = (int)json_integer_value(json_object_get(o, "node_pid"));
+    json_decref(o);
+    if (!out->session_dir[0] && strlen(session_dir) < sizeof out->session_dir)
+        strcpy(out->session_dir, session_dir);
+    return MT_OK;
+}
+
+mt_status mt_session_load_token(const char *session_dir, uint8_t token[MT_RPC_TOKEN_BYTES],
+                                mt_error *err)
+{
+    char path[MT_SESSION_PATH_MAX];
+    MT_RETURN_NOT_OK(mt_session_path(session_dir, "token", path, sizeof path, err));
+    return mt_rpc_token_load(path, token, err);
+}
+
+mt_status mt_session_write_ready(const char *path, const char *lines, mt_error *err)
+{
+    return write_atomic(path, lines, strlen(lines), 0644, err);
+}
+
+mt_status mt_session_ready_get(const char *path, const char *key, char *out, size_t cap,
+                               mt_error *err)
+{
+    FILE *f = fopen(path, "re");
+    if (!f) return mt_error_set(err, MT_ENOTFOUND, "%s: no such file", path);
+    char line[MT_SESSION_PATH_MAX + 64];
+    size_t klen = strlen(key);
+    mt_status st = mt_error_set(err, MT_ENOTFOUND, "%s: no '%s' line", path, key);
+    while (fgets(line, sizeof line, f)) {
+        if (strncmp(line, key, klen) != 0 || line[klen] != '=') continue;
+        char *v = line + klen + 1;
+        v[strcspn(v, "\r\n")] = 0;
+        if (strlen(v) >= cap) {
+            st = mt_error_set(err, MT_ERANGE, "%s: '%s' value too long", path, key);
+        } else {
+            strcpy(out, v);
+            mt_error_clear(err);
+            st = MT_OK;
+        }
+        break;
+    }
+    fclose(f);
+    return st;
+}
+
+static bool is_exec(const char *p) { return p && p[0] && access(p, X_OK) == 0; }
+
+static mt_status set_bin(const char *p, char *out, size_t cap, mt_error *err)
+{
+    if (strlen(p) >= cap) return mt_error_set(err, MT_ERANGE, "manta path too long");
+    strcpy(out, p);
+    return MT_OK;
+}
+
+mt_status mt_session_find_bin(char *out, size_t cap, mt_error *err)
+{
+    const char *cfg = mt_config_string("bin");
+    if (is_exec(cfg)) return set_bin(cfg, out, cap, err);
+    char self[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+    if (n > 0) {
+        self[n] = 0;
+        const char *base = strrchr(self, '/');
+        base = base ? base + 1 : self;
+        if (!strcmp(base, "manta") && is_exec(self)) return set_bin(self, out, cap, err);
+    }
+    const char *path = getenv("PATH");
+    if (path) {
+        const char *p = path;
+        while (*p) {
+            size_t len = strcspn(p, ":");
+            char cand[PATH_MAX];
+            if (len > 0 && len + 7 < sizeof cand) {
+                memcpy(cand, p, len);
+                strcpy(cand + len, "/manta");
+                if (is_exec(cand)) return set_bin(cand, out, cap, err);
+            }
+            p += len;
+            if (*p == ':') p++;
+        }
+    }
+    return mt_error_set(err, MT_ENOTFOUND,
+                        "cannot find the manta executable (set MANTA_BIN or put manta on PATH)");
+}
+
+bool mt_session_pid_alive(int pid)
+{
+    if (pid <= 0) return false;
+    if (kill(pid, 0) != 0 && errno != EPERM) return false;
+    char path[64], buf[512];
+    snprintf(path, sizeof path, "/proc/%d/stat", pid);
+    FILE *f = fopen(path, "re");
+    if (!f) return true;
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = 0;
+    const char *rp = strrchr(buf, ')');
+    return !(rp && rp[1] == ' ' && (rp[2] == 'Z' || rp[2] == 'X'));
+}
