@@ -5,6 +5,7 @@
 #define MANTA_MANTA_H
 
 #include "manta/base.h"
+#include "manta/core.h"
 #include "manta/data.h"
 #include "manta/datagen.h"
 #include "manta/parquet.h"

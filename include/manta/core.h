@@ -1,0 +1,251 @@
+/*
+ * manta/core.h — the core runtime API: connect to a cluster, run remote
+ * functions (tasks) and stateful actors, and share immutable objects.
+ *
+ * A driver calls mt_init() once, then submits tasks by function name with
+ * arguments that are bytes or object refs, and gets their results back as
+ * refs that mt_get() resolves. Functions are registered by name with
+ * MT_REMOTE() in a shared library (the job's code path) that workers dlopen;
+ * built-ins ("manta.echo", "manta.add_i64", ... and the actor class
+ * "manta.Counter") are always present.
+ *
+ * Errors follow base.h: fallible calls return mt_status and fill the
+ * optional mt_error. A failed task surfaces from mt_get() as the task's own
+ * status with "task NAME failed on node HEX worker PID: MESSAGE"; a worker
+ * that died (after max_retries) as MT_EIO "worker PID running NAME died
+ * (signal N)"; a missing function as MT_ENOTFOUND "no remote function 'x'
+ * (code path ...)"; a timeout as MT_ETIMEOUT.
+ *
+ * Threads: every driver call may be made from any thread (calls are
+ * serialised on one internal lock). Task functions run on the worker's main
+ * thread, one at a time.
+ *
+ * Ownership: refs and actor handles are reference counted; each one a call
+ * hands out is owned by the caller, who releases it (mt_ref_release,
+ * mt_actor_release). When the last ref to an object goes, its owner (the
+ * driver that put it or submitted its task) deletes it. mt_shutdown()
+ * releases whatever is still held.
+ */
+#ifndef MANTA_CORE_H
+#define MANTA_CORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "manta/base.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- Session ----------------------------------------------------------- */
+
+/* Options of mt_init; zero-initialised fields mean the default. */
+typedef struct mt_init_options {
+    /* Control store "host:port" to join; NULL = config `address` (MANTA_ADDRESS),
+     * then the latest local session, else start an embedded cluster. */
+    const char *address;
+    double num_cpus;             /* embedded cluster only; 0 = online CPUs */
+    int64_t object_store_memory; /* embedded cluster only; 0 = config default */
+    /* Shared library with this job's MT_REMOTE functions; workers dlopen it.
+     * NULL = built-ins (and functions linked into the driver, for local tests). */
+    const char *code_path;
+    const char *ns;              /* namespace for named actors; NULL = "default" */
+    const char *temp_dir;        /* root of session folders; NULL = config temp_dir */
+    bool no_start;               /* never start an embedded cluster: MT_ENOTFOUND instead */
+} mt_init_options;
+
+/* Connects this process to a cluster (see mt_init_options.address). MT_ESTATE if already initialised. */
+MT_API mt_status mt_init_ex(const mt_init_options *opts, mt_error *err);
+/* mt_init_ex without error detail. */
+MT_API mt_status mt_init(const mt_init_options *opts);
+/* Releases every handle, returns leases, stops an embedded cluster. Idempotent. */
+MT_API void mt_shutdown(void);
+MT_API bool mt_is_initialized(void);
+/* The session folder this driver is connected to ("" before mt_init). */
+MT_API const char *mt_session_dir(void);
+/* Whether mt_init started the cluster (mt_shutdown stops it). */
+MT_API bool mt_cluster_is_embedded(void);
+
+/* ---- Objects ----------------------------------------------------------- */
+
+typedef struct mt_ref mt_ref;
+
+/* A reference-counted handle to an object, pending or ready. */
+MT_API mt_ref *mt_ref_retain(mt_ref *ref);
+MT_API void mt_ref_release(mt_ref *ref); /* NULL-tolerant */
+MT_API mt_id mt_ref_id(const mt_ref *ref);
+
+/*
+ * Copies `size` bytes into a new object owned by this driver. Small objects
+ * (config inline_object_bytes) stay in this process's memory; larger ones
+ * are written once into the node's shared-memory store. *ref_out on success.
+ * MT_EINVAL for objects above config max_object_bytes.
+ */
+MT_API mt_status mt_put(const void *data, size_t size, mt_ref **ref_out, mt_error *err);
+
+/* A resolved object: `data` stays valid until mt_value_release (zero-copy from the store when big). */
+typedef struct mt_value {
+    const void *data;
+    size_t size;
+    void *priv_; /* owned by the runtime */
+} mt_value;
+MT_API void mt_value_release(mt_value *v); /* NULL-tolerant, idempotent */
+/* Convenience: the value as int64 (MT_ETYPE unless exactly 8 bytes). */
+MT_API mt_status mt_value_i64(const mt_value *v, int64_t *out, mt_error *err);
+
+/*
+ * Waits up to timeout_ms (-1 = forever) for all `n` objects and fills
+ * values_out[0..n). All or nothing: on failure no value is returned and the
+ * status is the first failed object's error (task failure, worker died,
+ * MT_ETIMEOUT "get timed out after N ms (K of M objects ready)").
+ */
+MT_API mt_status mt_get(mt_ref *const *refs, int n, int64_t timeout_ms, mt_value *values_out,
+                        mt_error *err);
+
+/*
+ * Waits until `num_returns` of the `n` objects are ready (finished or
+ * failed) or timeout_ms passes (-1 = forever; 0 = poll). ready_out[i] tells
+ * which (may be NULL); *num_ready_out how many (may be NULL). Returns MT_OK
+ * on timeout too — the caller looks at the counts, like ray.wait.
+ */
+MT_API mt_status mt_wait(mt_ref *const *refs, int n, int num_returns, int64_t timeout_ms,
+                         bool *ready_out, int *num_ready_out, mt_error *err);
+
+/* ---- Arguments --------------------------------------------------------- */
+
+/* One argument: bytes (data, size) or an object ref (ref != NULL). */
+typedef struct mt_arg {
+    const void *data;
+    size_t size;
+    mt_ref *ref; /* submit side only; NULL in task functions */
+} mt_arg;
+
+#define MT_ARG_BYTES(p, n) ((mt_arg){.data = (p), .size = (n)})
+#define MT_ARG_STR(s) ((mt_arg){.data = (s), .size = strlen(s)})
+#define MT_ARG_I64(v) ((mt_arg){.data = &(int64_t){(v)}, .size = sizeof(int64_t)})
+#define MT_ARG_REF(r) ((mt_arg){.ref = (r)})
+
+/* Reads an argument as int64 (MT_ETYPE with the argument index unless exactly 8 bytes). */
+MT_API mt_status mt_arg_i64(const mt_arg *args, int nargs, int i, int64_t *out, mt_error *err);
+
+/* ---- Remote functions (worker side) ------------------------------------ */
+
+typedef struct mt_task_ctx mt_task_ctx;
+
+/*
+ * A remote function. It reads its arguments (valid during the call), emits
+ * its results with mt_return / mt_return_alloc (once per return value, in
+ * order), and returns MT_OK, or an error status with a message in err.
+ */
+typedef mt_status (*mt_remote_fn)(mt_task_ctx *ctx, const mt_arg *args, int nargs, mt_error *err);
+
+/* Registers `fn` under `name` in this process (MT_EEXIST if taken by another function). */
+MT_API mt_status mt_remote_register(const char *name, mt_remote_fn fn);
+MT_API mt_remote_fn mt_remote_lookup(const char *name);
+
+/* Registers fn under its own name when the program or library loads. */
+#define MT_REMOTE(fn) MT_REMOTE_NAMED(#fn, fn)
+#define MT_REMOTE_NAMED(name, fn)                                                     \
+    __attribute__((constructor)) static void mt__remote_reg_##fn(void)               \
+    {                                                                                 \
+        mt_remote_register((name), (fn));                                             \
+    }
+
+/* Emits the next result (copied). MT_ERANGE past num_returns. */
+MT_API mt_status mt_return(mt_task_ctx *ctx, const void *data, size_t size, mt_error *err);
+/* Emits the next result by reserving `size` bytes to fill in place (in the store when big). */
+MT_API mt_status mt_return_alloc(mt_task_ctx *ctx, size_t size, void **ptr_out, mt_error *err);
+MT_API mt_status mt_return_i64(mt_task_ctx *ctx, int64_t v, mt_error *err);
+/* The function name being run ("manta.echo", "Counter.incr"). */
+MT_API const char *mt_task_name(const mt_task_ctx *ctx);
+/* How many results the caller asked for. */
+MT_API int mt_task_num_returns(const mt_task_ctx *ctx);
+
+/* ---- Actors ------------------------------------------------------------ */
+
+/*
+ * An actor class: `init` runs as the constructor (its args are the
+ * creation args; it sets the state with mt_actor_set_state), methods are
+ * remote functions registered as "<Class>.<method>", `fini` frees the state
+ * when the actor exits (may be NULL).
+ */
+typedef void (*mt_actor_fini_fn)(void *state);
+MT_API mt_status mt_actor_class_register(const char *class_name, mt_remote_fn init,
+                                         mt_actor_fini_fn fini);
+MT_API void mt_actor_set_state(mt_task_ctx *ctx, void *state);
+MT_API void *mt_actor_state(mt_task_ctx *ctx);
+
+#define MT_ACTOR_CLASS(cls, init, fini)                                               \
+    __attribute__((constructor)) static void mt__actor_reg_##cls(void)               \
+    {                                                                                 \
+        mt_actor_class_register(#cls, (init), (fini));                                \
+    }
+#define MT_ACTOR_METHOD(cls, method, fn) MT_REMOTE_NAMED(#cls "." #method, fn)
+
+/* ---- Submitting tasks -------------------------------------------------- */
+
+/* A named resource quantity ("CPU", "GPU", "memory", or custom). */
+typedef struct mt_resource {
+    const char *name;
+    double quantity;
+} mt_resource;
+
+/* max_retries value meaning "never retry" (0 in the struct means the default). */
+#define MT_RETRIES_NONE (-2)
+/* max_retries / max_restarts value meaning "forever". */
+#define MT_RETRIES_INFINITE (-1)
+
+/* Options of mt_task_submit; zero = default. */
+typedef struct mt_task_options {
+    int num_returns;               /* 0 = 1 */
+    const mt_resource *resources;  /* NULL = {CPU: 1}; else the whole demand (CPU 0 allowed) */
+    int num_resources;
+    int max_retries;               /* 0 = config task_max_retries (3); MT_RETRIES_NONE; MT_RETRIES_INFINITE */
+} mt_task_options;
+
+/*
+ * Submits `fn_name` with args. refs_out receives num_returns new refs (the
+ * caller's array). Ref arguments are resolved by this driver before the task
+ * is pushed. Fails now only for bad arguments or a lost cluster; the task's
+ * own errors surface from mt_get on its refs.
+ */
+MT_API mt_status mt_task_submit(const char *fn_name, const mt_arg *args, int nargs,
+                                const mt_task_options *opts, mt_ref **refs_out, mt_error *err);
+
+/* ---- Using actors ------------------------------------------------------ */
+
+typedef struct mt_actor mt_actor;
+
+typedef struct mt_actor_options {
+    const mt_resource *resources; /* NULL = {CPU: 1} to schedule (as Ray) */
+    int num_resources;
+    int max_restarts;             /* 0 = config actor_max_restarts (0); MT_RETRIES_INFINITE */
+    const char *name;             /* register under this name (unique per namespace) */
+    const char *ns;               /* NULL = the driver's namespace */
+    bool get_if_exists;           /* a live actor of that name is returned instead of MT_EEXIST */
+} mt_actor_options;
+
+/* Starts an actor of `class_name` (its constructor runs on a dedicated worker). */
+MT_API mt_status mt_actor_create(const char *class_name, const mt_arg *args, int nargs,
+                                 const mt_actor_options *opts, mt_actor **out, mt_error *err);
+/*
+ * Calls `method` asynchronously; calls from one handle run in call order.
+ * num_returns 0 = 1; refs_out receives them.
+ */
+MT_API mt_status mt_actor_call(mt_actor *a, const char *method, const mt_arg *args, int nargs,
+                               int num_returns, mt_ref **refs_out, mt_error *err);
+/* Finds a named actor (ns NULL = the driver's namespace). MT_ENOTFOUND if none. */
+MT_API mt_status mt_actor_lookup(const char *name, const char *ns, mt_actor **out, mt_error *err);
+/* Kills the actor's worker; with no_restart it stays dead, else it restarts if it may. */
+MT_API mt_status mt_actor_kill(mt_actor *a, bool no_restart, mt_error *err);
+MT_API mt_id mt_actor_id(const mt_actor *a);
+/* Releases the handle; the creator's last release of an unnamed actor ends it. */
+MT_API void mt_actor_release(mt_actor *a);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* MANTA_CORE_H */
