@@ -1,22 +1,271 @@
-/* store.c — TEMPORARY stubs of the object store API (src/store/store.h). */
-#include "store/store.h"
+/*
+ * store.c — the object store's public API (store.h): object lifecycle
+ * (create → seal → get/release → delete, abort), pins, deferred deletes
+ * and stats, on top of the arena, allocator, table, LRU and spill files.
+ *
+ * Threads: single-threaded; the node daemon's loop thread calls it.
+ * Invariants: pins counts the creator's pin (until seal/abort) plus one per
+ * get not yet released; a deleted entry stays in the table (invisible to
+ * get/contains) only while pinned, and is freed by its last release.
+ */
+#include <errno.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "store/store_int.h"
+
+#define MAX_CAPACITY ((int64_t)1 << 46)
+
+static mt_status not_found(mt_id id, mt_error *err)
+{
+    char hex[2 * MT_ID_SIZE + 1];
+    mt_id_hex(id, hex);
+    return mt_error_set(err, MT_ENOTFOUND, "object %s: not found", hex);
+}
+
+static mt_status obj_error(mt_id id, mt_status code, const char *what, mt_error *err)
+{
+    char hex[2 * MT_ID_SIZE + 1];
+    mt_id_hex(id, hex);
+    return mt_error_set(err, code, "object %s: %s", hex, what);
+}
+
+static mt_status store_init(mt_store *s, const mt_store_options *o, mt_error *err)
+{
+    if (o->spill_dir) {
+        if (mkdir(o->spill_dir, 0700) != 0 && errno != EEXIST)
+            return mt_error_set_errno(err, MT_EIO, errno, "object store: creating spill dir %s",
+                                      o->spill_dir);
+        s->spill_dir = mt_strdup(o->spill_dir);
+        if (!s->spill_dir) return mt_error_set(err, MT_ENOMEM, "object store: options");
+    }
+    MT_RETURN_NOT_OK(mt__store_arena_open(o->name, s->capacity, &s->fd, &s->base, err));
+    MT_RETURN_NOT_OK(mt__store_alloc_init(&s->alloc, s->capacity, err));
+    return mt__store_table_init(&s->table, err);
+}
 
 mt_status mt_store_create(const mt_store_options *opts, mt_store **out, mt_error *err)
 {
+    static const mt_store_options defaults = {0};
+    const mt_store_options *o = opts ? opts : &defaults;
     *out = NULL;
-    return mt_error_set(err, MT_EUNSUPPORTED, "object store: not implemented yet");
+    if (o->capacity < 0 || o->capacity > MAX_CAPACITY || o->max_object_bytes < 0)
+        return mt_error_set(err, MT_EINVAL, "object store: capacity %lld or max_object_bytes %lld "
+                            "out of range", (long long)o->capacity, (long long)o->max_object_bytes);
+    mt_store *s = mt_calloc(1, sizeof(*s));
+    if (!s) return mt_error_set(err, MT_ENOMEM, "object store: allocating the store");
+    s->fd = -1;
+    int64_t cap = o->capacity ? o->capacity : mt__store_default_capacity();
+    s->capacity = (cap + MT__STORE_ALIGN - 1) / MT__STORE_ALIGN * MT__STORE_ALIGN;
+    s->max_object_bytes = o->max_object_bytes;
+    mt__store_pool_init(&s->entries, sizeof(mt__store_entry));
+    mt_status st = store_init(s, o, err);
+    if (st != MT_OK) {
+        mt_store_destroy(s);
+        return st;
+    }
+    *out = s;
+    return MT_OK;
 }
-void mt_store_destroy(mt_store *s) { (void)s; }
-int mt_store_fd(const mt_store *s) { return -1; }
-int64_t mt_store_capacity(const mt_store *s) { return 0; }
-uint8_t *mt_store_base(const mt_store *s) { return NULL; }
-#define STUB return mt_error_set(err, MT_EUNSUPPORTED, "object store: not implemented yet")
+
+void mt_store_destroy(mt_store *s)
+{
+    if (!s) return;
+    if (s->table.slots) {
+        for (uint64_t i = 0; i <= s->table.mask; i++)
+            if (s->table.slots[i]) mt__store_disk_remove(s->table.slots[i]);
+    }
+    mt__store_table_fini(&s->table);
+    mt__store_alloc_fini(&s->alloc);
+    mt__store_pool_fini(&s->entries);
+    mt__store_arena_close(s->fd, s->base, s->capacity);
+    mt_free(s->spill_dir);
+    mt_free(s);
+}
+
+int mt_store_fd(const mt_store *s) { return s->fd; }
+int64_t mt_store_capacity(const mt_store *s) { return s->capacity; }
+uint8_t *mt_store_base(const mt_store *s) { return s->base; }
+
+/* Frees everything an entry owns and forgets it. */
+static void entry_destroy(mt_store *s, mt__store_entry *e)
+{
+    mt__store_lru_remove(e);
+    mt__store_free_block(s, e);
+    mt__store_disk_remove(e);
+    if (e->deleted) s->num_deleted--;
+    mt__store_table_remove(&s->table, e);
+    mt__store_pool_put(&s->entries, e);
+}
+
+static void fill_ref(const mt__store_entry *e, mt_store_ref *ref)
+{
+    if (!ref) return;
+    ref->where = e->on_disk ? MT_STORE_ON_DISK : MT_STORE_IN_ARENA;
+    ref->offset = e->block ? e->block->off : 0;
+    ref->size = e->size;
+    ref->path = e->on_disk ? e->path : NULL;
+}
+
+static mt_status no_room(mt_store *s, int64_t size, mt_error *err)
+{
+    if (size > s->capacity)
+        return mt_error_set(err, MT_ENOMEM, "object of %lld bytes does not fit: store holds %lld "
+                            "bytes and spilling is off", (long long)size, (long long)s->capacity);
+    return mt_error_set(err, MT_ENOMEM, "object of %lld bytes does not fit: %lld of %lld bytes in "
+                        "use (largest free block %lld bytes) and spilling is off", (long long)size,
+                        (long long)s->alloc.used, (long long)s->capacity,
+                        (long long)mt__store_alloc_largest_free(&s->alloc));
+}
+
+/* Gives `e` its bytes: an arena block (evicting/spilling as needed), else a spill file. */
+static mt_status place_new(mt_store *s, mt__store_entry *e, mt_error *err)
+{
+    if (e->size == 0) return MT_OK;
+    mt_status st = mt__store_make_room(s, e->size, &e->block, err);
+    if (st != MT_OK) {
+        mt_error_prefix(err, "object of %lld bytes does not fit in the store (%lld bytes) and "
+                        "spilling failed", (long long)e->size, (long long)s->capacity);
+        if (err) err->code = MT_ENOMEM;
+        return MT_ENOMEM;
+    }
+    if (e->block) return MT_OK;
+    if (!s->spill_dir) return no_room(s, e->size, err);
+    return mt__store_disk_create(s, e, err);
+}
+
 mt_status mt_store_object_create(mt_store *s, mt_id id, int64_t size, bool primary,
-                                 mt_store_ref *ref, mt_error *err) { STUB; }
-mt_status mt_store_object_seal(mt_store *s, mt_id id, mt_error *err) { STUB; }
-mt_status mt_store_object_abort(mt_store *s, mt_id id, mt_error *err) { STUB; }
-mt_status mt_store_object_get(mt_store *s, mt_id id, mt_store_ref *ref, mt_error *err) { STUB; }
-mt_status mt_store_object_release(mt_store *s, mt_id id, mt_error *err) { STUB; }
-mt_status mt_store_object_delete(mt_store *s, mt_id id, mt_error *err) { STUB; }
-bool mt_store_object_contains(const mt_store *s, mt_id id, bool *sealed_out) { return false; }
-void mt_store_get_stats(const mt_store *s, mt_store_stats *out) { *out = (mt_store_stats){0}; }
+                                 mt_store_ref *ref, mt_error *err)
+{
+    if (size < 0 || (s->max_object_bytes > 0 && size > s->max_object_bytes)) {
+        char hex[2 * MT_ID_SIZE + 1];
+        mt_id_hex(id, hex);
+        return mt_error_set(err, MT_EINVAL, "object %s: size %lld is out of range (max_object_bytes "
+                            "%lld)", hex, (long long)size, (long long)s->max_object_bytes);
+    }
+    mt__store_entry *old = mt__store_table_find(&s->table, id);
+    if (old) return obj_error(id, MT_EEXIST, old->deleted ? "already exists (deleted, still pinned)"
+                                                          : "already exists", err);
+    mt__store_entry *e = mt__store_pool_get(&s->entries);
+    if (!e) return mt_error_set(err, MT_ENOMEM, "object store: allocating an entry");
+    *e = (mt__store_entry){.id = id, .size = size, .pins = 1, .primary = primary, .disk_fd = -1};
+    mt_status st = place_new(s, e, err);
+    if (st == MT_OK) st = mt__store_table_insert(&s->table, e, err);
+    if (st != MT_OK) {
+        mt__store_free_block(s, e);
+        mt__store_disk_remove(e);
+        mt__store_pool_put(&s->entries, e);
+        return st;
+    }
+    s->num_pinned++;
+    fill_ref(e, ref);
+    return MT_OK;
+}
+
+/* Drops one pin; the last one frees a deleted object or makes it evictable. */
+static void unpin(mt_store *s, mt__store_entry *e)
+{
+    if (--e->pins > 0) return;
+    s->num_pinned--;
+    if (e->deleted) entry_destroy(s, e);
+    else mt__store_lru_update(s, e);
+}
+
+mt_status mt_store_object_seal(mt_store *s, mt_id id, mt_error *err)
+{
+    mt__store_entry *e = mt__store_table_find(&s->table, id);
+    if (!e) return not_found(id, err);
+    if (e->sealed) return obj_error(id, MT_ESTATE, "already sealed", err);
+    if (e->disk_fd >= 0) {
+        close(e->disk_fd);
+        e->disk_fd = -1;
+    }
+    e->sealed = true;
+    unpin(s, e);
+    return MT_OK;
+}
+
+mt_status mt_store_object_abort(mt_store *s, mt_id id, mt_error *err)
+{
+    mt__store_entry *e = mt__store_table_find(&s->table, id);
+    if (!e) return not_found(id, err);
+    if (e->sealed) return obj_error(id, MT_ESTATE, "already sealed, cannot abort", err);
+    if (e->pins > 0) s->num_pinned--;
+    entry_destroy(s, e);
+    return MT_OK;
+}
+
+/* Brings an unpinned ON_DISK object back into the arena when room can be made. */
+static mt_status try_restore(mt_store *s, mt__store_entry *e, mt_error *err)
+{
+    mt__store_block *b = NULL;
+    mt_error ignored;
+    if (mt__store_make_room(s, e->size, &b, &ignored) != MT_OK || !b) return MT_OK;
+    mt_status st = mt__store_restore(s, e, b, err);
+    if (st != MT_OK) mt__store_alloc_put(&s->alloc, b);
+    return st;
+}
+
+mt_status mt_store_object_get(mt_store *s, mt_id id, mt_store_ref *ref, mt_error *err)
+{
+    mt__store_entry *e = mt__store_table_find(&s->table, id);
+    if (!e || e->deleted) return not_found(id, err);
+    if (!e->sealed) return obj_error(id, MT_ESTATE, "not sealed yet", err);
+    /* A pinned ON_DISK object may be mapped by a reader: its file must stay. */
+    if (e->on_disk && e->pins == 0) MT_RETURN_NOT_OK(try_restore(s, e, err));
+    if (e->pins++ == 0) {
+        s->num_pinned++;
+        mt__store_lru_remove(e);
+    }
+    fill_ref(e, ref);
+    return MT_OK;
+}
+
+mt_status mt_store_object_release(mt_store *s, mt_id id, mt_error *err)
+{
+    mt__store_entry *e = mt__store_table_find(&s->table, id);
+    if (!e) return not_found(id, err);
+    if (!e->sealed || e->pins == 0) return obj_error(id, MT_ESTATE, "not pinned", err);
+    unpin(s, e);
+    return MT_OK;
+}
+
+mt_status mt_store_object_delete(mt_store *s, mt_id id, mt_error *err)
+{
+    mt__store_entry *e = mt__store_table_find(&s->table, id);
+    if (!e || e->deleted) return not_found(id, err);
+    if (e->pins == 0) {
+        entry_destroy(s, e);
+        return MT_OK;
+    }
+    e->deleted = true;
+    s->num_deleted++;
+    return MT_OK;
+}
+
+bool mt_store_object_contains(const mt_store *s, mt_id id, bool *sealed_out)
+{
+    const mt__store_entry *e = mt__store_table_find(&s->table, id);
+    bool found = e && !e->deleted;
+    if (sealed_out) *sealed_out = found && e->sealed;
+    return found;
+}
+
+void mt_store_get_stats(const mt_store *s, mt_store_stats *out)
+{
+    *out = s->stats;
+    out->capacity = s->capacity;
+    out->used = s->alloc.used;
+    out->num_objects = s->table.count - s->num_deleted;
+    out->num_pinned = s->num_pinned;
+}
+
+void mt_store_get_alloc_stats(const mt_store *s, mt_store_alloc_stats *out)
+{
+    out->free_bytes = s->capacity - s->alloc.used;
+    out->largest_free_block = mt__store_alloc_largest_free(&s->alloc);
+    out->free_blocks = s->alloc.free_blocks;
+    out->evictable_bytes = s->secondary.bytes;
+    out->spillable_bytes = s->primary.bytes;
+}

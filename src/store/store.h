@@ -86,4 +86,16 @@ mt_status mt_store_object_delete(mt_store *s, mt_id id, mt_error *err);
 bool mt_store_object_contains(const mt_store *s, mt_id id, bool *sealed_out);
 void mt_store_get_stats(const mt_store *s, mt_store_stats *out);
 
+/*
+ * Allocator detail (added with the implementation): free arena bytes, the
+ * largest free block (the biggest object that fits without evicting), the
+ * number of free blocks (fragmentation), and the bytes that eviction of
+ * unpinned secondary copies / spilling of unpinned primary copies could free.
+ */
+typedef struct mt_store_alloc_stats {
+    int64_t free_bytes, largest_free_block, free_blocks;
+    int64_t evictable_bytes, spillable_bytes;
+} mt_store_alloc_stats;
+void mt_store_get_alloc_stats(const mt_store *s, mt_store_alloc_stats *out);
+
 #endif /* MANTA_STORE_H */

@@ -1,0 +1,127 @@
+/*
+ * spill.c — spill files: an object's bytes as one whole file
+ * spill_dir/<40 hex digits of its id>. Spilling writes the in-arena bytes
+ * out and frees the arena block; restoring reads them back into a fresh
+ * block and removes the file; objects too big for the arena are created
+ * directly as a file of their size that the creator writes (through a
+ * read-write mapping) and that readers map read-only.
+ *
+ * Threads: the node daemon's loop thread (blocking file I/O: spilling is
+ * the slow path by design).
+ * Invariant: e->path is set iff e->on_disk; the file holds e->size bytes once sealed.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "store/store_int.h"
+
+static char *spill_path(const mt_store *s, mt_id id)
+{
+    char hex[2 * MT_ID_SIZE + 1];
+    mt_id_hex(id, hex);
+    size_t n = strlen(s->spill_dir) + 2 + sizeof(hex);
+    char *p = mt_malloc(n);
+    if (p) snprintf(p, n, "%s/%s", s->spill_dir, hex);
+    return p;
+}
+
+static mt_status write_all(int fd, const uint8_t *p, int64_t n, const char *path, mt_error *err)
+{
+    while (n > 0) {
+        ssize_t w = write(fd, p, n > (1 << 30) ? (1 << 30) : (size_t)n);
+        if (w < 0 && errno == EINTR) continue;
+        if (w <= 0) return mt_error_set_errno(err, MT_EIO, w < 0 ? errno : ENOSPC, "writing %s", path);
+        p += w;
+        n -= w;
+    }
+    return MT_OK;
+}
+
+mt_status mt__store_spill(mt_store *s, mt__store_entry *e, mt_error *err)
+{
+    char *path = spill_path(s, e->id);
+    if (!path) return mt_error_set(err, MT_ENOMEM, "object store: spill path");
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        mt_status st = mt_error_set_errno(err, MT_EIO, errno, "creating %s", path);
+        mt_free(path);
+        return st;
+    }
+    mt_status st = write_all(fd, s->base + e->block->off, e->size, path, err);
+    if (close(fd) != 0 && st == MT_OK) st = mt_error_set_errno(err, MT_EIO, errno, "closing %s", path);
+    if (st != MT_OK) {
+        unlink(path);
+        mt_free(path);
+        return st;
+    }
+    mt__store_lru_remove(e);
+    mt__store_free_block(s, e);
+    e->path = path;
+    e->on_disk = true;
+    s->stats.spilled_objects++;
+    s->stats.spilled_bytes += e->size;
+    return MT_OK;
+}
+
+static mt_status read_all(int fd, uint8_t *p, int64_t n, const char *path, mt_error *err)
+{
+    int64_t want = n, off = 0;
+    while (off < want) {
+        ssize_t r = pread(fd, p + off, (size_t)(want - off > (1 << 30) ? (1 << 30) : want - off), off);
+        if (r < 0 && errno == EINTR) continue;
+        if (r < 0) return mt_error_set_errno(err, MT_EIO, errno, "reading %s", path);
+        if (r == 0)
+            return mt_error_set(err, MT_ECORRUPT, "spill file %s: holds %lld of %lld bytes", path,
+                                (long long)off, (long long)want);
+        off += r;
+    }
+    return MT_OK;
+}
+
+mt_status mt__store_restore(mt_store *s, mt__store_entry *e, mt__store_block *b, mt_error *err)
+{
+    int fd = open(e->path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return mt_error_set_errno(err, MT_EIO, errno, "opening %s", e->path);
+    mt_status st = read_all(fd, s->base + b->off, e->size, e->path, err);
+    close(fd);
+    if (st != MT_OK) return st;
+    mt__store_disk_remove(e);
+    e->block = b;
+    s->stats.restored_objects++;
+    return MT_OK;
+}
+
+mt_status mt__store_disk_create(mt_store *s, mt__store_entry *e, mt_error *err)
+{
+    char *path = spill_path(s, e->id);
+    if (!path) return mt_error_set(err, MT_ENOMEM, "object store: spill path");
+    int fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0 || ftruncate(fd, (off_t)e->size) != 0) {
+        mt_status st = mt_error_set_errno(err, MT_EIO, errno, "creating %s of %lld bytes", path,
+                                          (long long)e->size);
+        if (fd >= 0) {
+            close(fd);
+            unlink(path);
+        }
+        mt_free(path);
+        return st;
+    }
+    e->path = path;
+    e->disk_fd = fd;
+    e->on_disk = true;
+    return MT_OK;
+}
+
+void mt__store_disk_remove(mt__store_entry *e)
+{
+    if (e->disk_fd >= 0) close(e->disk_fd);
+    e->disk_fd = -1;
+    if (e->path) unlink(e->path);
+    mt_free(e->path);
+    e->path = NULL;
+    e->on_disk = false;
+}
