@@ -1,0 +1,210 @@
+/*
+ * node_gcs.c — the node's link to the control store: GCS_REGISTER_NODE, then
+ * GCS_HEARTBEAT every heartbeat_ms with available resources, store usage and
+ * pending demands; re-registers after MT_ENOTFOUND or a lost connection;
+ * writes DIR/node.ready after the first registration (at once when the node
+ * runs without a control store); GCS_UNREGISTER_NODE at shutdown.
+ * Main thread; every call is async (never blocks the loop). Invariant: at
+ * most one control-store call in flight (gcs_in_flight).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "node/node_int.h"
+#include "proto/gcs.pb-c.h"
+
+mt_status mt__node_write_ready(mt__node *n, mt_error *err)
+{
+    char path[700], tmp[720];
+    snprintf(path, sizeof path, "%s/node.ready", n->session_dir);
+    snprintf(tmp, sizeof tmp, "%s.tmp.%d", path, (int)getpid());
+    FILE *f = fopen(tmp, "w");
+    if (!f) return mt_error_set_errno(err, MT_EIO, errno, "writing %s", tmp);
+    fprintf(f, "node_id=%s\naddress=%s\nsocket=%s\npid=%d\n", n->node_hex, n->node_address,
+            n->node_socket, (int)getpid());
+    if (fclose(f) != 0 || rename(tmp, path) != 0) {
+        int e = errno;
+        unlink(tmp);
+        return mt_error_set_errno(err, MT_EIO, e, "writing %s", path);
+    }
+    n->ready_written = true;
+    MT_LOG(MT_LOG_INFO, "NODE-READY", "node %s ready at %s", n->node_hex, n->node_address);
+    return MT_OK;
+}
+
+static void on_register_reply(mt_rpc_conn *c, mt_status st, const mt_rpc_msg *reply, void *ud)
+{
+    (void)c;
+    (void)reply;
+    mt__node *n = ud;
+    n->gcs_in_flight = false;
+    if (st != MT_OK) {
+        MT_LOG(MT_LOG_WARN, "NODE-GCS-REGISTER", "registering with the control store failed: %s",
+               mt_status_name(st));
+        return; /* the heartbeat timer retries */
+    }
+    n->gcs_registered = true;
+    MT_LOG(MT_LOG_INFO, "NODE-GCS-REGISTER", "registered with the control store");
+    mt_error err;
+    if (!n->ready_written && mt__node_write_ready(n, &err) != MT_OK)
+        MT_LOG(MT_LOG_ERROR, "NODE-READY", "%s", err.msg);
+}
+
+static void send_register(mt__node *n)
+{
+    Manta__NodeInfo ni = MANTA__NODE_INFO__INIT;
+    node_res_pb tot, av;
+    mt__node_res_to_pb(&n->total, &tot);
+    mt__node_res_to_pb(&n->avail, &av);
+    char ip[64];
+    snprintf(ip, sizeof ip, "%s", n->opts.node_ip ? n->opts.node_ip : "127.0.0.1");
+    ni.node_id.data = n->node_id.bytes;
+    ni.node_id.len = MT_ID_SIZE;
+    ni.node_address = n->node_address;
+    ni.node_socket = n->node_socket;
+    ni.node_ip = ip;
+    ni.is_head = n->opts.is_head;
+    ni.resources_total = &tot.set;
+    ni.resources_available = &av.set;
+    ni.object_store_capacity = mt_store_capacity(n->store);
+    ni.start_time_ms = n->start_ms;
+    ni.alive = true;
+    ni.pid = (int32_t)getpid();
+    Manta__RegisterNodeRequest req = MANTA__REGISTER_NODE_REQUEST__INIT;
+    req.node = &ni;
+    mt_error err;
+    int64_t to = mt_config_int64("heartbeat_ms") * 5;
+    if (mt_rpc_call(n->gcs, MANTA__GCS_METHOD__GCS_REGISTER_NODE, &req.base, to < 2000 ? 2000 : to,
+                    on_register_reply, n, &err) == MT_OK)
+        n->gcs_in_flight = true;
+    else
+        MT_LOG(MT_LOG_WARN, "NODE-GCS-REGISTER", "%s", err.msg);
+}
+
+static void on_heartbeat_reply(mt_rpc_conn *c, mt_status st, const mt_rpc_msg *reply, void *ud)
+{
+    (void)c;
+    (void)reply;
+    mt__node *n = ud;
+    n->gcs_in_flight = false;
+    if (st == MT_ENOTFOUND || st == MT_EIO) {
+        MT_LOG(MT_LOG_WARN, "NODE-GCS-HEARTBEAT", "heartbeat: %s; registering again", mt_status_name(st));
+        n->gcs_registered = false;
+        if (!n->stopping) send_register(n);
+    } else if (st != MT_OK) {
+        MT_LOG(MT_LOG_WARN, "NODE-GCS-HEARTBEAT", "heartbeat failed: %s", mt_status_name(st));
+    }
+}
+
+static void send_heartbeat(mt__node *n)
+{
+    enum { MAXD = 64 };
+    static node_res dem[MAXD];
+    static node_res_pb dpb[MAXD];
+    Manta__ResourceSet *dp[MAXD];
+    int nd = mt__node_lease_demands(n, dem, MAXD);
+    for (int i = 0; i < nd; i++) {
+        mt__node_res_to_pb(&dem[i], &dpb[i]);
+        dp[i] = &dpb[i].set;
+    }
+    node_res_pb av;
+    mt__node_res_to_pb(&n->avail, &av);
+    mt_store_stats ss;
+    mt_store_get_stats(n->store, &ss);
+    Manta__HeartbeatRequest req = MANTA__HEARTBEAT_REQUEST__INIT;
+    req.node_id.data = n->node_id.bytes;
+    req.node_id.len = MT_ID_SIZE;
+    req.resources_available = &av.set;
+    req.object_store_used = ss.used;
+    req.n_pending_demands = (size_t)nd;
+    req.pending_demands = nd ? dp : NULL;
+    mt_error err;
+    int64_t to = mt_config_int64("heartbeat_ms") * 5;
+    if (mt_rpc_call(n->gcs, MANTA__GCS_METHOD__GCS_HEARTBEAT, &req.base, to < 2000 ? 2000 : to,
+                    on_heartbeat_reply, n, &err) == MT_OK)
+        n->gcs_in_flight = true;
+    else
+        MT_LOG(MT_LOG_WARN, "NODE-GCS-HEARTBEAT", "%s", err.msg);
+}
+
+static void on_hb_timer(uv_timer_t *t)
+{
+    mt__node *n = t->data;
+    if (n->stopping || n->gcs_in_flight) return;
+    if (n->gcs_registered) send_heartbeat(n);
+    else send_register(n);
+}
+
+static void on_gcs_close(mt_rpc_conn *c, void *ud)
+{
+    (void)c;
+    mt__node *n = ud;
+    n->gcs = NULL;
+    n->gcs_registered = false;
+}
+
+static void on_gcs_request(mt_rpc_conn *c, const mt_rpc_msg *m, void *ud)
+{
+    (void)ud;
+    if (m->fd >= 0) close(m->fd);
+    if (!(m->flags & MT_RPC_FLAG_ONEWAY))
+        mt_rpc_reply(c, m, MT_EUNSUPPORTED, NULL, "node daemon: no such method", -1, NULL);
+}
+
+mt_status mt__node_gcs_start(mt__node *n, mt_error *err)
+{
+    if (!n->opts.gcs_address || !n->opts.gcs_address[0]) return mt__node_write_ready(n, err);
+    static const mt_rpc_handlers h = {.on_request = on_gcs_request, .on_close = on_gcs_close};
+    mt_rpc_connect_options o = {.client_kind = "node", .client_id = n->node_id, .reconnect = true};
+    MT_RETURN_NOT_OK(mt_rpc_connect(n->loop, n->opts.gcs_address, n->token, &o, &h, n, &n->gcs, err));
+    send_register(n);
+    uint64_t period = (uint64_t)mt_config_int64("heartbeat_ms");
+    uv_timer_start(&n->hb_timer, on_hb_timer, period ? period : 1000, period ? period : 1000);
+    return MT_OK;
+}
+
+typedef struct unreg_ctx {
+    mt__node *n;
+    void (*done)(mt__node *);
+} unreg_ctx;
+
+static void on_unregister_reply(mt_rpc_conn *c, mt_status st, const mt_rpc_msg *reply, void *ud)
+{
+    (void)reply;
+    unreg_ctx *u = ud;
+    MT_LOG(MT_LOG_INFO, "NODE-GCS-UNREGISTER", "unregister: %s", mt_status_name(st));
+    mt__node *n = u->n;
+    void (*done)(mt__node *) = u->done;
+    mt_free(u);
+    if (n->gcs == c) {
+        n->gcs = NULL;
+        mt_rpc_conn_close(c);
+    }
+    done(n);
+}
+
+void mt__node_gcs_stop(mt__node *n, void (*done)(mt__node *))
+{
+    uv_timer_stop(&n->hb_timer);
+    uv_close((uv_handle_t *)&n->hb_timer, NULL);
+    unreg_ctx *u = n->gcs && n->gcs_registered ? mt_calloc(1, sizeof *u) : NULL;
+    if (u) {
+        u->n = n;
+        u->done = done;
+        Manta__NodeIdRequest req = MANTA__NODE_ID_REQUEST__INIT;
+        req.node_id.data = n->node_id.bytes;
+        req.node_id.len = MT_ID_SIZE;
+        if (mt_rpc_call(n->gcs, MANTA__GCS_METHOD__GCS_UNREGISTER_NODE, &req.base, 1000,
+                        on_unregister_reply, u, NULL) == MT_OK)
+            return;
+        mt_free(u);
+    }
+    if (n->gcs) {
+        mt_rpc_conn *c = n->gcs;
+        n->gcs = NULL;
+        mt_rpc_conn_close(c);
+    }
+    done(n);
+}

@@ -1,0 +1,250 @@
+/*
+ * node_int.h — declarations shared by the files of the node daemon.
+ *
+ * Everything here runs on the daemon's main thread (its uv loop); nothing is
+ * locked. Ownership: the mt__node struct owns the store, the rpc servers, the
+ * worker list, the lease queue and one node_client per connection. A client
+ * owns its pins, its unsealed creations, its object waiters and the leases it
+ * holds; closing the connection releases all four.
+ */
+#ifndef MANTA_NODE_INT_H
+#define MANTA_NODE_INT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "manta/base.h"
+#include "node/node.h"
+#include "proto/common.pb-c.h"
+#include "proto/node.pb-c.h"
+#include "rpc/rpc.h"
+#include "store/store.h"
+
+/* ---- Resource sets (fixed point, 1/10000 units, like Ray) -------------- */
+
+#define NODE_RES_MAX 32
+#define NODE_RES_NAME 64
+#define NODE_RES_SCALE 10000
+
+typedef struct node_res {
+    int n;
+    char name[NODE_RES_MAX][NODE_RES_NAME];
+    int64_t q[NODE_RES_MAX];
+} node_res;
+
+/* A protobuf view of a node_res (points into it; valid while it lives). */
+typedef struct node_res_pb {
+    Manta__ResourceSet set;
+    Manta__ResourceSet__QuantitiesEntry e[NODE_RES_MAX];
+    Manta__ResourceSet__QuantitiesEntry *ep[NODE_RES_MAX];
+} node_res_pb;
+
+void mt__node_res_clear(node_res *r);
+/* Adds `q` (fixed point) to resource `name`, creating it. MT_ERANGE when full. */
+mt_status mt__node_res_add_named(node_res *r, const char *name, int64_t q, mt_error *err);
+int64_t mt__node_res_get(const node_res *r, const char *name);
+/* Demand from the wire: names 1..63 chars, finite quantities >= 0; empty = {CPU: 1}. */
+mt_status mt__node_res_from_pb(const Manta__ResourceSet *pb, node_res *out, mt_error *err);
+void mt__node_res_to_pb(const node_res *r, node_res_pb *out);
+/* Parses {"name": number, ...} (custom resources flag). */
+mt_status mt__node_res_parse_json(const char *text, node_res *out, mt_error *err);
+bool mt__node_res_fits(const node_res *avail, const node_res *demand);
+void mt__node_res_sub(node_res *avail, const node_res *demand);
+void mt__node_res_add(node_res *avail, const node_res *demand);
+/* "{CPU: 64, GPU: 0.5}" */
+void mt__node_res_format(const node_res *r, char *buf, size_t cap);
+
+/* ---- Id-keyed hash map (open addressing, backward-shift delete) --------- */
+
+typedef struct node_idmap_slot {
+    mt_id key;
+    void *val;
+    bool used;
+} node_idmap_slot;
+
+typedef struct node_idmap {
+    node_idmap_slot *slots;
+    size_t cap, n; /* cap is 0 or a power of two */
+} node_idmap;
+
+void **mt__node_idmap_find(const node_idmap *m, mt_id key);
+/* Inserts (or finds) `key`; returns its value slot, NULL on out of memory. */
+void **mt__node_idmap_put(node_idmap *m, mt_id key);
+bool mt__node_idmap_del(node_idmap *m, mt_id key);
+void mt__node_idmap_fini(node_idmap *m);
+
+/* ---- Daemon state -------------------------------------------------------- */
+
+typedef struct mt__node mt__node;
+typedef struct node_worker node_worker;
+typedef struct node_lease node_lease;
+typedef struct node_waiter node_waiter;
+typedef struct node_pending node_pending;
+
+/* Per-connection state (rpc userdata). */
+typedef struct node_client {
+    mt__node *node;
+    mt_rpc_conn *conn;
+    bool is_unix;
+    int pid;
+    char kind[16];
+    node_idmap pins;      /* object id -> (intptr_t) pin count */
+    node_idmap creating;  /* object ids created and not yet sealed */
+    node_waiter *waiters; /* GET calls waiting for a seal */
+    node_worker *worker;  /* the worker that registered on this connection */
+    struct node_client *next, *prev;
+} node_client;
+
+typedef enum node_worker_state {
+    NODE_W_STARTING = 0,
+    NODE_W_IDLE = 1,
+    NODE_W_LEASED = 2,
+    NODE_W_STOPPING = 3,
+} node_worker_state;
+
+struct node_worker {
+    mt__node *node;
+    mt_id id;
+    uv_process_t proc;
+    int pid;
+    node_worker_state state;
+    bool exited;
+    char address[256];
+    node_client *client;  /* registration connection */
+    node_lease *lease;
+    int64_t started_ns, idle_since_ns;
+    struct node_worker *next;
+};
+
+struct node_lease {
+    mt_id id;
+    node_worker *worker;
+    node_client *holder; /* NULL once its connection closed */
+    node_res demand;
+    bool for_actor;
+};
+
+struct node_pending {
+    node_client *client;
+    mt_rpc_msg req;       /* header of the request (payload not kept) */
+    node_res demand;
+    bool for_actor;
+    bool timed;
+    uv_timer_t timer;
+    int64_t enqueued_ns;
+    struct node_pending *next, *prev;
+};
+
+struct node_waiter {
+    node_client *client;
+    mt_rpc_msg req;
+    mt_id id;
+    uv_timer_t timer;
+    node_waiter *next_same_id;          /* list per object id (node->waiters map) */
+    node_waiter *cnext, *cprev;         /* list per client */
+};
+
+typedef struct node_infeasible {
+    node_res demand;
+    int64_t at_ns;
+} node_infeasible;
+
+#define NODE_INFEASIBLE_MAX 16
+
+typedef struct node_srv_ud {
+    mt__node *node;
+    bool is_unix;
+} node_srv_ud;
+
+struct mt__node {
+    uv_loop_t *loop;
+    mt_node_options opts;
+    char session_dir[512];
+    char node_socket[160];   /* unix://… */
+    char node_address[300];  /* tcp://… */
+    char worker_program[4096];
+    char spill_dir[600];
+    uint8_t token[MT_RPC_TOKEN_BYTES];
+    mt_id node_id;
+    char node_hex[2 * MT_ID_SIZE + 1];
+    int64_t start_ms;
+
+    mt_store *store;
+    mt_rpc_server *unix_srv, *tcp_srv;
+    node_srv_ud srv_ud[2];
+
+    node_res total, avail;
+    node_client *clients;
+    node_worker *workers;
+    int num_workers, num_starting, num_idle, pool_target;
+    node_pending *pending_head, *pending_tail;
+    int num_pending;
+    node_idmap waiters; /* object id -> node_waiter list */
+    node_infeasible infeasible[NODE_INFEASIBLE_MAX];
+    int num_infeasible;
+
+    uv_timer_t maint_timer;
+    uv_signal_t sig_term, sig_int;
+
+    /* control store */
+    mt_rpc_conn *gcs;
+    uv_timer_t hb_timer;
+    bool gcs_registered, gcs_in_flight, ready_written;
+
+    /* shutdown */
+    bool stopping, gcs_stopped;
+    uv_timer_t kill_timer;
+    int exit_status;
+};
+
+/* node_rpc.c: dispatch, replies */
+extern const mt_rpc_handlers mt__node_handlers;
+mt_status mt__node_reply(node_client *cl, const mt_rpc_msg *req, mt_status st,
+                         const ProtobufCMessage *reply, const char *fmt, ...) MT_PRINTF(5, 6);
+bool mt__node_id_from_pb(ProtobufCBinaryData b, mt_id *out);
+
+/* node_objects.c: object store methods */
+void mt__node_obj_create(node_client *cl, const mt_rpc_msg *m);
+void mt__node_obj_seal(node_client *cl, const mt_rpc_msg *m);
+void mt__node_obj_get(node_client *cl, const mt_rpc_msg *m);
+void mt__node_obj_release(node_client *cl, const mt_rpc_msg *m);
+void mt__node_obj_delete(node_client *cl, const mt_rpc_msg *m);
+/* Connection gone: drop its pins, abort its unsealed objects, cancel its waits. */
+void mt__node_obj_client_closed(node_client *cl);
+/* Shutdown: cancel every waiter (no reply). */
+void mt__node_obj_shutdown(mt__node *n);
+
+/* node_pool.c: worker processes */
+mt_status mt__node_pool_start_worker(mt__node *n, mt_error *err);
+void mt__node_pool_register(node_client *cl, const mt_rpc_msg *m);
+void mt__node_pool_kill(node_client *cl, const mt_rpc_msg *m);
+void mt__node_pool_maintain(mt__node *n);
+void mt__node_pool_signal_all(mt__node *n, int signum);
+node_worker *mt__node_pool_find(mt__node *n, mt_id id);
+/* Moves a worker to the idle list (or kills it when dirty / stopping). */
+void mt__node_pool_release(mt__node *n, node_worker *w, bool dirty);
+node_worker *mt__node_pool_take_idle(mt__node *n);
+
+/* node_lease.c: leases and resource accounting */
+void mt__node_lease_request(node_client *cl, const mt_rpc_msg *m);
+void mt__node_lease_return(node_client *cl, const mt_rpc_msg *m);
+/* Grants queued requests that now fit; starts workers when needed. */
+void mt__node_lease_schedule(mt__node *n);
+void mt__node_lease_worker_died(mt__node *n, node_worker *w, int64_t exit_status, int sig);
+void mt__node_lease_client_closed(node_client *cl);
+void mt__node_lease_shutdown(mt__node *n);
+/* Pending demands for heartbeats/stats: queued requests plus recent infeasible ones. */
+int mt__node_lease_demands(mt__node *n, node_res *out, int max);
+
+/* node_gcs.c: control-store registration and heartbeats */
+mt_status mt__node_gcs_start(mt__node *n, mt_error *err);
+void mt__node_gcs_stop(mt__node *n, void (*done)(mt__node *));
+mt_status mt__node_write_ready(mt__node *n, mt_error *err);
+
+/* node_daemon.c */
+void mt__node_begin_shutdown(mt__node *n);
+/* Called when the last worker exited during shutdown. */
+void mt__node_shutdown_progress(mt__node *n);
+
+#endif /* MANTA_NODE_INT_H */

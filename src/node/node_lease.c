@@ -1,0 +1,267 @@
+/*
+ * node_lease.c — worker leases and the node's resource accounting.
+ * A lease request names a demand; it is granted when the demand fits the
+ * available resources and an idle registered worker exists, else queued
+ * (FIFO; a request that does not fit lets later ones that do fit pass).
+ * Demands above the node's total fail at once (MT_EUNSUPPORTED) and are
+ * remembered for a while as pending demands for heartbeats (autoscaler).
+ * Main thread only. Invariants: avail = total - sum of granted demands;
+ * each granted lease is attached to exactly one worker (w->lease).
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "node/node_int.h"
+
+static void pending_closed(uv_handle_t *h) { mt_free(h->data); }
+
+static void pending_unlink(mt__node *n, node_pending *p)
+{
+    if (p->prev) p->prev->next = p->next;
+    else n->pending_head = p->next;
+    if (p->next) p->next->prev = p->prev;
+    else n->pending_tail = p->prev;
+    n->num_pending--;
+    uv_timer_stop(&p->timer);
+    uv_close((uv_handle_t *)&p->timer, pending_closed);
+}
+
+static void grant(mt__node *n, node_client *cl, const mt_rpc_msg *req, const node_res *demand,
+                  bool for_actor, node_worker *w)
+{
+    node_lease *l = mt_calloc(1, sizeof *l);
+    if (!l) {
+        mt__node_pool_release(n, w, false);
+        mt__node_reply(cl, req, MT_ENOMEM, NULL, "out of memory granting a lease");
+        return;
+    }
+    l->id = mt_id_random();
+    l->worker = w;
+    l->holder = cl;
+    l->demand = *demand;
+    l->for_actor = for_actor;
+    w->lease = l;
+    mt__node_res_sub(&n->avail, demand);
+    Manta__RequestLeaseReply r = MANTA__REQUEST_LEASE_REPLY__INIT;
+    r.lease_id.data = l->id.bytes;
+    r.lease_id.len = MT_ID_SIZE;
+    r.worker_id.data = w->id.bytes;
+    r.worker_id.len = MT_ID_SIZE;
+    r.worker_address = w->address;
+    r.worker_pid = w->pid;
+    mt__node_reply(cl, req, MT_OK, &r.base, NULL);
+}
+
+static bool feasible(const mt__node *n, const node_res *d)
+{
+    return mt__node_res_fits(&n->total, d);
+}
+
+static void note_infeasible(mt__node *n, const node_res *d)
+{
+    if (n->num_infeasible == NODE_INFEASIBLE_MAX) {
+        memmove(&n->infeasible[0], &n->infeasible[1],
+                sizeof n->infeasible[0] * (NODE_INFEASIBLE_MAX - 1));
+        n->num_infeasible--;
+    }
+    n->infeasible[n->num_infeasible].demand = *d;
+    n->infeasible[n->num_infeasible].at_ns = mt_time_now_ns();
+    n->num_infeasible++;
+}
+
+static void pending_timeout(uv_timer_t *t)
+{
+    node_pending *p = t->data;
+    char buf[256];
+    mt__node_res_format(&p->demand, buf, sizeof buf);
+    mt__node_reply(p->client, &p->req, MT_ETIMEOUT, NULL, "lease request for %s timed out", buf);
+    pending_unlink(p->client->node, p);
+}
+
+static void enqueue(node_client *cl, const mt_rpc_msg *m, const node_res *d,
+                    const Manta__RequestLeaseRequest *req)
+{
+    mt__node *n = cl->node;
+    node_pending *p = mt_calloc(1, sizeof *p);
+    if (!p) {
+        mt__node_reply(cl, m, MT_ENOMEM, NULL, "out of memory queueing a lease request");
+        return;
+    }
+    p->client = cl;
+    p->req = *m;
+    p->req.payload = NULL;
+    p->req.len = 0;
+    p->req.fd = -1;
+    p->demand = *d;
+    p->for_actor = req->for_actor;
+    p->enqueued_ns = mt_time_now_ns();
+    uv_timer_init(n->loop, &p->timer);
+    p->timer.data = p;
+    if (req->timeout_ms > 0) uv_timer_start(&p->timer, pending_timeout, (uint64_t)req->timeout_ms, 0);
+    p->prev = n->pending_tail;
+    if (n->pending_tail) n->pending_tail->next = p;
+    else n->pending_head = p;
+    n->pending_tail = p;
+    n->num_pending++;
+    mt__node_lease_schedule(n);
+}
+
+void mt__node_lease_request(node_client *cl, const mt_rpc_msg *m)
+{
+    mt__node *n = cl->node;
+    Manta__RequestLeaseRequest *req =
+        manta__request_lease_request__unpack(&mt_rpc_pb_allocator, m->len, m->payload);
+    if (!req) {
+        mt__node_reply(cl, m, MT_EINVAL, NULL, "malformed REQUEST_LEASE payload");
+        return;
+    }
+    node_res d;
+    mt_error err;
+    char buf[512];
+    mt_status st = mt__node_res_from_pb(req->resources, &d, &err);
+    if (st != MT_OK) {
+        mt__node_reply(cl, m, st, NULL, "REQUEST_LEASE: %s", err.msg);
+    } else if (!feasible(n, &d)) {
+        mt__node_res_format(&d, buf, sizeof buf);
+        note_infeasible(n, &d);
+        MT_LOG(MT_LOG_INFO, "NODE-INFEASIBLE", "no node can satisfy %s", buf);
+        mt__node_reply(cl, m, MT_EUNSUPPORTED, NULL, "no node can satisfy %s", buf);
+    } else if (!n->pending_head && mt__node_res_fits(&n->avail, &d) && n->num_idle > 0) {
+        grant(n, cl, m, &d, req->for_actor, mt__node_pool_take_idle(n)); /* fast path */
+    } else {
+        enqueue(cl, m, &d, req);
+    }
+    manta__request_lease_request__free_unpacked(req, &mt_rpc_pb_allocator);
+}
+
+static void start_workers(mt__node *n, int need)
+{
+    int max_starting = n->pool_target > 2 ? n->pool_target : 2;
+    while (need > n->num_starting && n->num_starting < max_starting) {
+        mt_error err;
+        if (mt__node_pool_start_worker(n, &err) != MT_OK) {
+            MT_LOG(MT_LOG_ERROR, "NODE-WORKER-START", "%s", err.msg);
+            return;
+        }
+    }
+}
+
+void mt__node_lease_schedule(mt__node *n)
+{
+    if (n->stopping) return;
+    static node_res sim; /* what is left if every waiting request that fits got its worker */
+    sim = n->avail;
+    int need = 0;
+    for (node_pending *p = n->pending_head, *next; p; p = next) {
+        next = p->next;
+        if (!mt__node_res_fits(&sim, &p->demand)) continue;
+        node_worker *w = n->num_idle > 0 ? mt__node_pool_take_idle(n) : NULL;
+        if (!w) {
+            need++;
+            mt__node_res_sub(&sim, &p->demand);
+            continue;
+        }
+        mt__node_res_sub(&sim, &p->demand);
+        grant(n, p->client, &p->req, &p->demand, p->for_actor, w);
+        pending_unlink(n, p);
+    }
+    start_workers(n, need);
+}
+
+static node_lease *find_lease(mt__node *n, mt_id id)
+{
+    for (node_worker *w = n->workers; w; w = w->next)
+        if (w->lease && mt_id_equal(w->lease->id, id)) return w->lease;
+    return NULL;
+}
+
+/* Returns a lease's resources and its worker to the pool (or kills the worker). */
+static void end_lease(mt__node *n, node_lease *l, bool dirty)
+{
+    node_worker *w = l->worker;
+    mt__node_res_add(&n->avail, &l->demand);
+    w->lease = NULL;
+    mt_free(l);
+    mt__node_pool_release(n, w, dirty);
+}
+
+void mt__node_lease_return(node_client *cl, const mt_rpc_msg *m)
+{
+    mt__node *n = cl->node;
+    Manta__ReturnLeaseRequest *req =
+        manta__return_lease_request__unpack(&mt_rpc_pb_allocator, m->len, m->payload);
+    if (!req) {
+        mt__node_reply(cl, m, MT_EINVAL, NULL, "malformed RETURN_LEASE payload");
+        return;
+    }
+    mt_id id;
+    node_lease *l = NULL;
+    if (!mt__node_id_from_pb(req->lease_id, &id)) {
+        mt__node_reply(cl, m, MT_EINVAL, NULL, "RETURN_LEASE: lease_id must be %d bytes", MT_ID_SIZE);
+    } else if (!(l = find_lease(n, id))) {
+        mt__node_reply(cl, m, MT_ENOTFOUND, NULL, "RETURN_LEASE: no such lease (returned already, or its worker died)");
+    } else {
+        end_lease(n, l, req->worker_dirty);
+        mt__node_reply(cl, m, MT_OK, NULL, NULL);
+        mt__node_lease_schedule(n);
+    }
+    manta__return_lease_request__free_unpacked(req, &mt_rpc_pb_allocator);
+}
+
+void mt__node_lease_worker_died(mt__node *n, node_worker *w, int64_t exit_status, int sig)
+{
+    node_lease *l = w->lease;
+    if (!l) return;
+    mt__node_res_add(&n->avail, &l->demand);
+    if (l->holder && l->holder->conn) {
+        Manta__WorkerDiedNotice nt = MANTA__WORKER_DIED_NOTICE__INIT;
+        nt.worker_id.data = w->id.bytes;
+        nt.worker_id.len = MT_ID_SIZE;
+        nt.lease_id.data = l->id.bytes;
+        nt.lease_id.len = MT_ID_SIZE;
+        nt.exit_code = (int32_t)exit_status;
+        nt.signal = sig;
+        mt_error err;
+        if (mt_rpc_send(l->holder->conn, MANTA__NODE_METHOD__NODE_WORKER_DIED, &nt.base, &err) != MT_OK)
+            MT_LOG(MT_LOG_WARN, "NODE-WORKER-DIED", "notifying the lease holder failed: %s", err.msg);
+    }
+    w->lease = NULL;
+    mt_free(l);
+}
+
+void mt__node_lease_client_closed(node_client *cl)
+{
+    mt__node *n = cl->node;
+    for (node_pending *p = n->pending_head, *next; p; p = next) {
+        next = p->next;
+        if (p->client == cl) pending_unlink(n, p);
+    }
+    for (node_worker *w = n->workers; w; w = w->next) {
+        node_lease *l = w->lease;
+        /* An actor's worker holds the dead owner's actor state: kill it; task workers are reused. */
+        if (l && l->holder == cl) end_lease(n, l, l->for_actor);
+    }
+}
+
+void mt__node_lease_shutdown(mt__node *n)
+{
+    while (n->pending_head) pending_unlink(n, n->pending_head);
+    for (node_worker *w = n->workers; w; w = w->next) {
+        if (!w->lease) continue;
+        mt__node_res_add(&n->avail, &w->lease->demand);
+        mt_free(w->lease);
+        w->lease = NULL;
+    }
+}
+
+int mt__node_lease_demands(mt__node *n, node_res *out, int max)
+{
+    int k = 0;
+    for (node_pending *p = n->pending_head; p && k < max; p = p->next) out[k++] = p->demand;
+    int64_t keep_ns = mt_config_int64("heartbeat_ms") * 10 * 1000000;
+    if (keep_ns < 10000000000LL) keep_ns = 10000000000LL;
+    int64_t now = mt_time_now_ns();
+    for (int i = 0; i < n->num_infeasible && k < max; i++)
+        if (now - n->infeasible[i].at_ns < keep_ns) out[k++] = n->infeasible[i].demand;
+    return k;
+}

@@ -1,0 +1,277 @@
+/*
+ * node_objects.c — the object-store methods of the node daemon (CREATE, SEAL,
+ * GET, RELEASE, DELETE) on top of src/store, with per-connection pin and
+ * creation tracking and GET waiters that are answered when the object is
+ * sealed or their timeout fires. Main thread only.
+ * Invariants: a client's pins map holds exactly the store pins taken on its
+ * behalf (released when it closes); a waiter is in its object's list and its
+ * client's list until it is answered, timed out or cancelled, and its memory
+ * is freed only from its timer's close callback.
+ */
+#include <stdint.h>
+#include <string.h>
+
+#include "node/node_int.h"
+
+#define UNPACK(type, fn, cl, m, what)                                                  \
+    type *req = fn(&mt_rpc_pb_allocator, (m)->len, (m)->payload);                      \
+    if (!req) {                                                                        \
+        mt__node_reply((cl), (m), MT_EINVAL, NULL, "malformed %s payload", (what));    \
+        return;                                                                        \
+    }
+
+static bool take_id(node_client *cl, const mt_rpc_msg *m, ProtobufCBinaryData b, mt_id *id,
+                    const char *what)
+{
+    if (mt__node_id_from_pb(b, id)) return true;
+    mt__node_reply(cl, m, MT_EINVAL, NULL, "%s: object_id must be %d bytes, got %zu", what,
+                   MT_ID_SIZE, b.len);
+    return false;
+}
+
+static bool pin_add(node_client *cl, mt_id id)
+{
+    void **v = mt__node_idmap_put(&cl->pins, id);
+    if (!v) return false;
+    *v = (void *)((intptr_t)*v + 1);
+    return true;
+}
+
+static void reply_get(node_client *cl, const mt_rpc_msg *m, const mt_store_ref *ref)
+{
+    Manta__GetObjectReply r = MANTA__GET_OBJECT_REPLY__INIT;
+    r.offset = ref->offset;
+    r.size = ref->size;
+    r.in_arena = ref->where == MT_STORE_IN_ARENA;
+    r.spill_path = (char *)(ref->where == MT_STORE_ON_DISK && ref->path ? ref->path : "");
+    mt__node_reply(cl, m, MT_OK, &r.base, NULL);
+}
+
+/* Pins `id` for `cl` and answers `m` when the object is there; else returns the store's error in err. */
+static mt_status try_get(node_client *cl, const mt_rpc_msg *m, mt_id id, mt_error *err)
+{
+    mt_store_ref ref;
+    mt_status st = mt_store_object_get(cl->node->store, id, &ref, err);
+    if (st != MT_OK) return st;
+    if (!pin_add(cl, id)) {
+        mt_store_object_release(cl->node->store, id, NULL);
+        mt__node_reply(cl, m, MT_ENOMEM, NULL, "out of memory tracking a pin");
+        return MT_OK; /* answered */
+    }
+    reply_get(cl, m, &ref);
+    return MT_OK;
+}
+
+void mt__node_obj_create(node_client *cl, const mt_rpc_msg *m)
+{
+    UNPACK(Manta__CreateObjectRequest, manta__create_object_request__unpack, cl, m, "CREATE_OBJECT");
+    mt_id id;
+    if (!take_id(cl, m, req->object_id, &id, "CREATE_OBJECT")) goto done;
+    if (req->size < 0) {
+        mt__node_reply(cl, m, MT_EINVAL, NULL, "CREATE_OBJECT: negative size %lld", (long long)req->size);
+        goto done;
+    }
+    mt_store_ref ref;
+    mt_error err;
+    mt_status st = mt_store_object_create(cl->node->store, id, req->size, req->primary, &ref, &err);
+    if (st != MT_OK) {
+        mt__node_reply(cl, m, st, NULL, "%s", err.msg);
+        goto done;
+    }
+    if (!mt__node_idmap_put(&cl->creating, id)) {
+        mt_store_object_abort(cl->node->store, id, NULL);
+        mt__node_reply(cl, m, MT_ENOMEM, NULL, "out of memory tracking a creation");
+        goto done;
+    }
+    Manta__CreateObjectReply r = MANTA__CREATE_OBJECT_REPLY__INIT;
+    r.offset = ref.offset;
+    r.in_arena = ref.where == MT_STORE_IN_ARENA;
+    r.spill_path = (char *)(ref.where == MT_STORE_ON_DISK && ref.path ? ref.path : "");
+    mt__node_reply(cl, m, MT_OK, &r.base, NULL);
+done:
+    manta__create_object_request__free_unpacked(req, &mt_rpc_pb_allocator);
+}
+
+static void waiter_closed(uv_handle_t *h) { mt_free(h->data); }
+
+/* Unlinks a waiter from its client's list and frees it (via its timer). */
+static void waiter_drop(node_waiter *w)
+{
+    node_client *cl = w->client;
+    if (w->cprev) w->cprev->cnext = w->cnext;
+    else cl->waiters = w->cnext;
+    if (w->cnext) w->cnext->cprev = w->cprev;
+    uv_close((uv_handle_t *)&w->timer, waiter_closed);
+}
+
+/* Removes `w` from its object's list. */
+static void waiter_unlink_id(mt__node *n, node_waiter *w)
+{
+    void **v = mt__node_idmap_find(&n->waiters, w->id);
+    if (!v) return;
+    node_waiter **pp = (node_waiter **)v;
+    while (*pp && *pp != w) pp = &(*pp)->next_same_id;
+    if (*pp) *pp = w->next_same_id;
+    if (!*(node_waiter **)v) mt__node_idmap_del(&n->waiters, w->id);
+}
+
+static void wake_waiters(mt__node *n, mt_id id)
+{
+    void **v = mt__node_idmap_find(&n->waiters, id);
+    if (!v) return;
+    node_waiter *w = *v;
+    mt__node_idmap_del(&n->waiters, id);
+    while (w) {
+        node_waiter *next = w->next_same_id;
+        uv_timer_stop(&w->timer);
+        mt_error err;
+        mt_status st = try_get(w->client, &w->req, id, &err);
+        if (st != MT_OK) mt__node_reply(w->client, &w->req, st, NULL, "%s", err.msg);
+        waiter_drop(w);
+        w = next;
+    }
+}
+
+void mt__node_obj_seal(node_client *cl, const mt_rpc_msg *m)
+{
+    UNPACK(Manta__ObjectIdRequest, manta__object_id_request__unpack, cl, m, "SEAL_OBJECT");
+    mt_id id;
+    if (!take_id(cl, m, req->object_id, &id, "SEAL_OBJECT")) goto done;
+    mt_error err;
+    mt_status st = mt_store_object_seal(cl->node->store, id, &err);
+    if (st != MT_OK) {
+        mt__node_reply(cl, m, st, NULL, "%s", err.msg);
+        goto done;
+    }
+    mt__node_idmap_del(&cl->creating, id);
+    mt__node_reply(cl, m, MT_OK, NULL, NULL);
+    wake_waiters(cl->node, id);
+done:
+    manta__object_id_request__free_unpacked(req, &mt_rpc_pb_allocator);
+}
+
+static void waiter_timeout(uv_timer_t *t)
+{
+    node_waiter *w = t->data;
+    char hex[2 * MT_ID_SIZE + 1];
+    mt_id_hex(w->id, hex);
+    waiter_unlink_id(w->client->node, w);
+    mt__node_reply(w->client, &w->req, MT_ETIMEOUT, NULL, "object %s was not sealed in time", hex);
+    waiter_drop(w);
+}
+
+static void add_waiter(node_client *cl, const mt_rpc_msg *m, mt_id id, int64_t timeout_ms)
+{
+    mt__node *n = cl->node;
+    node_waiter *w = mt_calloc(1, sizeof *w);
+    void **v = w ? mt__node_idmap_put(&n->waiters, id) : NULL;
+    if (!v) {
+        mt_free(w);
+        mt__node_reply(cl, m, MT_ENOMEM, NULL, "out of memory queueing a GET");
+        return;
+    }
+    w->client = cl;
+    w->req = *m;
+    w->req.payload = NULL;
+    w->req.len = 0;
+    w->req.fd = -1;
+    w->id = id;
+    uv_timer_init(n->loop, &w->timer);
+    w->timer.data = w;
+    if (timeout_ms > 0) uv_timer_start(&w->timer, waiter_timeout, (uint64_t)timeout_ms, 0);
+    /* Append so waiters are answered in arrival order. */
+    node_waiter **pp = (node_waiter **)v;
+    while (*pp) pp = &(*pp)->next_same_id;
+    *pp = w;
+    w->cnext = cl->waiters;
+    if (cl->waiters) cl->waiters->cprev = w;
+    cl->waiters = w;
+}
+
+void mt__node_obj_get(node_client *cl, const mt_rpc_msg *m)
+{
+    UNPACK(Manta__GetObjectRequest, manta__get_object_request__unpack, cl, m, "GET_OBJECT");
+    mt_id id;
+    if (!take_id(cl, m, req->object_id, &id, "GET_OBJECT")) goto done;
+    mt_error err;
+    mt_status st = try_get(cl, m, id, &err);
+    if ((st == MT_ENOTFOUND || st == MT_ESTATE) && req->timeout_ms != 0)
+        add_waiter(cl, m, id, req->timeout_ms);
+    else if (st != MT_OK)
+        mt__node_reply(cl, m, st, NULL, "%s", err.msg);
+done:
+    manta__get_object_request__free_unpacked(req, &mt_rpc_pb_allocator);
+}
+
+void mt__node_obj_release(node_client *cl, const mt_rpc_msg *m)
+{
+    UNPACK(Manta__ObjectIdRequest, manta__object_id_request__unpack, cl, m, "RELEASE_OBJECT");
+    mt_id id;
+    if (!take_id(cl, m, req->object_id, &id, "RELEASE_OBJECT")) goto done;
+    void **v = mt__node_idmap_find(&cl->pins, id);
+    if (!v) {
+        char hex[2 * MT_ID_SIZE + 1];
+        mt_id_hex(id, hex);
+        mt__node_reply(cl, m, MT_ESTATE, NULL, "object %s is not pinned by this connection", hex);
+        goto done;
+    }
+    mt_store_object_release(cl->node->store, id, NULL);
+    intptr_t left = (intptr_t)*v - 1;
+    if (left == 0) mt__node_idmap_del(&cl->pins, id);
+    else *v = (void *)left;
+    mt__node_reply(cl, m, MT_OK, NULL, NULL);
+done:
+    manta__object_id_request__free_unpacked(req, &mt_rpc_pb_allocator);
+}
+
+void mt__node_obj_delete(node_client *cl, const mt_rpc_msg *m)
+{
+    UNPACK(Manta__ObjectIdRequest, manta__object_id_request__unpack, cl, m, "DELETE_OBJECT");
+    mt_id id;
+    if (!take_id(cl, m, req->object_id, &id, "DELETE_OBJECT")) goto done;
+    mt_error err;
+    mt_status st = mt_store_object_delete(cl->node->store, id, &err);
+    if (st == MT_OK) mt__node_reply(cl, m, MT_OK, NULL, NULL);
+    else mt__node_reply(cl, m, st, NULL, "%s", err.msg);
+done:
+    manta__object_id_request__free_unpacked(req, &mt_rpc_pb_allocator);
+}
+
+void mt__node_obj_client_closed(node_client *cl)
+{
+    mt__node *n = cl->node;
+    for (size_t i = 0; i < cl->pins.cap; i++) {
+        node_idmap_slot *s = &cl->pins.slots[i];
+        if (!s->used) continue;
+        for (intptr_t k = (intptr_t)s->val; k > 0; k--) mt_store_object_release(n->store, s->key, NULL);
+    }
+    for (size_t i = 0; i < cl->creating.cap; i++) {
+        node_idmap_slot *s = &cl->creating.slots[i];
+        bool sealed = false;
+        if (s->used && mt_store_object_contains(n->store, s->key, &sealed) && !sealed) {
+            char hex[2 * MT_ID_SIZE + 1];
+            mt_id_hex(s->key, hex);
+            MT_LOG(MT_LOG_INFO, "NODE-ABORT", "aborting unsealed object %s of a closed connection", hex);
+            mt_store_object_abort(n->store, s->key, NULL);
+        }
+    }
+    while (cl->waiters) {
+        node_waiter *w = cl->waiters;
+        uv_timer_stop(&w->timer);
+        waiter_unlink_id(n, w);
+        waiter_drop(w);
+    }
+}
+
+void mt__node_obj_shutdown(mt__node *n)
+{
+    for (node_client *cl = n->clients; cl; cl = cl->next) {
+        while (cl->waiters) {
+            node_waiter *w = cl->waiters;
+            uv_timer_stop(&w->timer);
+            waiter_unlink_id(n, w);
+            waiter_drop(w);
+        }
+    }
+    mt__node_idmap_fini(&n->waiters);
+}
