@@ -1,0 +1,126 @@
+/*
+ * test_failures.c — worker death on a real cluster: `kill -9` of the worker
+ * running a task makes the task retry on a new worker and succeed; with
+ * max_retries = none the driver gets the worker-died error at once; a task
+ * that always kills its worker fails after its retries; the cluster keeps
+ * serving afterwards.
+ */
+#include "integration/itest_cluster.h"
+
+static itest_cluster C;
+
+static void teardown(void)
+{
+    itest_teardown(&C);
+}
+
+static mt_ref *submit(const char *fn, int64_t arg, int max_retries)
+{
+    mt_arg a = MT_ARG_I64(arg);
+    mt_task_options o = {.max_retries = max_retries};
+    mt_ref *r = NULL;
+    mt_error err = {0};
+    mt_status st = mt_task_submit(fn, &a, 1, &o, &r, &err);
+    cr_assert_eq(st, MT_OK, "submit %s: %s: %s", fn, mt_status_name(st), err.msg);
+    return r;
+}
+
+/* SIGKILLs every worker of the cluster; returns how many. */
+static int kill_workers(int *killed, int max)
+{
+    int n = itest_find_role(&C, "worker", killed, max);
+    for (int i = 0; i < n; i++)
+        kill(killed[i], SIGKILL);
+    return n;
+}
+
+static void check_still_serving(void)
+{
+    mt_arg args[2] = {MT_ARG_I64(20), MT_ARG_I64(22)};
+    mt_ref *r = NULL;
+    mt_error err = {0};
+    cr_assert_eq(mt_task_submit("manta.add_i64", args, 2, NULL, &r, &err), MT_OK, "%s",
+                 err.msg);
+    cr_assert_eq(itest_get_i64(r, 30000), 42);
+    mt_ref_release(r);
+}
+
+Test(integration, killed_worker_task_retries, .fini = teardown, .timeout = 120)
+{
+    itest_prepare(&C);
+    itest_start(&C, (const char *[]){"--num-cpus", "1", NULL});
+    itest_connect(&C);
+    check_still_serving(); /* warm: the worker exists and has run a task */
+
+    double t0 = itest_now();
+    mt_ref *r = submit("manta.sleep_ms", 2000, 0 /* default: 3 retries */);
+    itest_sleep_ms(700);
+    int pids[64];
+    int n = kill_workers(pids, 64);
+    double t_kill = itest_now() - t0;
+    cr_assert_geq(n, 1, "no worker process found to kill");
+
+    mt_value v = {0};
+    mt_error err = {0};
+    mt_status st = mt_get(&r, 1, 60000, &v, &err);
+    double took = itest_now() - t0;
+    cr_assert_eq(st, MT_OK, "task killed mid-run with retries left: %s: %s",
+                 mt_status_name(st), err.msg);
+    /* It ran again from the start on a new worker: 2 s after the kill at the earliest. */
+    cr_assert_geq(took, t_kill + 1.9, "finished after %.2f s: it was not re-run", took);
+    for (int i = 0; i < n; i++)
+        cr_assert(!itest_pid_alive(pids[i]), "killed worker %d still alive", pids[i]);
+    mt_value_release(&v);
+    mt_ref_release(r);
+    check_still_serving();
+    mt_shutdown();
+    itest_stop_check(&C);
+}
+
+Test(integration, killed_worker_no_retries, .fini = teardown, .timeout = 120)
+{
+    itest_prepare(&C);
+    itest_start(&C, (const char *[]){"--num-cpus", "1", NULL});
+    itest_connect(&C);
+    check_still_serving();
+
+    mt_ref *r = submit("manta.sleep_ms", 5000, MT_RETRIES_NONE);
+    itest_sleep_ms(700);
+    int pids[64];
+    cr_assert_geq(kill_workers(pids, 64), 1, "no worker process found to kill");
+
+    double t0 = itest_now();
+    mt_value v = {0};
+    mt_error err = {0};
+    mt_status st = mt_get(&r, 1, 60000, &v, &err);
+    cr_assert_eq(st, MT_EIO, "expected the worker-died error, got %s: %s", mt_status_name(st),
+                 err.msg);
+    cr_assert_lt(itest_now() - t0, 4.0, "the error took %.1f s", itest_now() - t0);
+    cr_assert_not_null(strstr(err.msg, "died"), "message: %s", err.msg);
+    cr_assert_not_null(strstr(err.msg, "manta.sleep_ms"), "message: %s", err.msg);
+    cr_assert_not_null(strstr(err.msg, "signal 9"), "message: %s", err.msg);
+    mt_ref_release(r);
+    check_still_serving();
+    mt_shutdown();
+    itest_stop_check(&C);
+}
+
+Test(integration, crashing_task_exhausts_retries, .fini = teardown, .timeout = 120)
+{
+    itest_prepare(&C);
+    itest_start(&C, (const char *[]){"--num-cpus", "2", NULL});
+    itest_connect(&C);
+
+    /* manta.crash SIGKILLs its own worker every time: 1 run + 2 retries, then the error. */
+    mt_ref *r = submit("manta.crash", 0, 2);
+    mt_value v = {0};
+    mt_error err = {0};
+    mt_status st = mt_get(&r, 1, 60000, &v, &err);
+    cr_assert_eq(st, MT_EIO, "got %s: %s", mt_status_name(st), err.msg);
+    cr_assert_not_null(strstr(err.msg, "manta.crash"), "message: %s", err.msg);
+    cr_assert_not_null(strstr(err.msg, "died"), "message: %s", err.msg);
+    mt_ref_release(r);
+    check_still_serving();
+    mt_shutdown();
+    itest_stop_check(&C);
+}

@@ -1,0 +1,161 @@
+/*
+ * test_named_actor.c — a named actor created by one driver is found and
+ * called by a second driver process (this executable re-run with
+ * ITEST_ROLE set, which takes over before Criterion's main), which joins
+ * through MANTA_ADDRESS instead of the session folder. Calls from both
+ * drivers land on the same actor state.
+ */
+#include "integration/itest_cluster.h"
+
+extern char **environ;
+
+static itest_cluster C;
+
+static void teardown(void)
+{
+    itest_teardown(&C);
+}
+
+/* ---- the second driver -------------------------------------------------- */
+
+static int fail(int code, const char *what, mt_status st, const mt_error *err)
+{
+    printf("second driver: %s: %s: %s\n", what, mt_status_name(st), err->msg);
+    fflush(stdout);
+    return code;
+}
+
+static int second_driver(void)
+{
+    mt_error err = {0};
+    mt_init_options o = {.address = getenv("ITEST_GCS"), .no_start = true};
+    mt_status st = mt_init_ex(&o, &err);
+    if (st != MT_OK)
+        return fail(10, "mt_init_ex", st, &err);
+    mt_actor *a = NULL;
+    st = mt_actor_lookup("other", "itest", &a, &err);
+    if (st != MT_ENOTFOUND)
+        return fail(11, "lookup of a missing name must be MT_ENOTFOUND", st, &err);
+    st = mt_actor_lookup("counter", "default", &a, &err);
+    if (st != MT_ENOTFOUND)
+        return fail(12, "lookup in the wrong namespace must be MT_ENOTFOUND", st, &err);
+    st = mt_actor_lookup("counter", "itest", &a, &err);
+    if (st != MT_OK)
+        return fail(13, "mt_actor_lookup", st, &err);
+    for (int i = 0; i < 2; i++) {
+        mt_ref *r = NULL;
+        mt_value v = {0};
+        int64_t x = 0;
+        st = mt_actor_call(a, "incr", NULL, 0, 1, &r, &err);
+        if (st == MT_OK)
+            st = mt_get(&r, 1, 30000, &v, &err);
+        if (st == MT_OK)
+            st = mt_value_i64(&v, &x, &err);
+        if (st != MT_OK)
+            return fail(14, "incr", st, &err);
+        printf("incr=%lld\n", (long long)x);
+        mt_value_release(&v);
+        mt_ref_release(r);
+    }
+    mt_actor_release(a); /* not the creator: the actor lives on */
+    mt_shutdown();
+    fflush(stdout);
+    return 0;
+}
+
+__attribute__((constructor)) static void role_dispatch(void)
+{
+    const char *role = getenv("ITEST_ROLE");
+    if (role && strcmp(role, "second_driver") == 0)
+        _exit(second_driver());
+}
+
+/* Runs this executable as the second driver; returns its exit code, output in out. */
+static int run_second_driver(const char *gcs, char *out, size_t cap)
+{
+    char path[200], gcs_env[200];
+    snprintf(path, sizeof path, "%s/second.out", C.dir);
+    snprintf(gcs_env, sizeof gcs_env, "ITEST_GCS=%s", gcs);
+    char *envp[256];
+    int n = 0;
+    for (char **e = environ; *e && n < 252; e++)
+        if (strncmp(*e, "ITEST_", 6) != 0)
+            envp[n++] = *e;
+    envp[n++] = "ITEST_ROLE=second_driver";
+    envp[n++] = gcs_env;
+    envp[n] = NULL;
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    cr_assert(fd >= 0);
+    char *argv[] = {"itest-second-driver", NULL};
+    pid_t pid = fork();
+    cr_assert(pid >= 0);
+    if (pid == 0) {
+        dup2(fd, 1), dup2(fd, 2);
+        execve("/proc/self/exe", argv, envp);
+        _exit(127);
+    }
+    close(fd);
+    int status = 0;
+    double deadline = itest_now() + 60;
+    while (waitpid(pid, &status, WNOHANG) == 0) {
+        if (itest_now() > deadline) {
+            kill(pid, SIGKILL);
+            waitpid(pid, &status, 0);
+            itest_read_file(path, out, cap);
+            return -1;
+        }
+        itest_sleep_ms(10);
+    }
+    itest_read_file(path, out, cap);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+static mt_ref *call(mt_actor *a, const char *m)
+{
+    mt_ref *r = NULL;
+    mt_error err = {0};
+    mt_status st = mt_actor_call(a, m, NULL, 0, 1, &r, &err);
+    cr_assert_eq(st, MT_OK, "%s: %s: %s", m, mt_status_name(st), err.msg);
+    return r;
+}
+
+Test(integration, named_actor_second_driver, .fini = teardown, .timeout = 120)
+{
+    itest_prepare(&C);
+    itest_start(&C, (const char *[]){"--num-cpus", "2", NULL});
+    itest_connect(&C);
+
+    mt_actor *a = NULL, *dup = NULL;
+    mt_error err = {0};
+    mt_actor_options o = {.name = "counter", .ns = "itest"};
+    mt_status st = mt_actor_create("manta.Counter", NULL, 0, &o, &a, &err);
+    cr_assert_eq(st, MT_OK, "create: %s: %s", mt_status_name(st), err.msg);
+    mt_ref *r = call(a, "incr");
+    cr_assert_eq(itest_get_i64(r, 30000), 1);
+    mt_ref_release(r);
+
+    /* The name is taken while the actor lives; get_if_exists returns the same actor. */
+    st = mt_actor_create("manta.Counter", NULL, 0, &o, &dup, &err);
+    cr_assert_eq(st, MT_EEXIST, "second create with the same name: %s: %s", mt_status_name(st),
+                 err.msg);
+    cr_assert_null(dup);
+    o.get_if_exists = true;
+    st = mt_actor_create("manta.Counter", NULL, 0, &o, &dup, &err);
+    cr_assert_eq(st, MT_OK, "get_if_exists: %s: %s", mt_status_name(st), err.msg);
+    cr_assert(mt_id_equal(mt_actor_id(dup), mt_actor_id(a)));
+    mt_actor_release(dup);
+
+    /* "127.0.0.1:PORT" — the form a user types for MANTA_ADDRESS. */
+    char out[4096], addr[64];
+    snprintf(addr, sizeof addr, "127.0.0.1:%d", C.gcs_port);
+    int rc = run_second_driver(addr, out, sizeof out);
+    cr_assert_eq(rc, 0, "second driver exited %d:\n%s", rc, out);
+    cr_assert_str_eq(out, "incr=2\nincr=3\n");
+
+    r = call(a, "get");
+    cr_assert_eq(itest_get_i64(r, 30000), 3, "the second driver's calls reached another actor");
+    mt_ref_release(r);
+    mt_actor_release(a);
+    mt_shutdown();
+    itest_stop_check(&C);
+}

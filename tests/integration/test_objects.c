@@ -1,0 +1,124 @@
+/*
+ * test_objects.c — objects through the shared-memory store of a real
+ * cluster started with a small store (--object-store-memory 64 MiB): an
+ * object bigger than the whole store goes to disk and reads back equal;
+ * several objects that together overflow the store spill and restore; a
+ * store-sized argument travels through a worker and back.
+ */
+#include "integration/itest_cluster.h"
+
+#define MIB (1024 * 1024)
+
+static itest_cluster C;
+
+static void teardown(void)
+{
+    itest_teardown(&C);
+}
+
+/* Deterministic bytes that differ per object and per position. */
+static uint8_t *pattern(size_t n, uint64_t seed)
+{
+    uint64_t *p = malloc(n);
+    cr_assert_not_null(p);
+    uint64_t x = seed * 0x9E3779B97F4A7C15ull + 1;
+    for (size_t i = 0; i < n / 8; i++) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        p[i] = x;
+    }
+    return (uint8_t *)p;
+}
+
+static void expect_equal(mt_ref *r, const uint8_t *want, size_t n, const char *what)
+{
+    mt_value v = {0};
+    mt_error err = {0};
+    mt_status st = mt_get(&r, 1, 60000, &v, &err);
+    cr_assert_eq(st, MT_OK, "%s: mt_get: %s: %s", what, mt_status_name(st), err.msg);
+    cr_assert_eq(v.size, n, "%s: %zu bytes back, %zu put", what, v.size, n);
+    cr_assert(memcmp(v.data, want, n) == 0, "%s: bytes differ", what);
+    mt_value_release(&v);
+}
+
+/* Bytes of regular files under <session>/spill (recursively). */
+static int64_t spill_bytes(void)
+{
+    char cmd[800], out[64];
+    snprintf(cmd, sizeof cmd, "du -sb --apparent-size '%s/spill' 2>/dev/null", C.session);
+    FILE *f = popen(cmd, "r");
+    int64_t n = 0;
+    if (f && fgets(out, sizeof out, f))
+        n = strtoll(out, NULL, 10);
+    if (f)
+        pclose(f);
+    return n;
+}
+
+Test(integration, object_bigger_than_store, .fini = teardown, .timeout = 180)
+{
+    const size_t n = 100 * MIB;
+    itest_prepare(&C);
+    itest_start(&C, (const char *[]){"--num-cpus", "2", "--object-store-memory", "67108864",
+                                     NULL});
+    itest_connect(&C);
+
+    uint8_t *src = pattern(n, 7);
+    mt_ref *r = NULL;
+    mt_error err = {0};
+    mt_status st = mt_put(src, n, &r, &err);
+    cr_assert_eq(st, MT_OK, "put 100 MiB into a 64 MiB store: %s: %s", mt_status_name(st),
+                 err.msg);
+    cr_assert_geq(spill_bytes(), (int64_t)n, "the 100 MiB object is not under %s/spill",
+                  C.session);
+    expect_equal(r, src, n, "100 MiB object");
+    expect_equal(r, src, n, "100 MiB object, second get");
+
+    /* The owner drops it: the disk copy goes away. */
+    mt_ref_release(r);
+    double deadline = itest_now() + 10;
+    while (spill_bytes() >= (int64_t)n && itest_now() < deadline)
+        itest_sleep_ms(50);
+    cr_expect_lt(spill_bytes(), (int64_t)n, "spill file kept after the last ref was released");
+    free(src);
+    mt_shutdown();
+    itest_stop_check(&C);
+}
+
+Test(integration, spill_and_restore, .fini = teardown, .timeout = 180)
+{
+    enum { K = 5 };
+    const size_t n = 24 * MIB; /* 5 x 24 MiB = 120 MiB through a 64 MiB store */
+    itest_prepare(&C);
+    itest_start(&C, (const char *[]){"--num-cpus", "2", "--object-store-memory", "67108864",
+                                     NULL});
+    itest_connect(&C);
+
+    uint8_t *src[K];
+    mt_ref *refs[K];
+    mt_error err = {0};
+    for (int i = 0; i < K; i++) {
+        src[i] = pattern(n, 100 + (uint64_t)i);
+        mt_status st = mt_put(src[i], n, &refs[i], &err);
+        cr_assert_eq(st, MT_OK, "put %d: %s: %s", i, mt_status_name(st), err.msg);
+    }
+    cr_assert_geq(spill_bytes(), (int64_t)n, "120 MiB of primaries in a 64 MiB store: nothing spilled");
+    /* Oldest first (spilled), then newest first, so restores evict others in turn. */
+    for (int i = 0; i < K; i++)
+        expect_equal(refs[i], src[i], n, "spilled object, forward");
+    for (int i = K - 1; i >= 0; i--)
+        expect_equal(refs[i], src[i], n, "spilled object, backward");
+
+    /* A worker reads a stored argument and returns it through the store. */
+    mt_arg arg = MT_ARG_REF(refs[0]);
+    mt_ref *echoed = NULL;
+    mt_status st = mt_task_submit("manta.echo", &arg, 1, NULL, &echoed, &err);
+    cr_assert_eq(st, MT_OK, "submit manta.echo: %s", err.msg);
+    expect_equal(echoed, src[0], n, "24 MiB echoed by a worker");
+    mt_ref_release(echoed);
+    for (int i = 0; i < K; i++) {
+        mt_ref_release(refs[i]);
+        free(src[i]);
+    }
+    mt_shutdown();
+    itest_stop_check(&C);
+}
