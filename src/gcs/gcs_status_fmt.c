@@ -57,7 +57,8 @@ static int cmp_names(const void *a, const void *b)
     return rx != ry ? rx - ry : strcmp(x, y);
 }
 
-/* Collects the distinct resource names of live nodes' totals (pointers into r). */
+/* Collects the distinct resource names of live nodes' totals (pointers into r);
+ * object_store_memory is printed from the node's store fields instead. */
 static size_t collect_names(const Manta__ClusterStatusReply *r, const char **names, size_t cap)
 {
     size_t n = 0;
@@ -68,7 +69,7 @@ static size_t collect_names(const Manta__ClusterStatusReply *r, const char **nam
             const char *k = rs->quantities[q]->key;
             bool seen = false;
             for (size_t j = 0; j < n && !seen; j++) seen = !strcmp(names[j], k);
-            if (!seen && n < cap && k) names[n++] = k;
+            if (!seen && n < cap && k && strcmp(k, "object_store_memory")) names[n++] = k;
         }
     }
     qsort(names, n, sizeof *names, cmp_names);
@@ -124,8 +125,9 @@ static void print_usage(const Manta__ClusterStatusReply *r, FILE *out)
     double used = 0, cap = 0;
     for (size_t i = 0; i < r->n_nodes; i++) {
         if (!r->nodes[i]->alive) continue;
+        double c = (double)r->nodes[i]->object_store_capacity;
         used += (double)r->nodes[i]->object_store_used;
-        cap += (double)r->nodes[i]->object_store_capacity;
+        cap += c > 0 ? c : rs_get(r->nodes[i]->resources_total, "object_store_memory");
     }
     char u[32], t[32];
     mt__gcs_format_bytes(used, u, sizeof u);

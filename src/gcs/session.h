@@ -14,6 +14,7 @@
 #define MANTA_GCS_SESSION_H
 
 #include <stddef.h>
+#include <stdio.h>
 #include <stdint.h>
 
 #include "manta/base.h"
@@ -27,7 +28,7 @@ typedef struct mt_session_info {
     char gcs_address[256];   /* tcp://IP:PORT */
     char node_id[2 * MT_ID_SIZE + 1];
     char node_address[256];  /* tcp://IP:PORT */
-    char node_socket[MT_SESSION_PATH_MAX + 8]; /* unix://PATH */
+    char node_socket[MT_SESSION_PATH_MAX + 32]; /* unix://PATH */
     char node_ip[64];
     int gcs_pid;             /* 0 when absent */
     int node_pid;
@@ -86,5 +87,67 @@ mt_status mt_session_find_bin(char *out, size_t cap, mt_error *err);
 
 /* True when process `pid` exists (and is not a zombie). */
 bool mt_session_pid_alive(int pid);
+
+/* ---- Daemons of a session (cluster_proc.c, cluster_start.c) ---- */
+
+/*
+ * Starts `bin` with `argv` (argv[0] included, NULL-terminated) detached in its
+ * own session (setsid), stdin from /dev/null, stdout/stderr appended to
+ * `log_path`. posix_spawn, never plain fork, so it is safe from threaded
+ * programs. *pid_out receives the child's pid.
+ */
+mt_status mt_session_spawn(const char *bin, char *const argv[], const char *log_path, int *pid_out,
+                           mt_error *err);
+
+/*
+ * Waits until the ready file `path` exists (polling every 2 ms) while `pid`
+ * is alive. MT_ETIMEOUT after timeout_ms; MT_ESTATE when the process exited
+ * first (its exit status in the message).
+ */
+mt_status mt_session_wait_ready(const char *path, int pid, int64_t timeout_ms, mt_error *err);
+
+/*
+ * The pids of every live process of a session: the daemons of session.json
+ * and gcs.ready/node.ready, and any `manta` process whose command line names
+ * the session folder (workers). Writes up to `cap` pids; returns the count.
+ */
+size_t mt_session_pids(const char *session_dir, int *pids, size_t cap);
+
+/*
+ * Signals `pids` with SIGTERM (SIGKILL when force), waits up to grace_ms for
+ * them to exit, then SIGKILLs the rest and waits for them to be gone.
+ * Returns how many were signalled.
+ */
+size_t mt_session_kill(const int *pids, size_t n, bool force, int64_t grace_ms);
+
+/* Appends the last `lines` lines of the file `path` to `out` (for error reports). */
+void mt_session_log_tail(const char *path, int lines, FILE *out);
+
+typedef struct mt_cluster_start_options {
+    const char *temp_dir;            /* NULL = config temp_dir */
+    int port;                        /* control store port; -1 = config gcs_port; 0 = any free */
+    const char *node_ip;             /* NULL = 127.0.0.1 */
+    const char *num_cpus;            /* passed to the node daemon as text; NULL = its default */
+    const char *num_gpus;
+    const char *resources;           /* JSON object */
+    const char *object_store_memory; /* bytes */
+    const char *join_address;        /* non-NULL: join this control store (no gcs-server) */
+    const char *token_file;          /* join: token to copy; NULL = the latest local session's */
+    int64_t timeout_ms;              /* per daemon; 0 = 30000 */
+} mt_cluster_start_options;
+
+/*
+ * Creates a session folder + token and starts `manta gcs-server` (head) and
+ * `manta node-daemon`, waits for both to be ready and writes session.json
+ * (filled into *out). On failure every process it started is killed and
+ * the message names the daemon and ends with its log path.
+ */
+mt_status mt_cluster_start(const mt_cluster_start_options *o, mt_session_info *out, mt_error *err);
+
+/*
+ * True when the latest session under temp_dir has its daemons alive and its
+ * control store answering on TCP; *out (may be NULL) receives session.json.
+ */
+bool mt_cluster_running(const char *temp_dir, mt_session_info *out);
 
 #endif /* MANTA_GCS_SESSION_H */
