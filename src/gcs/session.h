@@ -25,9 +25,9 @@
 /* The contents of session.json. Strings are empty when absent. */
 typedef struct mt_session_info {
     char session_dir[MT_SESSION_PATH_MAX];
-    char gcs_address[256];   /* tcp://IP:PORT */
+    char gcs_address[512];   /* tcp://IP:PORT */
     char node_id[2 * MT_ID_SIZE + 1];
-    char node_address[256];  /* tcp://IP:PORT */
+    char node_address[512];  /* tcp://IP:PORT */
     char node_socket[MT_SESSION_PATH_MAX + 32]; /* unix://PATH */
     char node_ip[64];
     int gcs_pid;             /* 0 when absent */
