@@ -106,8 +106,8 @@ static mt_status setup_store(mt__node *n, mt_error *err)
 
 static mt_status setup_servers(mt__node *n, mt_error *err)
 {
-    n->srv_ud[0] = (node_srv_ud){n, true};
-    n->srv_ud[1] = (node_srv_ud){n, false};
+    n->srv_ud[0] = (node_srv_ud){NODE_MAGIC_SRV, n, true};
+    n->srv_ud[1] = (node_srv_ud){NODE_MAGIC_SRV, n, false};
     MT_RETURN_NOT_OK(mt_rpc_server_listen(n->loop, n->node_socket, n->token, &mt__node_handlers,
                                           &n->srv_ud[0], &n->unix_srv, err));
     char tcp[300];

@@ -83,7 +83,15 @@ typedef struct node_waiter node_waiter;
 typedef struct node_pending node_pending;
 
 /* Per-connection state (rpc userdata). */
+/*
+ * A connection's userdata is the server's node_srv_ud until on_accept swaps
+ * in its node_client; both start with a magic word so handlers can tell.
+ */
+#define NODE_MAGIC_CLIENT 0x6e636c69u
+#define NODE_MAGIC_SRV 0x6e737276u
+
 typedef struct node_client {
+    uint32_t magic;
     mt__node *node;
     mt_rpc_conn *conn;
     bool is_unix;
@@ -153,6 +161,7 @@ typedef struct node_infeasible {
 #define NODE_INFEASIBLE_MAX 16
 
 typedef struct node_srv_ud {
+    uint32_t magic;
     mt__node *node;
     bool is_unix;
 } node_srv_ud;

@@ -42,6 +42,7 @@ static node_client *client_new(mt__node *n, mt_rpc_conn *c, bool is_unix)
 {
     node_client *cl = mt_calloc(1, sizeof *cl);
     if (!cl) return NULL;
+    cl->magic = NODE_MAGIC_CLIENT;
     cl->node = n;
     cl->conn = c;
     cl->is_unix = is_unix;
@@ -51,6 +52,13 @@ static node_client *client_new(mt__node *n, mt_rpc_conn *c, bool is_unix)
     n->clients = cl;
     mt_rpc_conn_set_userdata(c, cl);
     return cl;
+}
+
+/* The node_client of a connection, or NULL before it was accepted. */
+static node_client *client_of(mt_rpc_conn *c)
+{
+    node_client *cl = mt_rpc_conn_userdata(c);
+    return cl && cl->magic == NODE_MAGIC_CLIENT ? cl : NULL;
 }
 
 static void on_accept(mt_rpc_conn *c, const mt_rpc_msg *auth, void *ud)
@@ -72,8 +80,8 @@ static void on_accept(mt_rpc_conn *c, const mt_rpc_msg *auth, void *ud)
 static void on_close(mt_rpc_conn *c, void *ud)
 {
     (void)ud;
-    node_client *cl = mt_rpc_conn_userdata(c);
-    if (!cl) return;
+    node_client *cl = client_of(c);
+    if (!cl) return; /* never authenticated */
     mt__node *n = cl->node;
     mt__node_obj_client_closed(cl);
     mt__node_lease_client_closed(cl);
@@ -84,6 +92,7 @@ static void on_close(mt_rpc_conn *c, void *ud)
     mt__node_idmap_fini(&cl->pins);
     mt__node_idmap_fini(&cl->creating);
     mt_rpc_conn_set_userdata(c, NULL);
+    cl->magic = 0;
     mt_free(cl);
     if (!n->stopping) mt__node_lease_schedule(n);
 }
@@ -146,8 +155,11 @@ static void get_stats(node_client *cl, const mt_rpc_msg *m)
 static void on_request(mt_rpc_conn *c, const mt_rpc_msg *m, void *ud)
 {
     (void)ud;
-    node_client *cl = mt_rpc_conn_userdata(c);
-    if (!cl) return; /* accept failed to allocate; the conn is closing */
+    node_client *cl = client_of(c);
+    if (!cl) { /* accept failed to allocate; the conn is closing */
+        if (m->fd >= 0) close(m->fd);
+        return;
+    }
     if (m->fd >= 0) close(m->fd); /* nobody sends us descriptors */
     if (m->flags & MT_RPC_FLAG_ONEWAY) return;
     if (cl->node->stopping) {
