@@ -114,6 +114,7 @@ mt__store_block *mt__store_alloc_get(mt__store_alloc *a, int64_t size)
         free_remove(a, b);
         rest->off = b->off + need;
         rest->size = b->size - need;
+        rest->clean = b->clean;
         rest->phys_prev = b;
         rest->phys_next = b->phys_next;
         if (b->phys_next) b->phys_next->phys_prev = rest;
@@ -123,6 +124,7 @@ mt__store_block *mt__store_alloc_get(mt__store_alloc *a, int64_t size)
     } else {
         free_remove(a, b);
     }
+    b->clean = false;
     a->used += b->size;
     return b;
 }
@@ -131,6 +133,7 @@ mt__store_block *mt__store_alloc_get(mt__store_alloc *a, int64_t size)
 static void merge_next(mt__store_alloc *a, mt__store_block *b, mt__store_block *n)
 {
     free_remove(a, n);
+    b->clean = b->clean && n->clean;
     b->size += n->size;
     b->phys_next = n->phys_next;
     if (n->phys_next) n->phys_next->phys_prev = b;
@@ -140,10 +143,12 @@ static void merge_next(mt__store_alloc *a, mt__store_block *b, mt__store_block *
 mt__store_block *mt__store_alloc_put(mt__store_alloc *a, mt__store_block *b)
 {
     a->used -= b->size;
+    b->clean = false;
     if (b->phys_next && b->phys_next->free) merge_next(a, b, b->phys_next);
     if (b->phys_prev && b->phys_prev->free) {
         mt__store_block *p = b->phys_prev;
         free_remove(a, p);
+        p->clean = p->clean && b->clean;
         p->size += b->size;
         p->phys_next = b->phys_next;
         if (b->phys_next) b->phys_next->phys_prev = p;
@@ -163,4 +168,21 @@ int64_t mt__store_alloc_largest_free(const mt__store_alloc *a)
     for (const mt__store_block *b = a->bins[fl][sl]; b; b = b->free_next)
         if (b->size > best) best = b->size;
     return best;
+}
+
+int64_t mt__store_alloc_trim(mt__store_alloc *a, int64_t min_size,
+                             void (*fn)(void *ctx, int64_t off, int64_t size), void *ctx)
+{
+    int64_t n = 0;
+    for (int fl = 0; fl < MT__STORE_FL; fl++) {
+        for (int sl = 0; sl < MT__STORE_SL; sl++) {
+            for (mt__store_block *b = a->bins[fl][sl]; b; b = b->free_next) {
+                if (b->clean || b->size < min_size) continue;
+                fn(ctx, b->off, b->size);
+                b->clean = true;
+                n += b->size;
+            }
+        }
+    }
+    return n;
 }

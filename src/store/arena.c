@@ -2,7 +2,9 @@
  * arena.c — the shared-memory arena: one memfd (MFD_CLOEXEC) sized with
  * ftruncate and mapped once, read-write and shared, in the node daemon.
  * Pages are faulted lazily on first write (no MAP_POPULATE, no fallocate):
- * the default arena is 30% of RAM and most of it is never touched.
+ * the default arena is 30% of RAM and most of it is never touched; freed
+ * blocks keep their pages (refaulting costs more than the copy) until
+ * mt_store_trim punches holes in them.
  *
  * Threads: the node daemon's loop thread.
  */
@@ -46,6 +48,8 @@ mt_status mt__store_arena_open(const char *name, int64_t capacity, int *fd_out,
         return mt_error_set_errno(err, MT_ENOMEM, e, "object store: mapping %lld bytes",
                                   (long long)capacity);
     }
+    /* Huge pages where shmem THP is "advise": 512x fewer first-touch faults. */
+    (void)madvise(base, (size_t)capacity, MADV_HUGEPAGE);
     *fd_out = fd;
     *base_out = base;
     return MT_OK;

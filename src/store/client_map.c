@@ -30,6 +30,7 @@ mt_status mt_store_map_create(int fd, int64_t capacity, int flags, uint8_t **bas
     if (p == MAP_FAILED)
         return mt_error_set_errno(err, MT_EIO, errno, "mapping the object store (%lld bytes)",
                                   (long long)capacity);
+    (void)madvise(p, (size_t)capacity, MADV_HUGEPAGE); /* where shmem THP is "advise" */
     *base_out = p;
     return MT_OK;
 }

@@ -46,11 +46,8 @@ void mt__store_lru_update(mt_store *s, mt__store_entry *e)
 void mt__store_free_block(mt_store *s, mt__store_entry *e)
 {
     if (!e->block) return;
-    int64_t off = e->block->off, size = e->block->size;
     mt__store_alloc_put(&s->alloc, e->block);
     e->block = NULL;
-    /* Only big blocks: a punch is a syscall, and the pages must be faulted again later. */
-    if (size >= MT__STORE_PUNCH_MIN) mt__store_arena_punch(s->fd, s->base, off, size);
 }
 
 /* Drops an unpinned secondary copy entirely: the primary lives elsewhere. */

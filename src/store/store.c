@@ -269,3 +269,14 @@ void mt_store_get_alloc_stats(const mt_store *s, mt_store_alloc_stats *out)
     out->evictable_bytes = s->secondary.bytes;
     out->spillable_bytes = s->primary.bytes;
 }
+
+static void punch(void *ctx, int64_t off, int64_t size)
+{
+    mt_store *s = ctx;
+    mt__store_arena_punch(s->fd, s->base, off, size);
+}
+
+int64_t mt_store_trim(mt_store *s, int64_t min_block_bytes)
+{
+    return mt__store_alloc_trim(&s->alloc, min_block_bytes, punch, s);
+}

@@ -97,5 +97,14 @@ typedef struct mt_store_alloc_stats {
     int64_t evictable_bytes, spillable_bytes;
 } mt_store_alloc_stats;
 void mt_store_get_alloc_stats(const mt_store *s, mt_store_alloc_stats *out);
+/*
+ * Gives the pages of free arena blocks of at least `min_block_bytes` back to
+ * the OS (hole punch in the memfd; every mapping then reads zeros there), and
+ * returns how many bytes that covered (blocks already given back are skipped).
+ * Freed blocks otherwise keep their pages, because faulting them in again
+ * costs far more than the copy itself; call this when idle or under memory
+ * pressure. (Added with the implementation.)
+ */
+int64_t mt_store_trim(mt_store *s, int64_t min_block_bytes);
 
 #endif /* MANTA_STORE_H */

@@ -19,8 +19,6 @@
 #include "store/store.h"
 
 #define MT__STORE_ALIGN 64
-/* Freed blocks at least this big give their pages back to the OS (hole punch). */
-#define MT__STORE_PUNCH_MIN ((int64_t)256 << 20)
 
 /* ---- Fixed-size node pool (entries, blocks): no malloc per operation ---- */
 
@@ -55,6 +53,7 @@ typedef struct mt__store_block {
     struct mt__store_block *phys_prev, *phys_next;
     struct mt__store_block *free_prev, *free_next;
     bool free;
+    bool clean; /* free and its pages were given back (trim); cleared on allocation */
 } mt__store_block;
 
 typedef struct mt__store_alloc {
@@ -72,6 +71,9 @@ mt__store_block *mt__store_alloc_get(mt__store_alloc *a, int64_t size);
 /* Frees `b`, coalescing with free neighbours; returns the merged free block. */
 mt__store_block *mt__store_alloc_put(mt__store_alloc *a, mt__store_block *b);
 int64_t mt__store_alloc_largest_free(const mt__store_alloc *a);
+/* Calls fn on every free block not yet `clean` of at least min_size bytes, marking it clean. */
+int64_t mt__store_alloc_trim(mt__store_alloc *a, int64_t min_size,
+                             void (*fn)(void *ctx, int64_t off, int64_t size), void *ctx);
 
 /* ---- Entries and the object table (table.c) ----------------------------- */
 
@@ -134,7 +136,7 @@ void mt__store_lru_update(mt_store *s, mt__store_entry *e);
  * in *out when nothing more can be freed; MT_EIO only if a spill write fails.
  */
 mt_status mt__store_make_room(mt_store *s, int64_t size, mt__store_block **out, mt_error *err);
-/* Frees the arena block of `e` (if any), punching holes for big blocks. */
+/* Frees the arena block of `e` (if any); its pages stay warm until a trim. */
 void mt__store_free_block(mt_store *s, mt__store_entry *e);
 
 /* ---- Spill files (spill.c) ---------------------------------------------- */

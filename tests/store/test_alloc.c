@@ -1,6 +1,7 @@
 /* test_alloc.c — the arena allocator through the store: alignment,
  * fragmentation, coalescing, and a randomized no-overlap check. */
 #include <criterion/criterion.h>
+#include <sys/stat.h>
 
 #include "store/store.h"
 #include "store_test_util.h"
@@ -112,4 +113,32 @@ Test(alloc, randomized_no_overlap)
     mt_alloc_get_stats(&a1);
     cr_assert_eq(a1.live_allocations, a0.live_allocations, "no leaked metadata");
     cr_assert_eq(a1.live_bytes, a0.live_bytes);
+}
+
+Test(alloc, trim_gives_pages_back_once)
+{
+    mt_store *s = open_store(4 << 20);
+    mt_store_ref ref;
+    mt_error err;
+    struct stat sb;
+    cr_assert_eq(mt_store_object_create(s, tid(1), 2 << 20, true, &ref, &err), MT_OK);
+    memset(mt_store_base(s) + ref.offset, 0x77, 2 << 20);
+    cr_assert_eq(mt_store_object_seal(s, tid(1), &err), MT_OK);
+    cr_assert_eq(fstat(mt_store_fd(s), &sb), 0);
+    cr_assert_geq((int64_t)sb.st_blocks * 512, 2 << 20, "written pages are resident");
+    cr_assert_eq(mt_store_object_delete(s, tid(1), &err), MT_OK);
+    cr_assert_eq(fstat(mt_store_fd(s), &sb), 0);
+    cr_assert_geq((int64_t)sb.st_blocks * 512, 2 << 20, "a free keeps the pages warm");
+    cr_assert_eq(mt_store_trim(s, 1 << 20), 4 << 20);
+    cr_assert_eq(mt_store_trim(s, 1 << 20), 0, "already given back");
+    cr_assert_eq(fstat(mt_store_fd(s), &sb), 0);
+    cr_assert_eq(sb.st_blocks, 0);
+    cr_assert_eq(mt_store_object_create(s, tid(2), 4096, true, &ref, &err), MT_OK);
+    cr_assert_eq(ref.offset, 0);
+    cr_assert_eq(mt_store_base(s)[100], 0, "punched pages read as zeros");
+    /* the remainder stays clean; the allocated part is dirty again once freed */
+    cr_assert_eq(mt_store_trim(s, 1 << 20), 0);
+    cr_assert_eq(mt_store_object_abort(s, tid(2), &err), MT_OK);
+    cr_assert_eq(mt_store_trim(s, 1 << 20), 4 << 20);
+    mt_store_destroy(s);
 }
