@@ -174,6 +174,28 @@ int cli_start_main(int argc, char **argv)
 
 /* ---- stop ---- */
 
+/*
+ * Stops the node daemon and workers first (the node daemon unregisters and
+ * reaps its workers), then the control store.
+ */
+static size_t stop_session(const char *dir, int *pids, size_t n, bool force, int64_t grace_ms)
+{
+    char ready[MT_SESSION_PATH_MAX], v[32];
+    int gcs = 0;
+    if (mt_session_path(dir, "gcs.ready", ready, sizeof ready, NULL) == MT_OK &&
+        mt_session_ready_get(ready, "pid", v, sizeof v, NULL) == MT_OK)
+        gcs = atoi(v);
+    size_t k = 0;
+    bool has_gcs = false;
+    for (size_t i = 0; i < n; i++) {
+        if (pids[i] == gcs) has_gcs = true;
+        else pids[k++] = pids[i];
+    }
+    size_t sent = k ? mt_session_kill(pids, k, force, grace_ms) : 0;
+    if (has_gcs) sent += mt_session_kill(&gcs, 1, force, grace_ms);
+    return sent;
+}
+
 /* Stops every session folder under the temp root that still has processes. */
 int cli_stop_main(int argc, char **argv)
 {
@@ -202,7 +224,7 @@ int cli_stop_main(int argc, char **argv)
         int pids[1024];
         size_t n = mt_session_pids(dir, pids, 1024);
         if (n == 0) continue;
-        total += mt_session_kill(pids, n, force, grace_ms);
+        total += stop_session(dir, pids, n, force, grace_ms);
         char sock[MT_SESSION_PATH_MAX];
         if (mt_session_path(dir, "sockets", sock, sizeof sock, NULL) == MT_OK) {
             DIR *sd = opendir(sock);
