@@ -73,13 +73,20 @@ N=$(sed -n 's/^Stopped all \([0-9]*\) Manta processes\.$/\1/p' "$OUT")
 grep -qx 'Did not find any active Manta processes.' "$OUT" || fail "nothing-running text"
 "$M" status --temp-dir "$T" >"$OUT" 2>&1 && fail "status succeeded with nothing running"
 
+# --- a daemon that fails to start: exit 1, its log tail, nothing left running ---
+"$M" start --head --port 0 --temp-dir "$T" --num-cpus abc >"$OUT" 2>&1 && fail "start with --num-cpus abc succeeded"
+grep -q '^manta start: node-daemon did not start (log: .*/logs/node.log): process [0-9]* exited with status 2$' "$OUT" || fail "failed-start message"
+grep -q '^---- last lines of .*/logs/node.log ----$' "$OUT" && grep -q "'abc'" "$OUT" || fail "no log tail"
+SF=$(readlink "$T/session_latest")
+[ -z "$(pgrep -f -- "$SF" 2>/dev/null)" ] || fail "failed start left processes: $(pgrep -af -- "$SF")"
+
 # --- --block: a dead daemon ends `manta start` with status 1 ---
 "$M" start --head --port 0 --temp-dir "$T" --block >"$OUT" 2>&1 &
 BG=$!
 i=0
 while :; do
     S2=$(readlink "$T/session_latest")
-    [ "$S2" != "$S" ] && [ -f "$S2/session.json" ] && break
+    [ "$S2" != "$SF" ] && [ -f "$S2/session.json" ] && break
     i=$((i + 1)); [ $i -lt 300 ] || fail "--block start did not come up"
     sleep 0.1
 done
