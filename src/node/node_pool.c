@@ -52,6 +52,11 @@ static void worker_exited(uv_process_t *p, int64_t exit_status, int sig)
     MT_LOG(w->state == NODE_W_STOPPING ? MT_LOG_INFO : MT_LOG_WARN, "NODE-WORKER-EXIT",
            "worker %s (pid %d) exited: status %lld, signal %d", hex, w->pid, (long long)exit_status, sig);
     w->exited = true;
+    /* A killed worker cannot remove its own socket; do it when it is ours. */
+    char sock_prefix[600];
+    snprintf(sock_prefix, sizeof sock_prefix, "unix://%s/sockets/w-", n->session_dir);
+    if (!strncmp(w->address, sock_prefix, strlen(sock_prefix)) && !strstr(w->address, ".."))
+        unlink(w->address + 7);
     if (w->state == NODE_W_LEASED) mt__node_lease_worker_died(n, w, exit_status, sig);
     leave_state(n, w);
     if (w->client) w->client->worker = NULL;

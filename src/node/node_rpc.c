@@ -5,6 +5,7 @@
  * one reply (now, or later for waits/leases, or none when its connection
  * closes first); unknown methods and malformed payloads get error replies.
  */
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -85,7 +86,15 @@ static void on_close(mt_rpc_conn *c, void *ud)
     mt__node *n = cl->node;
     mt__node_obj_client_closed(cl);
     mt__node_lease_client_closed(cl);
-    if (cl->worker) cl->worker->client = NULL;
+    if (cl->worker) {
+        /* A worker keeps its node connection for life: losing it means the worker is unusable. */
+        node_worker *w = cl->worker;
+        w->client = NULL;
+        if (!w->exited && !n->stopping) {
+            MT_LOG(MT_LOG_WARN, "NODE-WORKER-LOST", "worker pid %d closed its node connection; killing it", w->pid);
+            uv_process_kill(&w->proc, SIGKILL);
+        }
+    }
     if (cl->prev) cl->prev->next = cl->next;
     else n->clients = cl->next;
     if (cl->next) cl->next->prev = cl->prev;
