@@ -64,7 +64,7 @@ static void evict_one(mt_store *s, mt__store_entry *e)
 mt_status mt__store_make_room(mt_store *s, int64_t size, mt__store_block **out, mt_error *err)
 {
     *out = mt__store_alloc_get(&s->alloc, size);
-    if (*out) return MT_OK;
+    if (*out || size > s->capacity) return MT_OK;
     int64_t need = (size + MT__STORE_ALIGN - 1) / MT__STORE_ALIGN * MT__STORE_ALIGN;
     int64_t reclaimable = s->alloc.capacity - s->alloc.used + s->secondary.bytes;
     if (s->spill_dir) reclaimable += s->primary.bytes;

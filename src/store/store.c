@@ -124,15 +124,17 @@ static mt_status place_new(mt_store *s, mt__store_entry *e, mt_error *err)
 {
     if (e->size == 0) return MT_OK;
     mt_status st = mt__store_make_room(s, e->size, &e->block, err);
+    if (st == MT_OK && !e->block) {
+        if (!s->spill_dir) return no_room(s, e->size, err);
+        st = mt__store_disk_create(s, e, err);
+    }
     if (st != MT_OK) {
         mt_error_prefix(err, "object of %lld bytes does not fit in the store (%lld bytes) and "
                         "spilling failed", (long long)e->size, (long long)s->capacity);
         if (err) err->code = MT_ENOMEM;
         return MT_ENOMEM;
     }
-    if (e->block) return MT_OK;
-    if (!s->spill_dir) return no_room(s, e->size, err);
-    return mt__store_disk_create(s, e, err);
+    return MT_OK;
 }
 
 mt_status mt_store_object_create(mt_store *s, mt_id id, int64_t size, bool primary,

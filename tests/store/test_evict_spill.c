@@ -247,3 +247,19 @@ Test(spill, unwritable_spill_dir_gives_enomem)
     check_bytes(mt_store_base(s) + r1.offset, 1, 4096);
     mt_store_destroy(s);
 }
+
+Test(spill, disk_failure_for_an_on_disk_object_is_enomem)
+{
+    char *dir = make_tmp_dir();
+    mt_store *s = open_store(4096, dir);
+    mt_store_ref ref;
+    mt_error err;
+    cr_assert_eq(mt_store_object_create(s, tid(1), INT64_MAX, true, &ref, &err), MT_ENOMEM);
+    const char *want = "object of 9223372036854775807 bytes does not fit in the store (4096 bytes) "
+                       "and spilling failed: creating ";
+    cr_assert_eq(strncmp(err.msg, want, strlen(want)), 0, "%s", err.msg);
+    cr_assert_not(mt_store_object_contains(s, tid(1), NULL));
+    cr_assert_eq(count_files(dir), 0);
+    mt_store_destroy(s);
+    rm_dir(dir);
+}

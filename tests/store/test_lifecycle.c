@@ -160,6 +160,12 @@ Test(lifecycle, sizes_and_limits)
     cr_assert_str_eq(err.msg, "object ab00000000000000000000000000000005000000: size 4097 is out "
                               "of range (max_object_bytes 4096)");
     cr_assert_eq(mt_store_object_create(s, tid(5), -1, true, &ref, &err), MT_EINVAL);
+    mt_store_destroy(s);
+    o.max_object_bytes = 0; /* no limit: an absurd size is refused by the arena, not overflowed */
+    cr_assert_eq(mt_store_create(&o, &s, &err), MT_OK);
+    cr_assert_eq(mt_store_object_create(s, tid(5), INT64_MAX, true, &ref, &err), MT_ENOMEM);
+    cr_assert_str_eq(err.msg, "object of 9223372036854775807 bytes does not fit: store holds "
+                              "1048576 bytes and spilling is off");
     cr_assert_eq(mt_store_object_create(s, tid(5), 0, true, &ref, &err), MT_OK);
     cr_assert_eq(ref.where, MT_STORE_IN_ARENA);
     cr_assert_eq(ref.size, 0);
