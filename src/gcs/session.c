@@ -23,7 +23,7 @@ const char *mt_session_temp_root(const char *temp_dir)
 {
     if (temp_dir && temp_dir[0]) return temp_dir;
     const char *t = mt_config_string("temp_dir");
-    return t && t[0] ? t : "/tmp/manta";
+    return t ? t : "";
 }
 
 mt_status mt_session_path(const char *session_dir, const char *name, char *out, size_t cap,

@@ -61,7 +61,8 @@ static int stop_server(void)
 
 static void setup(void)
 {
-    snprintf(g_dir, sizeof g_dir, "/tmp/mt-gcs-test-XXXXXX");
+    const char *tmp = getenv("TMPDIR");
+    snprintf(g_dir, sizeof g_dir, "%s/mt-gcs-test-XXXXXX", tmp && tmp[0] ? tmp : P_tmpdir);
     cr_assert_not_null(mkdtemp(g_dir));
     char p[300];
     snprintf(p, sizeof p, "%s/logs", g_dir);

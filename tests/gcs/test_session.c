@@ -12,17 +12,18 @@
 
 #include "gcs/session.h"
 
-static char g_root[64];
+static char g_root[200];
 
 static void setup(void)
 {
-    snprintf(g_root, sizeof g_root, "/tmp/mt-session-XXXXXX");
+    const char *tmp = getenv("TMPDIR");
+    snprintf(g_root, sizeof g_root, "%s/mt-session-XXXXXX", tmp && tmp[0] ? tmp : P_tmpdir);
     cr_assert_not_null(mkdtemp(g_root));
 }
 
 static void teardown(void)
 {
-    char cmd[128];
+    char cmd[256];
     snprintf(cmd, sizeof cmd, "rm -rf %s", g_root);
     if (system(cmd) != 0) fprintf(stderr, "cleanup failed\n");
 }
@@ -35,7 +36,7 @@ Test(session, create_latest_and_info)
     mt_error err;
     cr_assert_eq(mt_session_latest(g_root, latest, sizeof latest, &err), MT_ENOTFOUND);
     cr_assert_eq(mt_session_create(g_root, dir, sizeof dir, &err), MT_OK, "%s", err.msg);
-    char prefix[128];
+    char prefix[256];
     snprintf(prefix, sizeof prefix, "%s/session_", g_root);
     cr_assert(!strncmp(dir, prefix, strlen(prefix)), "%s", dir);
     char tail[32];
@@ -80,7 +81,7 @@ Test(session, create_latest_and_info)
 
 Test(session, ready_files)
 {
-    char p[128], v[64];
+    char p[300], v[64];
     mt_error err;
     snprintf(p, sizeof p, "%s/node.ready", g_root);
     cr_assert_eq(mt_session_ready_get(p, "pid", v, sizeof v, &err), MT_ENOTFOUND);

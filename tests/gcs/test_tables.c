@@ -159,9 +159,11 @@ Test(tables, kv_and_jobs)
 
 Test(tables, sqlite_recovery)
 {
-    char dir[] = "/tmp/mt-gcs-db-XXXXXX";
+    char dir[256];
+    const char *tmp = getenv("TMPDIR");
+    snprintf(dir, sizeof dir, "%s/mt-gcs-db-XXXXXX", tmp && tmp[0] ? tmp : P_tmpdir);
     cr_assert_not_null(mkdtemp(dir));
-    char path[256];
+    char path[300];
     snprintf(path, sizeof path, "%s/gcs.db", dir);
     mt_error err;
     mt__gcs_persist *p;
