@@ -1,0 +1,139 @@
+/*
+ * driver.c — the driver's session: mt_init (find or start a cluster,
+ * connect to the node daemon, map its object store), mt_shutdown, and the
+ * blocking node-call helpers the other driver files use.
+ *
+ * Threads: any caller thread; every public entry point takes mt__drv.lock,
+ * so driver calls are serialised. There is no background thread: sockets
+ * are pumped by whichever call waits (mt_get, mt_wait, submit).
+ * Invariant: mt__drv.inited implies node/leases clients and the arena map.
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "gcs/gcs_client.h"
+#include "gcs/session.h"
+#include "proto/node.pb-c.h"
+#include "store/store_client.h"
+#include "worker/worker_int.h"
+
+mt__driver mt__drv = {.lock = PTHREAD_MUTEX_INITIALIZER};
+
+mt_status mt__drv_check(mt_error *err)
+{
+    if (!mt__drv.inited) return mt_error_set(err, MT_ESTATE, "manta is not initialised: call mt_init first");
+    return MT_OK;
+}
+
+mt_status mt__drv_node_call(uint16_t method, const ProtobufCMessage *req,
+                            const ProtobufCMessageDescriptor *desc, ProtobufCMessage **reply,
+                            int *fd_out, mt_error *err)
+{
+    ProtobufCMessage *r = NULL;
+    mt_status st = mt_rpc_client_call(mt__drv.node, method, req, desc, 0, &r, fd_out, err);
+    if (reply) *reply = r;
+    else if (r) protobuf_c_message_free_unpacked(r, &mt_rpc_pb_allocator);
+    return st;
+}
+
+mt_status mt__drv_object_id_call(uint16_t method, mt_id id, mt_error *err)
+{
+    Manta__ObjectIdRequest req = MANTA__OBJECT_ID_REQUEST__INIT;
+    req.object_id.data = id.bytes;
+    req.object_id.len = MT_ID_SIZE;
+    return mt__drv_node_call(method, &req.base, &manta__status__descriptor, NULL, NULL, err);
+}
+
+static mt_status node_connect(mt_error *err)
+{
+    mt__driver *d = &mt__drv;
+    MT_RETURN_NOT_OK(mt_rpc_client_connect(d->node_socket, d->token, "driver", 10000, &d->node, err));
+    MT_RETURN_NOT_OK(mt_rpc_client_connect(d->node_socket, d->token, "driver", 10000, &d->leases, err));
+    Manta__GetNodeInfoRequest req = MANTA__GET_NODE_INFO_REQUEST__INIT;
+    Manta__GetNodeInfoReply *rep = NULL;
+    int fd = -1;
+    MT_RETURN_NOT_OK(mt__drv_node_call(MANTA__NODE_METHOD__NODE_GET_INFO, &req.base,
+                                       &manta__get_node_info_reply__descriptor,
+                                       (ProtobufCMessage **)&rep, &fd, err));
+    if (rep->node_id.len == MT_ID_SIZE) memcpy(d->node_id.bytes, rep->node_id.data, MT_ID_SIZE);
+    d->capacity = rep->store_capacity;
+    d->node_cpus = 1;
+    if (rep->resources_total)
+        for (size_t i = 0; i < rep->resources_total->n_quantities; i++)
+            if (!strcmp(rep->resources_total->quantities[i]->key, "CPU"))
+                d->node_cpus = rep->resources_total->quantities[i]->value;
+    protobuf_c_message_free_unpacked(&rep->base, &mt_rpc_pb_allocator);
+    if (fd < 0) return mt_error_set(err, MT_EIO, "node %s sent no object store descriptor", d->node_socket);
+    mt_status st = mt_store_map_create(fd, d->capacity, 0, &d->arena, err);
+    close(fd);
+    return st;
+}
+
+static void drv_cleanup(void)
+{
+    mt__driver *d = &mt__drv;
+    mt__actors_fini();
+    mt__drv_tasks_fini();
+    if (d->gcs) mt_gcs_client_close(d->gcs);
+    d->gcs = NULL;
+    mt_rpc_client_close(d->leases);
+    mt_rpc_client_close(d->node);
+    d->leases = d->node = NULL;
+    if (d->arena) mt_store_map_destroy(d->arena, d->capacity);
+    d->arena = NULL;
+    mt__drv_stop_cluster();
+    d->inited = false;
+    d->embedded = false;
+    d->session_dir[0] = 0;
+}
+
+MT_API mt_status mt_init_ex(const mt_init_options *opts, mt_error *err)
+{
+    mt_init_options none = {0};
+    const mt_init_options *o = opts ? opts : &none;
+    mt__driver *d = &mt__drv;
+    pthread_mutex_lock(&d->lock);
+    mt_status st = MT_OK;
+    if (d->inited) {
+        st = mt_error_set(err, MT_ESTATE, "manta is already initialised (session %s)", d->session_dir);
+        goto out;
+    }
+    signal(SIGPIPE, SIG_IGN);
+    if ((st = mt_config_load(err)) != MT_OK) goto out;
+    d->driver_id = mt_id_random();
+    d->inline_max = mt_config_int64("inline_object_bytes");
+    d->next_seq = 1;
+    snprintf(d->ns, sizeof d->ns, "%s", o->ns && *o->ns ? o->ns : "default");
+    snprintf(d->code_path, sizeof d->code_path, "%s", o->code_path ? o->code_path : "");
+    if (d->code_path[0] && d->code_path[0] != '/') {
+        char cwd[2048];
+        if (getcwd(cwd, sizeof cwd)) snprintf(d->code_path, sizeof d->code_path, "%s/%s", cwd, o->code_path);
+    }
+    st = mt__drv_find_cluster(o, err);
+    if (st == MT_OK) st = mt_session_load_token(d->session_dir, d->token, err);
+    if (st == MT_OK) st = node_connect(err);
+    if (st == MT_OK) {
+        d->inited = true;
+    } else {
+        mt_error_prefix(err, "mt_init");
+        drv_cleanup();
+    }
+out:
+    pthread_mutex_unlock(&d->lock);
+    return st;
+}
+
+MT_API mt_status mt_init(const mt_init_options *opts) { return mt_init_ex(opts, NULL); }
+
+MT_API void mt_shutdown(void)
+{
+    pthread_mutex_lock(&mt__drv.lock);
+    if (mt__drv.inited || mt__drv.gcs_pid || mt__drv.node_pid) drv_cleanup();
+    pthread_mutex_unlock(&mt__drv.lock);
+}
+
+MT_API bool mt_is_initialized(void) { return mt__drv.inited; }
+MT_API const char *mt_session_dir(void) { return mt__drv.session_dir; }
+MT_API bool mt_cluster_is_embedded(void) { return mt__drv.embedded; }

@@ -1,0 +1,392 @@
+/*
+ * driver_actor.c — actors on the driver: creation (a dedicated worker
+ * leased with for_actor, the constructor pushed as the first task), method
+ * calls pushed in order on one connection per handle, named registration
+ * and lookup in the control store, kill, and restart of an actor whose
+ * worker died (owner only, up to max_restarts; in-flight calls fail).
+ *
+ * Threads: under mt__drv.lock. Invariants: a live handle with a connection
+ * is on mt__drv.actors; calls on one handle reach the worker in call order.
+ */
+#include <poll.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "gcs/gcs_client.h"
+#include "proto/node.pb-c.h"
+#include "worker/worker_int.h"
+
+static void live_add(mt_actor *a)
+{
+    a->next_live = mt__drv.actors;
+    mt__drv.actors = a;
+}
+
+static void live_remove(mt_actor *a)
+{
+    for (mt_actor **pp = &mt__drv.actors; *pp; pp = &(*pp)->next_live)
+        if (*pp == a) {
+            *pp = a->next_live;
+            return;
+        }
+}
+
+static void conn_drop(mt_actor *a, mt_status code, const char *msg)
+{
+    if (!a->conn) return;
+    mt__task *t;
+    while ((t = a->conn->inflight.head)) {
+        a->conn->inflight.head = t->next;
+        mt__task_fail(t, code, msg);
+    }
+    mt__lease_close(a->conn);
+    mt_free(a->conn);
+    a->conn = NULL;
+    live_remove(a);
+}
+
+static mt_status gcs(mt_gcs_client **out, mt_error *err)
+{
+    if (!mt__drv.gcs)
+        MT_RETURN_NOT_OK(mt_gcs_client_connect(mt__drv.gcs_address, mt__drv.token, "driver", 5000,
+                                               (mt_gcs_client **)&mt__drv.gcs, err));
+    *out = mt__drv.gcs;
+    return MT_OK;
+}
+
+static mt_status lease_actor_worker(mt_actor *a, mt_error *err)
+{
+    Manta__RequestLeaseRequest req = MANTA__REQUEST_LEASE_REQUEST__INIT;
+    Manta__ResourceSet rs = MANTA__RESOURCE_SET__INIT;
+    Manta__ResourceSet__QuantitiesEntry ents[16], *ptrs[16];
+    int n = a->nres < 16 ? a->nres : 16;
+    for (int i = 0; i < n; i++) {
+        manta__resource_set__quantities_entry__init(&ents[i]);
+        ents[i].key = a->res_names[i];
+        ents[i].value = a->res[i].quantity;
+        ptrs[i] = &ents[i];
+    }
+    rs.n_quantities = (size_t)n;
+    rs.quantities = ptrs;
+    req.resources = &rs;
+    req.for_actor = true;
+    req.actor_id.data = a->actor_id.bytes;
+    req.actor_id.len = MT_ID_SIZE;
+    req.code_path = mt__drv.code_path;
+    mt__drv_return_idle_leases();
+    Manta__RequestLeaseReply *rep = NULL;
+    MT_RETURN_NOT_OK(mt__drv_node_call(MANTA__NODE_METHOD__NODE_REQUEST_LEASE, &req.base,
+                                       &manta__request_lease_reply__descriptor, (ProtobufCMessage **)&rep, NULL, err));
+    if (rep->lease_id.len == MT_ID_SIZE) memcpy(a->lease_id.bytes, rep->lease_id.data, MT_ID_SIZE);
+    if (rep->worker_id.len == MT_ID_SIZE) memcpy(a->worker_id.bytes, rep->worker_id.data, MT_ID_SIZE);
+    a->worker_pid = rep->worker_pid;
+    snprintf(a->worker_address, sizeof a->worker_address, "%s", rep->worker_address);
+    protobuf_c_message_free_unpacked(&rep->base, &mt_rpc_pb_allocator);
+    return MT_OK;
+}
+
+static mt_status connect_handle(mt_actor *a, mt_error *err)
+{
+    mt__lease *c = mt_calloc(1, sizeof *c);
+    if (!c) return mt_error_set(err, MT_ENOMEM, "actor connection");
+    mt_status st = mt__lease_connect(c, a->worker_address, err);
+    if (st != MT_OK) {
+        mt_free(c);
+        return st;
+    }
+    c->actor = a;
+    c->worker_id = a->worker_id;
+    c->worker_pid = a->worker_pid;
+    a->conn = c;
+    live_add(a);
+    return MT_OK;
+}
+
+/* Leases a worker, connects and pushes the constructor (owner). */
+static mt_status actor_start(mt_actor *a, mt_error *err)
+{
+    MT_RETURN_NOT_OK(lease_actor_worker(a, err));
+    MT_RETURN_NOT_OK(connect_handle(a, err));
+    mt_ref *ref;
+    mt__task *t = mt__task_new(a->class_name, 1, &ref, mt__task_id_new());
+    if (!t) return mt_error_set(err, MT_ENOMEM, "actor constructor");
+    mt__ref_unref(ref);
+    t->actor = a;
+    t->seq = 0;
+    t->spec = mt_malloc(a->ctor_len ? a->ctor_len : 1);
+    if (!t->spec) {
+        mt__task_free(t);
+        return mt_error_set(err, MT_ENOMEM, "actor constructor");
+    }
+    memcpy(t->spec, a->ctor_spec, a->ctor_len);
+    t->spec_len = a->ctor_len;
+    MT_RETURN_NOT_OK(mt__lease_push(a->conn, t, err));
+    a->conn->frame_hdr = SIZE_MAX;
+    return mt__wire_flush(a->conn->fd, &a->conn->out, err);
+}
+
+static mt_status register_name(mt_actor *a, mt_error *err)
+{
+    mt_gcs_client *g;
+    MT_RETURN_NOT_OK(gcs(&g, err));
+    Manta__ActorInfo info = MANTA__ACTOR_INFO__INIT;
+    info.actor_id.data = a->actor_id.bytes;
+    info.actor_id.len = MT_ID_SIZE;
+    info.name = a->name;
+    info.namespace_ = a->ns;
+    info.worker_address = a->worker_address;
+    info.worker_id.data = a->worker_id.bytes;
+    info.worker_id.len = MT_ID_SIZE;
+    info.node_id.data = mt__drv.node_id.bytes;
+    info.node_id.len = MT_ID_SIZE;
+    info.class_name = a->class_name;
+    info.state = 1;
+    info.owner_id.data = mt__drv.driver_id.bytes;
+    info.owner_id.len = MT_ID_SIZE;
+    return mt_gcs_register_actor(g, &info, err);
+}
+
+static void actor_free(mt_actor *a)
+{
+    conn_drop(a, MT_ECANCELLED, "actor handle released");
+    for (int i = 0; a->res_names && i < a->nres; i++) mt_free(a->res_names[i]);
+    mt_free(a->res_names);
+    mt_free(a->res);
+    mt_free(a->class_name);
+    mt_free(a->name);
+    mt_free(a->ns);
+    mt_free(a->death_msg);
+    mt_free(a->ctor_spec);
+    mt_free(a);
+}
+
+static mt_status kill_worker(mt_actor *a, mt_error *err)
+{
+    Manta__KillWorkerRequest kr = MANTA__KILL_WORKER_REQUEST__INIT;
+    kr.worker_id.data = a->worker_id.bytes;
+    kr.worker_id.len = MT_ID_SIZE;
+    kr.force = true;
+    return mt__drv_node_call(MANTA__NODE_METHOD__NODE_KILL_WORKER, &kr.base, &manta__status__descriptor, NULL, NULL, err);
+}
+
+static mt_status lookup_locked(const char *name, const char *ns, mt_actor **out, mt_error *err)
+{
+    mt_gcs_client *g;
+    MT_RETURN_NOT_OK(gcs(&g, err));
+    Manta__LookupActorReply *rep = NULL;
+    MT_RETURN_NOT_OK(mt_gcs_lookup_actor(g, name, ns, &rep, err));
+    mt_actor *a = mt_calloc(1, sizeof *a);
+    mt_status st = a && rep->actor ? MT_OK : mt_error_set(err, MT_ENOTFOUND, "actor '%s' not found in namespace '%s'", name, ns);
+    if (st == MT_OK) {
+        a->rc = 1;
+        if (rep->actor->actor_id.len == MT_ID_SIZE) memcpy(a->actor_id.bytes, rep->actor->actor_id.data, MT_ID_SIZE);
+        if (rep->actor->worker_id.len == MT_ID_SIZE) memcpy(a->worker_id.bytes, rep->actor->worker_id.data, MT_ID_SIZE);
+        snprintf(a->worker_address, sizeof a->worker_address, "%s", rep->actor->worker_address);
+        a->class_name = mt_strdup(rep->actor->class_name);
+        a->name = mt_strdup(name);
+        a->ns = mt_strdup(ns);
+        st = connect_handle(a, err);
+        if (st != MT_OK) mt_error_prefix(err, "actor '%s'", name);
+    }
+    mt_gcs_reply_free(rep);
+    if (st != MT_OK) {
+        if (a) actor_free(a);
+        return st;
+    }
+    *out = a;
+    return MT_OK;
+}
+
+static mt_status create_locked(const char *cls, const mt_arg *args, int nargs, const mt_actor_options *o,
+                               mt_actor **out, mt_error *err)
+{
+    static const mt_resource cpu1 = {"CPU", 1};
+    const char *ns = o->ns && *o->ns ? o->ns : mt__drv.ns;
+    if (o->name && *o->name && o->get_if_exists && lookup_locked(o->name, ns, out, NULL) == MT_OK) return MT_OK;
+    for (int i = 0; i < nargs; i++)
+        while (args[i].ref && args[i].ref->state == MT__OBJ_PENDING) MT_RETURN_NOT_OK(mt__drv_pump(-1, err));
+    mt_actor *a = mt_calloc(1, sizeof *a);
+    if (!a) return mt_error_set(err, MT_ENOMEM, "actor");
+    a->rc = 1;
+    a->owner = true;
+    a->actor_id = mt_id_random();
+    a->class_name = mt_strdup(cls);
+    a->name = o->name && *o->name ? mt_strdup(o->name) : NULL;
+    a->ns = mt_strdup(ns);
+    int mr = o->max_restarts ? o->max_restarts : (int)mt_config_int64("actor_max_restarts");
+    a->restarts_left = mr < 0 ? -1 : mr;
+    const mt_resource *res = o->resources ? o->resources : &cpu1;
+    int nres = o->resources ? o->num_resources : 1;
+    a->res = mt_calloc((size_t)nres + 1, sizeof *a->res);
+    a->res_names = mt_calloc((size_t)nres + 1, sizeof *a->res_names);
+    mt_status st = a->res && a->res_names && a->class_name && a->ns ? MT_OK : mt_error_set(err, MT_ENOMEM, "actor");
+    for (int i = 0; st == MT_OK && i < nres; i++) {
+        a->res_names[i] = mt_strdup(res[i].name ? res[i].name : "");
+        a->res[i] = (mt_resource){a->res_names[i], res[i].quantity};
+        a->nres = i + 1;
+    }
+    mt_ref *dep = NULL;
+    if (st == MT_OK)
+        st = mt__encode_spec(cls, MANTA__TASK_KIND__TASK_ACTOR_CREATE, mt__task_id_new(), a->actor_id, args, nargs, 1,
+                             0, &a->ctor_spec, &a->ctor_len, &dep, err);
+    if (st == MT_OK && dep) st = mt_error_set(err, dep->code, "actor %s: constructor argument failed: %s", cls, dep->msg);
+    if (st == MT_OK) st = actor_start(a, err);
+    if (st == MT_OK && a->name) {
+        st = register_name(a, err);
+        if (st == MT_EEXIST && o->get_if_exists) {
+            mt_actor_kill(a, true, NULL);
+            actor_free(a);
+            return lookup_locked(o->name, ns, out, err);
+        }
+    }
+    if (st != MT_OK) {
+        if (a->conn) kill_worker(a, NULL);
+        actor_free(a);
+        return st;
+    }
+    *out = a;
+    return MT_OK;
+}
+
+MT_API mt_status mt_actor_create(const char *class_name, const mt_arg *args, int nargs, const mt_actor_options *opts,
+                                 mt_actor **out, mt_error *err)
+{
+    mt_actor_options none = {0};
+    pthread_mutex_lock(&mt__drv.lock);
+    mt_status st = mt__drv_check(err);
+    if (st == MT_OK && (!class_name || !*class_name)) st = mt_error_set(err, MT_EINVAL, "mt_actor_create: no class name");
+    if (st == MT_OK) st = create_locked(class_name, args, nargs, opts ? opts : &none, out, err);
+    pthread_mutex_unlock(&mt__drv.lock);
+    return st;
+}
+
+MT_API mt_status mt_actor_lookup(const char *name, const char *ns, mt_actor **out, mt_error *err)
+{
+    pthread_mutex_lock(&mt__drv.lock);
+    mt_status st = mt__drv_check(err);
+    if (st == MT_OK && (!name || !*name)) st = mt_error_set(err, MT_EINVAL, "mt_actor_lookup: no name");
+    if (st == MT_OK) st = lookup_locked(name, ns && *ns ? ns : mt__drv.ns, out, err);
+    pthread_mutex_unlock(&mt__drv.lock);
+    return st;
+}
+
+MT_API mt_status mt_actor_call(mt_actor *a, const char *method, const mt_arg *args, int nargs, int num_returns,
+                               mt_ref **refs_out, mt_error *err)
+{
+    int nrets = num_returns ? num_returns : 1;
+    pthread_mutex_lock(&mt__drv.lock);
+    mt_status st = mt__drv_check(err);
+    if (st == MT_OK && (!a || !method || nrets < 0 || nrets > 1024))
+        st = mt_error_set(err, MT_EINVAL, "mt_actor_call: bad actor, method or num_returns");
+    for (int i = 0; st == MT_OK && i < nargs; i++)
+        while (args[i].ref && args[i].ref->state == MT__OBJ_PENDING && (st = mt__drv_pump(-1, err)) == MT_OK) {}
+    mt_id tid = mt__task_id_new();
+    mt__task *t = NULL;
+    char name[512];
+    if (st == MT_OK) snprintf(name, sizeof name, "%s.%s", a->class_name ? a->class_name : "actor", method);
+    if (st == MT_OK && !(t = mt__task_new(name, nrets, refs_out, tid))) st = mt_error_set(err, MT_ENOMEM, "actor call");
+    mt_ref *dep = NULL;
+    if (st == MT_OK) {
+        t->actor = a;
+        t->seq = mt__drv.next_seq++;
+        st = mt__encode_spec(method, MANTA__TASK_KIND__TASK_ACTOR_METHOD, tid, a->actor_id, args, nargs, nrets, t->seq,
+                             &t->spec, &t->spec_len, &dep, err);
+        if (st != MT_OK) {
+            for (int i = 0; i < nrets; i++) mt__ref_unref(refs_out[i]);
+            mt__task_free(t);
+        }
+    }
+    if (st == MT_OK) {
+        if (dep) mt__task_fail(t, dep->code, dep->msg);
+        else if (!a->conn)
+            mt__task_fail(t, a->death_code ? a->death_code : MT_EIO, a->death_msg ? a->death_msg : "actor is not reachable");
+        else if (mt__lease_push(a->conn, t, NULL) != MT_OK)
+            mt__task_fail(t, MT_ENOMEM, "out of memory queueing an actor call");
+        else {
+            a->conn->frame_hdr = SIZE_MAX;
+            mt__wire_flush(a->conn->fd, &a->conn->out, NULL);
+        }
+    }
+    pthread_mutex_unlock(&mt__drv.lock);
+    return st;
+}
+
+static void set_dead(mt_actor *a, mt_status code, const char *msg)
+{
+    a->dead = true;
+    a->death_code = code;
+    mt_free(a->death_msg);
+    a->death_msg = mt_strdup(msg);
+}
+
+void mt__actor_conn_lost(mt_actor *a)
+{
+    char why[64] = "", msg[MT_ERROR_MSG_MAX], hex[2 * MT_ID_SIZE + 1];
+    int sig = a->owner ? mt__drv_died_signal(a->worker_id, 300) : 0;
+    if (sig > 0) snprintf(why, sizeof why, " (signal %d)", sig);
+    mt_id_hex(a->actor_id, hex);
+    snprintf(msg, sizeof msg, "actor %s %.12s died: worker %d exited%s", a->class_name ? a->class_name : "?", hex,
+             a->worker_pid, why);
+    conn_drop(a, MT_EIO, msg);
+    if (a->dead || !a->owner || a->restarts_left == 0) {
+        if (!a->dead) set_dead(a, MT_EIO, msg);
+        return;
+    }
+    if (a->restarts_left > 0) a->restarts_left--;
+    mt_error err;
+    MT_LOG(MT_LOG_INFO, "DRIVER-ACTOR-RESTART", "%s", msg);
+    if (actor_start(a, &err) != MT_OK) {
+        char m2[MT_ERROR_MSG_MAX];
+        snprintf(m2, sizeof m2, "%.200s; restart failed: %.200s", msg, err.msg);
+        set_dead(a, MT_EIO, m2);
+        conn_drop(a, MT_EIO, m2);
+        return;
+    }
+    if (a->name) register_name(a, NULL);
+}
+
+MT_API mt_status mt_actor_kill(mt_actor *a, bool no_restart, mt_error *err)
+{
+    if (!a) return mt_error_set(err, MT_EINVAL, "mt_actor_kill: NULL actor");
+    pthread_mutex_lock(&mt__drv.lock);
+    mt_status st = mt__drv_check(err);
+    if (st == MT_OK && no_restart) {
+        char msg[MT_ERROR_MSG_MAX];
+        snprintf(msg, sizeof msg, "actor %s was killed", a->class_name ? a->class_name : "?");
+        set_dead(a, MT_EIO, msg);
+        mt_gcs_client *g;
+        if (a->name && gcs(&g, NULL) == MT_OK) mt_gcs_remove_actor(g, a->actor_id, NULL);
+    }
+    if (st == MT_OK) st = kill_worker(a, err);
+    if (st == MT_OK && no_restart) conn_drop(a, MT_EIO, a->death_msg);
+    pthread_mutex_unlock(&mt__drv.lock);
+    return st;
+}
+
+MT_API mt_id mt_actor_id(const mt_actor *a) { return a ? a->actor_id : mt_id_nil(); }
+
+MT_API void mt_actor_release(mt_actor *a)
+{
+    if (!a) return;
+    pthread_mutex_lock(&mt__drv.lock);
+    if (--a->rc <= 0) {
+        if (a->owner && !a->dead && mt__drv.inited) {
+            mt_gcs_client *g;
+            if (a->name && gcs(&g, NULL) == MT_OK) mt_gcs_remove_actor(g, a->actor_id, NULL);
+            if (a->conn) kill_worker(a, NULL);
+        }
+        actor_free(a);
+    }
+    pthread_mutex_unlock(&mt__drv.lock);
+}
+
+void mt__actors_fini(void)
+{
+    while (mt__drv.actors) {
+        mt_actor *a = mt__drv.actors;
+        if (a->owner && !a->dead && mt__drv.node) kill_worker(a, NULL);
+        set_dead(a, MT_ECANCELLED, "manta was shut down");
+        conn_drop(a, MT_ECANCELLED, "manta was shut down");
+    }
+}

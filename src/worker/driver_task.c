@@ -1,0 +1,682 @@
+/*
+ * driver_task.c — task submission on the driver: packing task specs once
+ * (kept for retries), leasing workers from the node daemon per resource
+ * shape (async requests on a dedicated connection), pushing batches of
+ * specs straight to leased workers' unix sockets, and the pump that reads
+ * results, retries tasks of dead workers and returns idle leases.
+ *
+ * Threads: under mt__drv.lock (callers hold it). Invariants: a task is in
+ * exactly one queue (its shape's pending queue or one connection's
+ * in-flight FIFO) until it completes; results on a connection arrive in
+ * push order; a lease has at most PIPELINE tasks in flight.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "proto/common.pb-c.h"
+#include "proto/node.pb-c.h"
+#include "worker/worker_int.h"
+
+#define PIPELINE 256          /* tasks in flight per leased worker */
+#define LEASE_IDLE_NS 200000000LL /* return a task lease idle this long */
+
+/* ---- Queues and task records ------------------------------------------------ */
+
+static void q_push(mt__taskq *q, mt__task *t)
+{
+    t->next = NULL;
+    if (q->tail) q->tail->next = t;
+    else q->head = t;
+    q->tail = t;
+    q->n++;
+}
+
+static void q_push_front(mt__taskq *q, mt__task *t)
+{
+    t->next = q->head;
+    q->head = t;
+    if (!q->tail) q->tail = t;
+    q->n++;
+}
+
+static mt__task *q_pop(mt__taskq *q)
+{
+    mt__task *t = q->head;
+    if (!t) return NULL;
+    q->head = t->next;
+    if (!q->head) q->tail = NULL;
+    q->n--;
+    t->next = NULL;
+    return t;
+}
+
+mt__task *mt__task_new(const char *fn, int nrets, mt_ref **refs_out, mt_id task_id)
+{
+    mt__task *t = mt_calloc(1, sizeof *t);
+    if (!t) return NULL;
+    t->fn_name = mt_strdup(fn);
+    t->nrets = nrets;
+    t->rets = nrets == 1 ? t->ret1 : mt_calloc((size_t)nrets, sizeof *t->rets);
+    if (!t->fn_name || !t->rets) {
+        mt__task_free(t);
+        return NULL;
+    }
+    for (int i = 0; i < nrets; i++) {
+        t->rets[i] = mt__ref_new(mt__task_return_id(task_id, (uint32_t)i), true);
+        if (!t->rets[i]) {
+            mt__task_free(t);
+            return NULL;
+        }
+    }
+    for (int i = 0; i < nrets; i++) {
+        t->rets[i]->rc++;
+        refs_out[i] = t->rets[i];
+    }
+    return t;
+}
+
+void mt__task_free(mt__task *t)
+{
+    if (!t) return;
+    for (int i = 0; t->rets && i < t->nrets; i++) mt__ref_unref(t->rets[i]);
+    if (t->rets != t->ret1) mt_free(t->rets);
+    mt_free(t->spec);
+    mt_free(t->fn_name);
+    mt_free(t);
+}
+
+void mt__task_fail(mt__task *t, mt_status code, const char *msg)
+{
+    for (int i = 0; i < t->nrets; i++)
+        if (t->rets[i]->state == MT__OBJ_PENDING) mt__ref_fail(t->rets[i], code, msg);
+    mt__task_free(t);
+}
+
+/* ---- Specs -------------------------------------------------------------------- */
+
+mt_status mt__encode_spec(const char *fn, Manta__TaskKind kind, mt_id task_id, mt_id actor_id,
+                          const mt_arg *args, int nargs, int nrets, uint64_t seq,
+                          uint8_t **spec_out, size_t *len_out, mt_ref **failed_dep, mt_error *err)
+{
+    Manta__TaskSpec spec = MANTA__TASK_SPEC__INIT;
+    Manta__TaskArg av[8], *ap[8], *avs = av, **aps = ap;
+    *failed_dep = NULL;
+    if (nargs > 8) {
+        avs = mt_malloc(sizeof *avs * (size_t)nargs);
+        aps = mt_malloc(sizeof *aps * (size_t)nargs);
+    }
+    mt_status st = (avs && aps) ? MT_OK : mt_error_set(err, MT_ENOMEM, "task arguments");
+    for (int i = 0; st == MT_OK && i < nargs; i++) {
+        manta__task_arg__init(&avs[i]);
+        aps[i] = &avs[i];
+        mt_ref *r = args[i].ref;
+        if (!r) {
+            avs[i].data.data = (uint8_t *)args[i].data;
+            avs[i].data.len = args[i].size;
+        } else if (r->state == MT__OBJ_FAILED) {
+            *failed_dep = r;
+        } else if (r->in_store) {
+            avs[i].in_store = true;
+            avs[i].object_id.data = r->id.bytes;
+            avs[i].object_id.len = MT_ID_SIZE;
+        } else {
+            avs[i].data.data = r->data;
+            avs[i].data.len = r->size;
+        }
+    }
+    spec.seq = seq;
+    spec.function = (char *)fn;
+    spec.n_args = (size_t)nargs;
+    spec.args = aps;
+    spec.num_returns = (uint32_t)nrets;
+    spec.code_path = mt__drv.code_path;
+    spec.task_id.data = task_id.bytes;
+    spec.task_id.len = MT_ID_SIZE;
+    spec.kind = kind;
+    if (!mt_id_is_nil(actor_id)) {
+        spec.actor_id.data = actor_id.bytes;
+        spec.actor_id.len = MT_ID_SIZE;
+    }
+    if (st == MT_OK) {
+        size_t n = protobuf_c_message_get_packed_size(&spec.base);
+        *spec_out = mt_malloc(n ? n : 1);
+        if (!*spec_out) st = mt_error_set(err, MT_ENOMEM, "task spec of %zu bytes", n);
+        else *len_out = protobuf_c_message_pack(&spec.base, *spec_out);
+    }
+    if (avs != av) mt_free(avs);
+    if (aps != ap) mt_free(aps);
+    return st;
+}
+
+/* ---- Connections to workers ------------------------------------------------------ */
+
+mt_status mt__lease_connect(mt__lease *l, const char *address, mt_error *err)
+{
+    l->frame_hdr = SIZE_MAX;
+    l->fd = -1;
+    return mt__wire_connect(address, mt__drv.token, "driver", mt__drv.driver_id, &l->fd, err);
+}
+
+void mt__lease_close(mt__lease *l)
+{
+    if (l->fd >= 0) close(l->fd);
+    l->fd = -1;
+    mt__wbuf_free(&l->in);
+    mt__wbuf_free(&l->out);
+}
+
+mt_status mt__lease_push(mt__lease *l, mt__task *t, mt_error *err)
+{
+    if (l->frame_hdr == SIZE_MAX || l->frame_hdr < l->out.off)
+        MT_RETURN_NOT_OK(mt__wire_begin_frame(&l->out, MANTA__WORKER_METHOD__WORKER_PUSH_TASKS, MT_RPC_FLAG_ONEWAY,
+                                              0, 0, &l->frame_hdr, err));
+    MT_RETURN_NOT_OK(mt__pb_append_bytes(&l->out, 1, t->spec, t->spec_len, err));
+    mt__wire_patch_len(&l->out, l->frame_hdr);
+    q_push(&l->inflight, t);
+    return MT_OK;
+}
+
+static void lease_flush(mt__lease *l)
+{
+    l->frame_hdr = SIZE_MAX;
+    mt__wire_flush(l->fd, &l->out, NULL);
+}
+
+/* ---- Shapes and leases ------------------------------------------------------------ */
+
+static mt_status copy_resources(const mt_resource *res, int n, mt_resource **out, char ***names, int *nout,
+                                mt_error *err)
+{
+    static const mt_resource cpu1 = {"CPU", 1};
+    if (!res) {
+        res = &cpu1;
+        n = 1;
+    }
+    *out = mt_calloc((size_t)n + 1, sizeof **out);
+    *names = mt_calloc((size_t)n + 1, sizeof **names);
+    if (!*out || !*names) return mt_error_set(err, MT_ENOMEM, "resources");
+    for (int i = 0; i < n; i++) {
+        if (!res[i].name || !*res[i].name || res[i].quantity < 0)
+            return mt_error_set(err, MT_EINVAL, "resource %d: needs a name and a quantity >= 0", i);
+        if (!((*names)[i] = mt_strdup(res[i].name))) return mt_error_set(err, MT_ENOMEM, "resources");
+        (*out)[i] = (mt_resource){(*names)[i], res[i].quantity};
+    }
+    *nout = n;
+    return MT_OK;
+}
+
+static void free_resources(mt_resource *res, char **names, int n)
+{
+    for (int i = 0; names && i < n; i++) mt_free(names[i]);
+    mt_free(names);
+    mt_free(res);
+}
+
+static mt__shape *shape_get(const mt_resource *res, int n, mt_error *err)
+{
+    char key[512] = "";
+    size_t k = 0;
+    for (int i = 0; res && i < n && k < sizeof key - 64; i++)
+        k += (size_t)snprintf(key + k, sizeof key - k, "%s=%g;", res[i].name ? res[i].name : "", res[i].quantity);
+    for (mt__shape *s = mt__drv.shapes; s; s = s->next)
+        if (!strcmp(s->key, key)) return s;
+    mt__shape *s = mt_calloc(1, sizeof *s);
+    if (!s) {
+        mt_error_set(err, MT_ENOMEM, "shape");
+        return NULL;
+    }
+    if (copy_resources(res, n, &s->res, &s->res_names, &s->nres, err) != MT_OK) {
+        free_resources(s->res, s->res_names, s->nres);
+        mt_free(s);
+        return NULL;
+    }
+    snprintf(s->key, sizeof s->key, "%s", key);
+    double cpu = 0;
+    for (int i = 0; i < s->nres; i++)
+        if (!strcmp(s->res[i].name, "CPU")) cpu = s->res[i].quantity;
+    s->max_leases = cpu > 0 ? (int)(mt__drv.node_cpus / cpu) : 4;
+    if (s->max_leases < 1) s->max_leases = 1;
+    if (s->max_leases > 64) s->max_leases = 64;
+    s->next = mt__drv.shapes;
+    mt__drv.shapes = s;
+    return s;
+}
+
+/* Fills a RequestLeaseRequest (entries/pointers point into `ents`/`ptrs`, n <= 16). */
+static void lease_request_fill(Manta__RequestLeaseRequest *req, Manta__ResourceSet *rs,
+                               Manta__ResourceSet__QuantitiesEntry *ents, Manta__ResourceSet__QuantitiesEntry **ptrs,
+                               const mt_resource *res, int n)
+{
+    manta__resource_set__init(rs);
+    for (int i = 0; i < n && i < 16; i++) {
+        manta__resource_set__quantities_entry__init(&ents[i]);
+        ents[i].key = (char *)res[i].name;
+        ents[i].value = res[i].quantity;
+        ptrs[i] = &ents[i];
+    }
+    rs->n_quantities = (size_t)(n < 16 ? n : 16);
+    rs->quantities = ptrs;
+    req->resources = rs;
+    req->code_path = mt__drv.code_path;
+}
+
+static void request_lease(mt__shape *s)
+{
+    mt__driver *d = &mt__drv;
+    if (d->lease_req_id || s->nleases >= s->max_leases) return;
+    Manta__RequestLeaseRequest req = MANTA__REQUEST_LEASE_REQUEST__INIT;
+    Manta__ResourceSet rs;
+    Manta__ResourceSet__QuantitiesEntry ents[16], *ptrs[16];
+    lease_request_fill(&req, &rs, ents, ptrs, s->res, s->nres);
+    uint8_t buf[2048];
+    size_t n = protobuf_c_message_get_packed_size(&req.base);
+    if (n > sizeof buf) return;
+    protobuf_c_message_pack(&req.base, buf);
+    uint64_t id = 0;
+    if (mt_rpc_client_send(d->leases, MANTA__NODE_METHOD__NODE_REQUEST_LEASE, 0, buf, n, &id, NULL) != MT_OK) return;
+    d->lease_req_id = id ? id : 1;
+    d->lease_req_shape = s;
+    s->requesting = true;
+}
+
+static void return_lease(mt_id lease_id, bool dirty)
+{
+    Manta__ReturnLeaseRequest req = MANTA__RETURN_LEASE_REQUEST__INIT;
+    req.lease_id.data = lease_id.bytes;
+    req.lease_id.len = MT_ID_SIZE;
+    req.worker_dirty = dirty;
+    uint8_t buf[128];
+    size_t n = protobuf_c_message_pack(&req.base, buf);
+    uint64_t id;
+    mt_rpc_client_send(mt__drv.leases, MANTA__NODE_METHOD__NODE_RETURN_LEASE, 0, buf, n, &id, NULL);
+}
+
+static void shape_unlink(mt__shape *s, mt__lease *l)
+{
+    for (mt__lease **pp = &s->leases; *pp; pp = &(*pp)->next)
+        if (*pp == l) {
+            *pp = l->next;
+            s->nleases--;
+            return;
+        }
+}
+
+static void dispatch(mt__shape *s)
+{
+    while (s->pending.n) {
+        mt__lease *best = NULL;
+        for (mt__lease *l = s->leases; l; l = l->next)
+            if (l->inflight.n < PIPELINE && (!best || l->inflight.n < best->inflight.n)) best = l;
+        if (!best) break;
+        mt__task *t = q_pop(&s->pending);
+        if (mt__lease_push(best, t, NULL) != MT_OK) {
+            mt__task_fail(t, MT_ENOMEM, "out of memory queueing a task");
+            continue;
+        }
+        if (best->inflight.n == 1) lease_flush(best); /* an idle worker starts at once */
+    }
+    int inflight = 0;
+    for (mt__lease *l = s->leases; l; l = l->next) {
+        if (l->out.off < l->out.len || l->frame_hdr != SIZE_MAX) lease_flush(l);
+        inflight += l->inflight.n;
+    }
+    if ((s->pending.n || inflight > s->nleases) && !s->requesting) request_lease(s);
+}
+
+/* ---- Results --------------------------------------------------------------------- */
+
+static void complete_task(mt__task *t, const Manta__TaskResult *r)
+{
+    if (r->status == MT_OK) {
+        for (int i = 0; i < t->nrets; i++) {
+            mt_ref *ref = t->rets[i];
+            const Manta__ReturnValue *rv = (size_t)i < r->n_returns ? r->returns[i] : NULL;
+            if (rv && rv->in_store) {
+                ref->in_store = true;
+                ref->size = (size_t)rv->size;
+                ref->state = MT__OBJ_READY;
+            } else {
+                mt__ref_set_inline(ref, rv ? rv->data.data : NULL, rv ? rv->data.len : 0);
+            }
+        }
+        mt__task_free(t);
+        return;
+    }
+    char msg[MT_ERROR_MSG_MAX];
+    if (r->system_error) {
+        snprintf(msg, sizeof msg, "%s", r->message);
+    } else {
+        char hex[2 * MT_ID_SIZE + 1] = "?";
+        if (r->node_id.len == MT_ID_SIZE) {
+            mt_id nid;
+            memcpy(nid.bytes, r->node_id.data, MT_ID_SIZE);
+            mt_id_hex(nid, hex);
+        }
+        snprintf(msg, sizeof msg, "task %s failed on node %.12s worker %d: %s", t->fn_name, hex, r->worker_pid, r->message);
+    }
+    mt__task_fail(t, (mt_status)r->status, msg);
+}
+
+/* Handles a result frame; false on a protocol violation (drop the connection). */
+static bool handle_results(mt__lease *l, const mt_rpc_msg *m)
+{
+    if (m->method != MANTA__WORKER_METHOD__WORKER_TASK_RESULTS) return false;
+    Manta__ResultBatch *b = manta__result_batch__unpack(&mt_rpc_pb_allocator, m->len, m->payload);
+    if (!b) return false;
+    bool ok = true;
+    for (size_t i = 0; i < b->n_results && ok; i++) {
+        mt__task *t = q_pop(&l->inflight);
+        if (!t || t->seq != b->results[i]->seq) {
+            MT_LOG(MT_LOG_ERROR, "DRIVER-PROTOCOL", "result seq %llu out of order",
+                   (unsigned long long)b->results[i]->seq);
+            if (t) q_push_front(&l->inflight, t);
+            ok = false;
+            break;
+        }
+        complete_task(t, b->results[i]);
+    }
+    manta__result_batch__free_unpacked(b, &mt_rpc_pb_allocator);
+    if (l->inflight.n == 0) l->idle_since_ns = mt_time_now_ns();
+    return ok;
+}
+
+/* Reads a connection; false when it is gone. */
+static bool conn_read(mt__lease *l)
+{
+    bool eof = false;
+    if (mt__wire_fill(l->fd, &l->in, &eof, NULL) != MT_OK) return false;
+    mt_rpc_msg m;
+    int r;
+    while ((r = mt__wire_next_frame(&l->in, (size_t)mt_config_int64("rpc_max_frame_bytes"), &m)) == 1)
+        if (!handle_results(l, &m)) return false;
+    return r == 0 && !eof;
+}
+
+/* ---- Worker deaths ------------------------------------------------------------------ */
+
+static void note_died(const mt_rpc_msg *m)
+{
+    Manta__WorkerDiedNotice *n = manta__worker_died_notice__unpack(&mt_rpc_pb_allocator, m->len, m->payload);
+    if (!n) return;
+    mt__driver *d = &mt__drv;
+    if (n->worker_id.len == MT_ID_SIZE) {
+        int i = d->ndied < 16 ? d->ndied++ : (int)(mt_time_now_ns() % 16);
+        memcpy(d->died[i].worker_id.bytes, n->worker_id.data, MT_ID_SIZE);
+        d->died[i].sig = n->signal;
+        d->died[i].code = n->exit_code;
+    }
+    manta__worker_died_notice__free_unpacked(n, &mt_rpc_pb_allocator);
+}
+
+static void on_lease_reply(const mt_rpc_msg *m);
+
+/*
+ * Drains frames the node sent on the lease connection (called when its fd is
+ * readable; the client buffers several frames per read, so it keeps reading
+ * until a 1 ms receive times out — recv's timeout 0 would mean forever).
+ */
+static void leases_read(void)
+{
+    mt_rpc_msg m;
+    while (mt__drv.leases && mt_rpc_client_recv(mt__drv.leases, 1, &m, NULL) == MT_OK) {
+        if (m.fd >= 0) close(m.fd);
+        if (m.method == MANTA__NODE_METHOD__NODE_WORKER_DIED) note_died(&m);
+        else if ((m.flags & MT_RPC_FLAG_REPLY) && m.req_id == mt__drv.lease_req_id) on_lease_reply(&m);
+    }
+}
+
+/* The signal that killed worker `id` per the node's notice (waits up to wait_ms for it); 0 if unknown. */
+int mt__drv_died_signal(mt_id worker_id, int64_t wait_ms)
+{
+    mt__driver *d = &mt__drv;
+    int64_t deadline = mt_time_now_ns() + wait_ms * 1000000;
+    for (;;) {
+        for (int i = 0; i < d->ndied; i++)
+            if (mt_id_equal(d->died[i].worker_id, worker_id)) return d->died[i].sig ? d->died[i].sig : -d->died[i].code - 1000;
+        int64_t left = (deadline - mt_time_now_ns()) / 1000000;
+        if (left <= 0 || !d->leases) return 0;
+        struct pollfd p = {.fd = mt_rpc_client_fd(d->leases), .events = POLLIN};
+        if (poll(&p, 1, (int)left) > 0) leases_read();
+    }
+}
+
+static void died_text(mt_id worker_id, char *out, size_t cap)
+{
+    int sig = mt__drv_died_signal(worker_id, 500);
+    if (sig > 0) snprintf(out, cap, " (signal %d)", sig);
+    else if (sig <= -1000) snprintf(out, cap, " (exit code %d)", -sig - 1000);
+    else out[0] = 0;
+}
+
+static void lease_lost(mt__lease *l)
+{
+    mt__shape *s = l->shape;
+    char why[64];
+    died_text(l->worker_id, why, sizeof why);
+    shape_unlink(s, l);
+    mt__task *stack[PIPELINE + 1];
+    int n = 0;
+    mt__task *t;
+    while ((t = q_pop(&l->inflight))) {
+        if (t->retries_left != 0 && n < PIPELINE + 1) {
+            if (t->retries_left > 0) t->retries_left--;
+            stack[n++] = t;
+            continue;
+        }
+        char msg[MT_ERROR_MSG_MAX];
+        snprintf(msg, sizeof msg, "worker %d running %s died%s", l->worker_pid, t->fn_name, why);
+        mt__task_fail(t, MT_EIO, msg);
+    }
+    while (n > 0) q_push_front(&s->pending, stack[--n]);
+    MT_LOG(MT_LOG_WARN, "DRIVER-WORKER-DIED", "worker %d died%s", l->worker_pid, why);
+    return_lease(l->lease_id, true);
+    mt__lease_close(l);
+    mt_free(l);
+}
+
+/* ---- Lease grants ---------------------------------------------------------------------- */
+
+static void fail_pending(mt__shape *s, mt_status code, const char *msg)
+{
+    mt__task *t;
+    while ((t = q_pop(&s->pending))) mt__task_fail(t, code, msg);
+}
+
+static void on_lease_reply(const mt_rpc_msg *m)
+{
+    mt__driver *d = &mt__drv;
+    mt__shape *s = d->lease_req_shape;
+    d->lease_req_id = 0;
+    d->lease_req_shape = NULL;
+    s->requesting = false;
+    Manta__RequestLeaseReply *r = manta__request_lease_reply__unpack(&mt_rpc_pb_allocator, m->len, m->payload);
+    if (m->status != 0 || !r || r->status != 0) {
+        char msg[MT_ERROR_MSG_MAX];
+        snprintf(msg, sizeof msg, "no worker for {%.200s}: %s", s->key, r && r->message ? r->message : "bad lease reply");
+        if (!s->leases) fail_pending(s, m->status ? (mt_status)m->status : MT_EIO, msg);
+        if (r) manta__request_lease_reply__free_unpacked(r, &mt_rpc_pb_allocator);
+        return;
+    }
+    mt__lease *l = mt_calloc(1, sizeof *l);
+    mt_error err;
+    if (l && r->lease_id.len == MT_ID_SIZE) memcpy(l->lease_id.bytes, r->lease_id.data, MT_ID_SIZE);
+    if (l && r->worker_id.len == MT_ID_SIZE) memcpy(l->worker_id.bytes, r->worker_id.data, MT_ID_SIZE);
+    if (!l || mt__lease_connect(l, r->worker_address, &err) != MT_OK) {
+        MT_LOG(MT_LOG_WARN, "DRIVER-LEASE", "cannot reach leased worker %s", r->worker_address);
+        if (l) {
+            return_lease(l->lease_id, true);
+            mt_free(l);
+        }
+    } else {
+        l->worker_pid = r->worker_pid;
+        l->shape = s;
+        l->idle_since_ns = mt_time_now_ns();
+        l->next = s->leases;
+        s->leases = l;
+        s->nleases++;
+    }
+    manta__request_lease_reply__free_unpacked(r, &mt_rpc_pb_allocator);
+    dispatch(s);
+    for (mt__shape *o = d->shapes; o; o = o->next)
+        if (o != s && o->pending.n) dispatch(o);
+}
+
+/* ---- Pump -------------------------------------------------------------------------- */
+
+#define MAX_POLL 512
+
+static void return_idle_leases(int64_t now)
+{
+    for (mt__shape *s = mt__drv.shapes; s; s = s->next) {
+        if (s->pending.n) continue;
+        for (mt__lease **pp = &s->leases; *pp;) {
+            mt__lease *l = *pp;
+            if (l->inflight.n == 0 && l->out.off == l->out.len && now - l->idle_since_ns > LEASE_IDLE_NS) {
+                *pp = l->next;
+                s->nleases--;
+                return_lease(l->lease_id, false);
+                mt__lease_close(l);
+                mt_free(l);
+            } else {
+                pp = &l->next;
+            }
+        }
+    }
+}
+
+/* Returns every idle task lease now (before blocking on an actor lease). */
+void mt__drv_return_idle_leases(void) { return_idle_leases(INT64_MAX); }
+
+static int collect(struct pollfd *pf, mt__lease **who, bool *any_idle)
+{
+    int n = 0;
+    pf[n] = (struct pollfd){.fd = mt_rpc_client_fd(mt__drv.leases), .events = POLLIN};
+    who[n++] = NULL;
+    for (mt__shape *s = mt__drv.shapes; s; s = s->next)
+        for (mt__lease *l = s->leases; l && n < MAX_POLL; l = l->next) {
+            pf[n] = (struct pollfd){.fd = l->fd, .events = (short)(POLLIN | (l->out.off < l->out.len ? POLLOUT : 0))};
+            who[n++] = l;
+            if (!l->inflight.n) *any_idle = true;
+        }
+    for (mt_actor *a = mt__drv.actors; a && n < MAX_POLL; a = a->next_live)
+        if (a->conn) {
+            pf[n] = (struct pollfd){.fd = a->conn->fd,
+                                    .events = (short)(POLLIN | (a->conn->out.off < a->conn->out.len ? POLLOUT : 0))};
+            who[n++] = a->conn;
+        }
+    return n;
+}
+
+mt_status mt__drv_pump(int64_t timeout_ms, mt_error *err)
+{
+    struct pollfd pf[MAX_POLL];
+    mt__lease *who[MAX_POLL];
+    bool any_idle = false;
+    int n = collect(pf, who, &any_idle);
+    if (any_idle && (timeout_ms < 0 || timeout_ms > 100)) timeout_ms = 100;
+    int rc = poll(pf, (nfds_t)n, timeout_ms < 0 ? -1 : (int)timeout_ms);
+    if (rc < 0 && errno != EINTR) return mt_error_set_errno(err, MT_EIO, errno, "poll");
+    if (rc > 0 && pf[0].revents) leases_read();
+    for (int i = 1; rc > 0 && i < n; i++) {
+        if (!pf[i].revents) continue;
+        mt__lease *l = who[i];
+        bool ok = true;
+        if (pf[i].revents & POLLOUT) ok = mt__wire_flush(l->fd, &l->out, NULL) == MT_OK;
+        if (ok && (pf[i].revents & (POLLIN | POLLHUP | POLLERR))) ok = conn_read(l);
+        if (ok) continue;
+        if (l->actor) mt__actor_conn_lost(l->actor);
+        else lease_lost(l);
+    }
+    for (mt__shape *s = mt__drv.shapes; s; s = s->next)
+        if (s->pending.n || s->leases) dispatch(s);
+    if (any_idle) return_idle_leases(mt_time_now_ns());
+    return MT_OK;
+}
+
+/* ---- Submit --------------------------------------------------------------------------- */
+
+static mt_status resolve_args(const mt_arg *args, int nargs, mt_error *err)
+{
+    for (int i = 0; i < nargs; i++) {
+        if (!args[i].ref) {
+            if (args[i].size && !args[i].data) return mt_error_set(err, MT_EINVAL, "argument %d: NULL data of %zu bytes", i, args[i].size);
+            continue;
+        }
+        if (args[i].ref->magic != MT__REF_MAGIC) return mt_error_set(err, MT_EINVAL, "argument %d: not a ref", i);
+        while (args[i].ref->state == MT__OBJ_PENDING) MT_RETURN_NOT_OK(mt__drv_pump(-1, err));
+    }
+    return MT_OK;
+}
+
+static int retries_of(int v)
+{
+    if (v == 0) return (int)mt_config_int64("task_max_retries");
+    if (v == MT_RETRIES_NONE) return 0;
+    return v < 0 ? -1 : v;
+}
+
+MT_API mt_status mt_task_submit(const char *fn_name, const mt_arg *args, int nargs, const mt_task_options *opts,
+                                mt_ref **refs_out, mt_error *err)
+{
+    mt_task_options none = {0};
+    const mt_task_options *o = opts ? opts : &none;
+    int nrets = o->num_returns ? o->num_returns : 1;
+    pthread_mutex_lock(&mt__drv.lock);
+    mt_status st = mt__drv_check(err);
+    if (st == MT_OK && (!fn_name || !*fn_name)) st = mt_error_set(err, MT_EINVAL, "mt_task_submit: no function name");
+    if (st == MT_OK && (nrets < 0 || nrets > 1024 || nargs < 0 || (nargs && !args)))
+        st = mt_error_set(err, MT_EINVAL, "mt_task_submit %s: bad num_returns %d or nargs %d", fn_name, nrets, nargs);
+    if (st == MT_OK) st = resolve_args(args, nargs, err);
+    mt__shape *s = st == MT_OK ? shape_get(o->resources, o->resources ? o->num_resources : 0, err) : NULL;
+    if (st == MT_OK && !s) st = err ? err->code : MT_ENOMEM;
+    mt_id tid = mt__task_id_new();
+    mt__task *t = NULL;
+    if (st == MT_OK && !(t = mt__task_new(fn_name, nrets, refs_out, tid))) st = mt_error_set(err, MT_ENOMEM, "task");
+    mt_ref *dep = NULL;
+    if (st == MT_OK) {
+        t->seq = mt__drv.next_seq++;
+        t->shape = s;
+        t->retries_left = retries_of(o->max_retries);
+        st = mt__encode_spec(fn_name, MANTA__TASK_KIND__TASK_NORMAL, tid, mt_id_nil(), args, nargs, nrets, t->seq,
+                             &t->spec, &t->spec_len, &dep, err);
+        if (st != MT_OK) {
+            for (int i = 0; i < nrets; i++) mt__ref_unref(refs_out[i]);
+            mt__task_free(t);
+        }
+    }
+    if (st == MT_OK && dep) {
+        mt__task_fail(t, dep->code, dep->msg);
+    } else if (st == MT_OK) {
+        q_push(&s->pending, t);
+        dispatch(s);
+        if (s->pending.n || mt__drv.lease_req_id) mt__drv_pump(0, NULL);
+    }
+    pthread_mutex_unlock(&mt__drv.lock);
+    return st;
+}
+
+void mt__drv_tasks_fini(void)
+{
+    mt__driver *d = &mt__drv;
+    while (d->shapes) {
+        mt__shape *s = d->shapes;
+        d->shapes = s->next;
+        fail_pending(s, MT_ECANCELLED, "manta was shut down");
+        while (s->leases) {
+            mt__lease *l = s->leases;
+            s->leases = l->next;
+            mt__task *t;
+            while ((t = q_pop(&l->inflight))) mt__task_fail(t, MT_ECANCELLED, "manta was shut down");
+            if (d->leases) return_lease(l->lease_id, false);
+            mt__lease_close(l);
+            mt_free(l);
+        }
+        free_resources(s->res, s->res_names, s->nres);
+        mt_free(s);
+    }
+    d->lease_req_id = 0;
+    d->lease_req_shape = NULL;
+}

@@ -1,0 +1,278 @@
+/*
+ * worker_int.h — declarations shared inside the worker module: the
+ * driver<->worker wire (blocking/non-blocking frame buffers on raw unix
+ * sockets, the same 24-byte frame format as src/rpc), the function
+ * registry, task execution in the worker process, and the driver state.
+ *
+ * Threads: the wire and exec helpers are single-threaded per buffer; the
+ * registry is locked; the driver state is guarded by mt__drv.lock.
+ */
+#ifndef MANTA_WORKER_INT_H
+#define MANTA_WORKER_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "manta/core.h"
+#include "proto/worker.pb-c.h"
+#include "rpc/rpc.h"
+
+/* ---- Growable byte buffer with a read offset (wire.c) ------------------ */
+
+typedef struct mt__wbuf {
+    uint8_t *p;
+    size_t off; /* consumed/written prefix */
+    size_t len; /* valid bytes */
+    size_t cap;
+} mt__wbuf;
+
+mt_status mt__wbuf_reserve(mt__wbuf *b, size_t extra, mt_error *err);
+void mt__wbuf_free(mt__wbuf *b);
+/* Drops the consumed prefix when it is large (keeps the buffer small). */
+void mt__wbuf_compact(mt__wbuf *b);
+
+/* Appends a frame header; returns its offset (for mt__wire_patch_len). */
+mt_status mt__wire_begin_frame(mt__wbuf *out, uint16_t method, uint16_t flags, uint64_t req_id,
+                               int32_t status, size_t *hdr_off_out, mt_error *err);
+/* Sets the payload length of the frame at hdr_off to everything after its header. */
+void mt__wire_patch_len(mt__wbuf *out, size_t hdr_off);
+/* Appends `msg` as length-delimited field `field` (a repeated message element). */
+mt_status mt__pb_append_field(mt__wbuf *out, uint32_t field, const ProtobufCMessage *msg,
+                              mt_error *err);
+/* Appends raw bytes as length-delimited field `field`. */
+mt_status mt__pb_append_bytes(mt__wbuf *out, uint32_t field, const void *p, size_t n,
+                              mt_error *err);
+/*
+ * If a complete frame starts at in->off, fills *msg (payload points into the
+ * buffer), advances in->off and returns 1; 0 when more bytes are needed;
+ * -1 for a frame larger than `max` (the caller closes the connection).
+ */
+int mt__wire_next_frame(mt__wbuf *in, size_t max, mt_rpc_msg *msg);
+/* Writes what it can without blocking; MT_EIO when the peer is gone. */
+mt_status mt__wire_flush(int fd, mt__wbuf *out, mt_error *err);
+/* Reads what is available without blocking; *eof when the peer closed. */
+mt_status mt__wire_fill(int fd, mt__wbuf *in, bool *eof, mt_error *err);
+/* Connects to "unix://PATH", authenticates with `token` (blocking), leaves the fd non-blocking. */
+mt_status mt__wire_connect(const char *address, const uint8_t token[MT_RPC_TOKEN_BYTES],
+                           const char *kind, mt_id client_id, int *fd_out, mt_error *err);
+/* Constant-time token comparison. */
+bool mt__wire_token_equal(const uint8_t *a, const uint8_t *b, size_t n);
+
+/* ---- Registry (registry.c) --------------------------------------------- */
+
+typedef struct mt__actor_class {
+    char *name;
+    mt_remote_fn init;
+    mt_actor_fini_fn fini;
+} mt__actor_class;
+
+/* Looks up an actor class; NULL if unknown. */
+const mt__actor_class *mt__actor_class_lookup(const char *name);
+/* Registers the built-in functions (builtins.c); called once by the registry. */
+void mt__builtins_register(void);
+
+/* ---- Ids ---------------------------------------------------------------- */
+
+/* The object id of return `i` of task `task_id` (task ids end in four zero bytes). */
+mt_id mt__task_return_id(mt_id task_id, uint32_t i);
+/* A fresh task id (random, last four bytes zero). */
+mt_id mt__task_id_new(void);
+
+/* ---- Worker process (worker_main.c, exec.c) ---------------------------- */
+
+#define MT__WORKER_MAX_CONNS 256
+
+typedef struct mt__wconn {
+    int fd;
+    bool authed;
+    mt__wbuf in, out;
+    size_t frame_hdr; /* offset of the open result frame in out, or SIZE_MAX */
+} mt__wconn;
+
+typedef struct mt__worker {
+    char session_dir[4096];
+    char address[4200];
+    uint8_t token[MT_RPC_TOKEN_BYTES];
+    mt_id worker_id, node_id;
+    char node_hex[2 * MT_ID_SIZE + 1];
+    mt_rpc_client *node;
+    uint8_t *arena;
+    int64_t capacity;
+    int64_t inline_max;
+    int lfd;
+    mt__wconn *conns[MT__WORKER_MAX_CONNS];
+    int nconns;
+    mt__wbuf scratch; /* inline return bytes of the running task */
+    /* The actor hosted here (at most one). */
+    const mt__actor_class *actor_class;
+    void *actor_state;
+    bool actor_alive;
+    char actor_error[MT_ERROR_MSG_MAX];
+    /* Loaded code paths (dlopen handles kept for the process lifetime). */
+    char *paths[64];
+    int npaths;
+    /* One-entry lookup cache. */
+    char last_name[256];
+    mt_remote_fn last_fn;
+    bool exiting;
+} mt__worker;
+
+/* Runs one task spec and appends its result to c->out (exec.c). */
+void mt__worker_run_task(mt__worker *w, mt__wconn *c, const Manta__TaskSpec *spec);
+/* Ends the hosted actor (runs its fini). */
+void mt__worker_actor_end(mt__worker *w);
+int mt__worker_main(const char *session_dir, const char *node_socket, const char *worker_hex);
+
+/* ---- Driver (driver*.c) ------------------------------------------------ */
+
+#include <pthread.h>
+
+#define MT__REF_MAGIC 0x52454621u
+#define MT__SVAL_MAGIC 0x53564c21u
+
+typedef enum { MT__OBJ_PENDING = 0, MT__OBJ_READY = 1, MT__OBJ_FAILED = 2 } mt__obj_state;
+
+struct mt_ref {
+    uint32_t magic;
+    int rc;
+    mt_id id;
+    uint8_t state;
+    bool in_store; /* bytes live in the node's store under `id` */
+    bool owned;    /* this driver deletes it when the last ref goes */
+    uint8_t *data; /* inline bytes (mt_malloc), when READY and !in_store */
+    size_t size;
+    mt_status code; /* FAILED */
+    char *msg;      /* FAILED */
+};
+
+typedef struct mt__shape mt__shape;
+typedef struct mt__lease mt__lease;
+
+typedef struct mt__task {
+    struct mt__task *next;
+    uint64_t seq;
+    mt__shape *shape;  /* normal tasks */
+    mt_actor *actor;   /* actor calls */
+    uint8_t *spec;     /* packed TaskSpec (kept for retries) */
+    size_t spec_len;
+    char *fn_name;
+    int retries_left;  /* -1 = forever */
+    int nrets;
+    mt_ref **rets;     /* retained */
+    mt_ref *ret1[1];
+} mt__task;
+
+typedef struct mt__taskq {
+    mt__task *head, *tail;
+    int n;
+} mt__taskq;
+
+struct mt__lease {
+    mt__lease *next;    /* in its shape's list */
+    int fd;
+    mt__wbuf in, out;
+    size_t frame_hdr;   /* open push frame in out, or SIZE_MAX */
+    mt_id lease_id, worker_id;
+    int worker_pid;
+    mt__taskq inflight;
+    int64_t idle_since_ns;
+    mt__shape *shape;   /* task lease */
+    mt_actor *actor;    /* actor connection */
+};
+
+struct mt__shape {
+    mt__shape *next;
+    char key[512];
+    mt_resource *res;   /* owned copy of the demand */
+    char **res_names;
+    int nres;
+    mt__lease *leases;
+    int nleases, max_leases;
+    bool requesting;
+    mt__taskq pending;
+};
+
+struct mt_actor {
+    int rc;
+    mt_id actor_id;
+    char *class_name, *name, *ns;
+    bool owner, dead;
+    int restarts_left;  /* -1 = forever */
+    char *death_msg;
+    mt_status death_code;
+    mt__lease *conn;
+    uint8_t *ctor_spec;
+    size_t ctor_len;
+    mt_resource *res;
+    char **res_names;
+    int nres;
+    char worker_address[4200];
+    mt_id worker_id, lease_id;
+    int worker_pid;
+    mt_actor *next_live; /* list of handles with a connection (for pumping) */
+};
+
+typedef struct mt__driver {
+    pthread_mutex_t lock;
+    bool inited, embedded;
+    char session_dir[4096];
+    char node_socket[4200];
+    char gcs_address[600];
+    char ns[256];
+    char code_path[4096];
+    uint8_t token[MT_RPC_TOKEN_BYTES];
+    mt_id driver_id, node_id;
+    mt_rpc_client *node;   /* blocking calls (objects, actor leases) */
+    mt_rpc_client *leases; /* async task lease requests + WORKER_DIED notices */
+    uint64_t lease_req_id;  /* outstanding request on `leases`, 0 = none */
+    mt__shape *lease_req_shape;
+    void *gcs;             /* mt_gcs_client, opened on demand */
+    uint8_t *arena;
+    int64_t capacity;
+    int64_t inline_max;
+    double node_cpus;
+    uint64_t next_seq;
+    mt__shape *shapes;
+    mt_actor *actors;      /* handles with live connections */
+    int gcs_pid, node_pid; /* embedded cluster children */
+    /* Recent WORKER_DIED notices: worker id -> signal. */
+    struct { mt_id worker_id; int sig, code; } died[16];
+    int ndied;
+} mt__driver;
+
+extern mt__driver mt__drv;
+
+/* driver.c */
+mt_status mt__drv_node_call(uint16_t method, const ProtobufCMessage *req,
+                            const ProtobufCMessageDescriptor *desc, ProtobufCMessage **reply,
+                            int *fd_out, mt_error *err);
+mt_status mt__drv_object_id_call(uint16_t method, mt_id id, mt_error *err);
+mt_status mt__drv_check(mt_error *err);
+/* driver_cluster.c: find or start the cluster; fills session_dir, node_socket, gcs_address. */
+mt_status mt__drv_find_cluster(const mt_init_options *o, mt_error *err);
+void mt__drv_stop_cluster(void);
+/* driver_obj.c */
+mt_ref *mt__ref_new(mt_id id, bool owned);
+void mt__ref_unref(mt_ref *r); /* under the lock */
+void mt__ref_set_inline(mt_ref *r, const void *data, size_t size);
+void mt__ref_fail(mt_ref *r, mt_status code, const char *msg);
+/* driver_task.c */
+mt_status mt__drv_pump(int64_t timeout_ms, mt_error *err);
+void mt__drv_tasks_fini(void);
+mt_status mt__encode_spec(const char *fn, Manta__TaskKind kind, mt_id task_id, mt_id actor_id,
+                          const mt_arg *args, int nargs, int nrets, uint64_t seq,
+                          uint8_t **spec_out, size_t *len_out, mt_ref **failed_dep, mt_error *err);
+mt__task *mt__task_new(const char *fn, int nrets, mt_ref **refs_out, mt_id task_id);
+void mt__task_free(mt__task *t);
+void mt__task_fail(mt__task *t, mt_status code, const char *msg);
+mt_status mt__lease_push(mt__lease *l, mt__task *t, mt_error *err);
+void mt__lease_close(mt__lease *l);
+mt_status mt__lease_connect(mt__lease *l, const char *address, mt_error *err);
+int mt__drv_died_signal(mt_id worker_id, int64_t wait_ms);
+void mt__drv_return_idle_leases(void);
+/* driver_actor.c */
+void mt__actor_conn_lost(mt_actor *a);
+void mt__actors_fini(void);
+
+#endif /* MANTA_WORKER_INT_H */
