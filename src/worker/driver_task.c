@@ -306,10 +306,13 @@ static void shape_unlink(mt__shape *s, mt__lease *l)
 
 static void dispatch(mt__shape *s)
 {
+    /* Queue behind a busy worker only once no more workers can be leased:
+     * until then a waiting task gets a worker of its own (as in Ray). */
+    int cap = s->nleases >= s->max_leases ? PIPELINE : 1;
     while (s->pending.n) {
         mt__lease *best = NULL;
         for (mt__lease *l = s->leases; l; l = l->next)
-            if (l->inflight.n < PIPELINE && (!best || l->inflight.n < best->inflight.n)) best = l;
+            if (l->inflight.n < cap && (!best || l->inflight.n < best->inflight.n)) best = l;
         if (!best) break;
         mt__task *t = q_pop(&s->pending);
         if (mt__lease_push(best, t, NULL) != MT_OK) {
@@ -471,7 +474,7 @@ static void lease_lost(mt__lease *l)
         mt__task_fail(t, MT_EIO, msg);
     }
     while (n > 0) q_push_front(&s->pending, stack[--n]);
-    MT_LOG(MT_LOG_WARN, "DRIVER-WORKER-DIED", "worker %d died%s", l->worker_pid, why);
+    MT_LOG(MT_LOG_INFO, "DRIVER-WORKER-DIED", "worker %d died%s", l->worker_pid, why);
     return_lease(l->lease_id, true);
     mt__lease_close(l);
     mt_free(l);
