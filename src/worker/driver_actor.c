@@ -303,9 +303,14 @@ MT_API mt_status mt_actor_call(mt_actor *a, const char *method, const mt_arg *ar
             mt__task_fail(t, a->death_code ? a->death_code : MT_EIO, a->death_msg ? a->death_msg : "actor is not reachable");
         else if (mt__lease_push(a->conn, t, NULL) != MT_OK)
             mt__task_fail(t, MT_ENOMEM, "out of memory queueing an actor call");
-        else {
+        else if (a->conn->inflight.n == 1 || a->conn->out.len - a->conn->out.off > 65536) {
+            /* Send now when the actor is idle or a batch is full; otherwise the
+             * batch grows until then or until the next pump (every 256 calls,
+             * or any get/wait), so bursts of calls cost one write per batch. */
             a->conn->frame_hdr = SIZE_MAX;
             mt__wire_flush(a->conn->fd, &a->conn->out, NULL);
+        } else if ((t->seq & 255) == 0) {
+            mt__drv_pump(0, NULL);
         }
     }
     pthread_mutex_unlock(&mt__drv.lock);

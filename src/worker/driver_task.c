@@ -587,7 +587,10 @@ mt_status mt__drv_pump(int64_t timeout_ms, mt_error *err)
         if (!pf[i].revents) continue;
         mt__lease *l = who[i];
         bool ok = true;
-        if (pf[i].revents & POLLOUT) ok = mt__wire_flush(l->fd, &l->out, NULL) == MT_OK;
+        if (pf[i].revents & POLLOUT) {
+            l->frame_hdr = SIZE_MAX; /* bytes of the open frame may leave now: close it */
+            ok = mt__wire_flush(l->fd, &l->out, NULL) == MT_OK;
+        }
         if (ok && (pf[i].revents & (POLLIN | POLLHUP | POLLERR))) ok = conn_read(l);
         if (ok) continue;
         if (l->actor) mt__actor_conn_lost(l->actor);
