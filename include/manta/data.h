@@ -143,6 +143,12 @@ struct mt_buffer {
 
 /* A new, owned, 64-byte aligned buffer of `size` bytes (zeroed), capacity >= size. */
 MT_API mt_buffer *mt_buffer_new(int64_t size);
+/*
+ * As mt_buffer_new, but bytes [0, size) are left uninitialised (only the
+ * padding [size, capacity) is zeroed): for producers that overwrite every
+ * byte, so large outputs cost neither a memset nor touching untouched pages.
+ */
+MT_API mt_buffer *mt_buffer_new_uninit(int64_t size);
 /* Wraps foreign memory; `free_fn(buf)` runs when the last reference goes. */
 MT_API mt_buffer *mt_buffer_wrap(uint8_t *data, int64_t size, mt_buffer_free_fn free_fn,
                                  void *owner);

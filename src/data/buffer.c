@@ -1,21 +1,43 @@
 /*
  * buffer.c — reference-counted byte buffers: owned (64-byte aligned, from
- * mt_malloc_aligned, capacity a multiple of 64, zero-filled) or wrapping
- * foreign memory released through a free_fn.
+ * mt_malloc_aligned, capacity a multiple of 64, zero-filled — or, from
+ * mt_buffer_new_uninit, only their padding zeroed) or wrapping foreign
+ * memory released through a free_fn.
  *
  * Threads: any for retain/release (atomic); growth only by the single owner
  * of an unshared, owned buffer.
  * Invariant: for owned buffers size <= capacity, capacity % 64 == 0 and
- * bytes [size, capacity) are zero unless a shrinking resize left old data,
- * which growth re-zeroes.
+ * bytes [size, capacity) are zero unless a shrinking resize left old data
+ * (or the owner of an uninitialised buffer shrank it), which growth
+ * re-zeroes.
  */
 #include <string.h>
+#include <sys/mman.h>
 
 #include "data/data_int.h"
 
 static int64_t round64(int64_t n) { return (n + 63) & ~(int64_t)63; }
 
-mt_buffer *mt_buffer_new(int64_t size)
+/*
+ * Large uninitialised buffers are about to be written front to back (decoded
+ * columns): ask for transparent huge pages on their 2 MiB-aligned middle, so
+ * first touches fault 512 times less often. Only a hint; ignored where THP
+ * is off or unsupported.
+ */
+static void advise_huge(uint8_t *p, int64_t cap)
+{
+#ifdef MADV_HUGEPAGE
+    const uintptr_t huge = (uintptr_t)2 << 20;
+    if (cap < 2 * (int64_t)huge) return;
+    uintptr_t lo = ((uintptr_t)p + huge - 1) & ~(huge - 1);
+    uintptr_t hi = ((uintptr_t)p + (uintptr_t)cap) & ~(huge - 1);
+    if (hi > lo) (void)madvise((void *)lo, hi - lo, MADV_HUGEPAGE);
+#else
+    (void)p, (void)cap;
+#endif
+}
+
+static mt_buffer *buffer_alloc(int64_t size, bool zero)
 {
     if (size < 0 || size > INT64_MAX - 64) return NULL;
     mt_buffer *b = mt_calloc(1, sizeof *b);
@@ -26,12 +48,21 @@ mt_buffer *mt_buffer_new(int64_t size)
         mt_free(b);
         return NULL;
     }
-    memset(b->data, 0, (size_t)cap);
+    if (zero) {
+        memset(b->data, 0, (size_t)cap);
+    } else {
+        advise_huge(b->data, cap);
+        memset(b->data + size, 0, (size_t)(cap - size)); /* the padding only */
+    }
     b->size = size;
     b->capacity = cap;
     b->refcount_ = 1;
     return b;
 }
+
+mt_buffer *mt_buffer_new(int64_t size) { return buffer_alloc(size, true); }
+
+mt_buffer *mt_buffer_new_uninit(int64_t size) { return buffer_alloc(size, false); }
 
 mt_buffer *mt_buffer_wrap(uint8_t *data, int64_t size, mt_buffer_free_fn free_fn, void *owner)
 {

@@ -6,9 +6,10 @@
  *
  * Each pq_node selects its instances among the level entries of its first
  * leaf (rep <= slot_rep and def >= slot_def; valid when def >= def), so every
- * node is one linear pass. Flat columns take fast paths: no levels (required)
- * hands the value buffers over as they are; optional columns without nulls
- * do the same plus no bitmap.
+ * node is one linear pass. Flat columns take fast paths: their levels were
+ * already turned into a validity bitmap (or none, without nulls) by
+ * column_read.c, and without nulls the value buffers are handed over as
+ * they are.
  *
  * Single-threaded. Invariants: a child's length must equal its parent's
  * instance (or item) count and a leaf's valid slots must equal its decoded
@@ -61,7 +62,10 @@ static mt_status select_instances(asm_ctx *a, const pq_node *n, const pq_column_
 static void set_sizes(pq_sink *s)
 {
     const pq_leaf *lf = s->leaf;
-    if (lf->store == PQ_STORE_BOOL) s->values->size = (s->count + 7) / 8;
+    if (lf->store == PQ_STORE_BOOL) {
+        s->values->size = (s->count + 7) / 8;
+        if (s->count & 7) s->values->data[s->count >> 3] &= (uint8_t)((1u << (s->count & 7)) - 1);
+    }
     else if (lf->store == PQ_STORE_FIXED) s->values->size = s->count * lf->width;
     else {
         s->values->size = s->bytes;
@@ -90,27 +94,31 @@ static mt_status spread(asm_ctx *a, pq_sink *s, const mt_buffer *valid, int64_t 
         return MT_OK;
     }
     int64_t w = lf->store == PQ_STORE_BOOL ? 0 : lf->width;
-    mt_buffer *v = mt_buffer_new(w ? ninst * w : (ninst + 7) / 8);
+    /* Every byte is written below except for bitmaps, which start zeroed. */
+    mt_buffer *v = w ? mt_buffer_new_uninit(ninst * w) : mt_buffer_new((ninst + 7) / 8);
     if (!v) return mt_error_set(a->err, MT_ENOMEM, "out of memory");
     const uint8_t *src = s->values->data;
     int64_t j = 0;
-    if (w == 8) {
+    if (w == 8) { /* branchless: null slots read the next value (or slack) and store 0 */
         const uint64_t *s8 = (const uint64_t *)src;
         uint64_t *d8 = (uint64_t *)v->data;
         for (int64_t k = 0; k < ninst; k++) {
-            d8[k] = s8[j]; /* the sink keeps slack past its last value */
-            j += (vb[k >> 3] >> (k & 7)) & 1;
+            uint64_t bit = (vb[k >> 3] >> (k & 7)) & 1;
+            d8[k] = s8[j] & (0 - bit);
+            j += (int64_t)bit;
         }
     } else if (w == 4) {
         const uint32_t *s4 = (const uint32_t *)src;
         uint32_t *d4 = (uint32_t *)v->data;
         for (int64_t k = 0; k < ninst; k++) {
-            d4[k] = s4[j];
-            j += (vb[k >> 3] >> (k & 7)) & 1;
+            uint32_t bit = (vb[k >> 3] >> (k & 7)) & 1;
+            d4[k] = s4[j] & (0 - bit);
+            j += bit;
         }
     } else if (w) {
         for (int64_t k = 0; k < ninst; k++) {
             if ((vb[k >> 3] >> (k & 7)) & 1) memcpy(v->data + k * w, src + j++ * w, (size_t)w);
+            else memset(v->data + k * w, 0, (size_t)w);
         }
     } else {
         for (int64_t k = 0; k < ninst; k++) {
@@ -136,7 +144,18 @@ static mt_status build_leaf(asm_ctx *a, const pq_node *n, mt_array **out)
     set_sizes(s);
     int64_t ninst, nulls;
     mt_buffer *valid = NULL;
-    MT_RETURN_NOT_OK(select_instances(a, n, c, &ninst, &valid, &nulls));
+    if (c->flat) { /* levels were decoded into the bitmap already */
+        ninst = c->num_levels;
+        nulls = c->null_count;
+        valid = mt_buffer_retain(c->valid);
+    } else {
+        MT_RETURN_NOT_OK(select_instances(a, n, c, &ninst, &valid, &nulls));
+    }
+    if ((valid == NULL) != (nulls == 0)) {
+        mt_buffer_release(valid);
+        return mt_error_set(a->err, MT_ESTATE, "column '%s': validity and null count disagree",
+                            s->leaf->path);
+    }
     if (ninst - nulls != s->count) {
         mt_buffer_release(valid);
         return mt_error_set(a->err, MT_ECORRUPT, "column '%s': %lld values for %lld non-null slots",

@@ -5,21 +5,30 @@
  *
  * Single-threaded. Invariants: a sink's buffers always have room for
  * `count` values (and BINARY `bytes` bytes, `count`+1 offsets); sizes are set
- * by pq_sink_reserve's caller chain only through `count`/`bytes`. Every value
+ * by pq_sink_reserve's caller chain only through `count`/`bytes`; bytes past
+ * them are uninitialised (a BINARY sink's first offset is 0). Every value
  * length read from a page is checked against the bytes that remain.
  */
 #include "parquet/pq_value.h"
 
-static mt_status grow(mt_buffer **b, int64_t need, mt_error *err)
+/*
+ * Makes room for `need` bytes of which the first `used` are live. Buffers are
+ * uninitialised (every decoder writes what it counts); growth doubles and
+ * copies only the live bytes.
+ */
+static mt_status grow(mt_buffer **b, int64_t need, int64_t used, mt_error *err)
 {
-    if (!*b) {
-        *b = mt_buffer_new(need > 64 ? need : 64);
-        if (!*b) return mt_error_set(err, MT_ENOMEM, "out of memory for %lld bytes", (long long)need);
-        return MT_OK;
+    if (*b && need <= (*b)->capacity) return MT_OK;
+    int64_t want = *b ? (*b)->capacity * 2 : 64;
+    if (want < need) want = need;
+    mt_buffer *n = mt_buffer_new_uninit(want);
+    if (!n) return mt_error_set(err, MT_ENOMEM, "out of memory for %lld bytes", (long long)want);
+    if (*b) {
+        if (used > 0) memcpy(n->data, (*b)->data, (size_t)used);
+        mt_buffer_release(*b);
     }
-    if (need <= (*b)->capacity) return MT_OK;
-    int64_t want = (*b)->capacity * 2;
-    return mt_buffer_reserve(*b, want > need ? want : need, err);
+    *b = n;
+    return MT_OK;
 }
 
 mt_status pq_sink_reserve(pq_sink *s, int64_t n, int64_t extra_bytes, mt_error *err)
@@ -28,15 +37,17 @@ mt_status pq_sink_reserve(pq_sink *s, int64_t n, int64_t extra_bytes, mt_error *
     int64_t total = s->count + n;
     switch (lf->store) {
     case PQ_STORE_BOOL:
-        return grow(&s->values, (total + 7) / 8 + 8, err);
-    case PQ_STORE_FIXED:
-        return grow(&s->values, total * lf->width + 64, err); /* slack for branchless spreads */
+        return grow(&s->values, (total + 7) / 8 + 8, (s->count + 7) / 8, err);
+    case PQ_STORE_FIXED: /* slack for branchless spreads */
+        return grow(&s->values, total * lf->width + 64, s->count * lf->width, err);
     default:
         if (s->bytes + extra_bytes > INT32_MAX || total >= INT32_MAX)
             return mt_error_set(err, MT_EUNSUPPORTED,
                                 "column '%s': more than 2 GiB of values in one row group", lf->path);
-        MT_RETURN_NOT_OK(grow(&s->offsets, (total + 1) * 4, err));
-        return grow(&s->values, s->bytes + extra_bytes, err);
+        bool fresh = !s->offsets;
+        MT_RETURN_NOT_OK(grow(&s->offsets, (total + 1) * 4, (s->count + 1) * 4, err));
+        if (fresh) memset(s->offsets->data, 0, 4);
+        return grow(&s->values, s->bytes + extra_bytes, s->bytes, err);
     }
 }
 

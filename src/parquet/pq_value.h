@@ -95,6 +95,38 @@ typedef struct pq_rle {
 void pq_rle_init(pq_rle *d, const uint8_t *p, size_t len, int bit_width, int64_t total);
 mt_status pq_rle_get_u32(pq_rle *d, uint32_t *out, int64_t n, mt_error *err);
 mt_status pq_rle_get_u8(pq_rle *d, uint8_t *out, int64_t n, mt_error *err);
+/*
+ * The next stretch of at most `max` values (max > 0, at most the values
+ * remaining): either an RLE run (run = true: `n` copies of `value`, nothing
+ * written to buf) or `n` unpacked values in buf (room for `max`, rounded up to
+ * 8). Lets consumers fill runs and fuse unpacking with their own loop.
+ */
+typedef struct pq_rle_chunk {
+    bool run;
+    uint32_t value;
+    int64_t n;
+    const uint8_t *packed; /* pq_rle_next_chunk_packed only, else NULL */
+} pq_rle_chunk;
+mt_status pq_rle_next_chunk(pq_rle *d, uint32_t *buf, int64_t max, pq_rle_chunk *c, mt_error *err);
+/*
+ * As pq_rle_next_chunk, but a stretch of whole bit-packed groups may come
+ * back still packed: `packed` points at n / 8 groups of bit_width bytes each,
+ * and 8-byte loads anywhere within them stay inside the stream (read each
+ * value as pq_unpack_at does). Other stretches come back as before.
+ */
+mt_status pq_rle_next_chunk_packed(pq_rle *d, uint32_t *buf, int64_t max, pq_rle_chunk *c,
+                                   mt_error *err);
+/* Value k of a bit-packed group at `in` (an 8-byte load from in + k * bw / 8). */
+static inline uint32_t pq_unpack_at(const uint8_t *in, int k, int bw)
+{
+    const uint64_t mask = bw == 32 ? 0xffffffffu : ((1ull << bw) - 1);
+    int bit = k * bw;
+    uint64_t w;
+    memcpy(&w, in + (bit >> 3), 8);
+    return (uint32_t)((w >> (bit & 7)) & mask);
+}
+/* True when [p, p+len) starts with RLE runs of `value` only, `n` values in all. */
+bool pq_rle_is_const(const uint8_t *p, size_t len, int bit_width, int64_t n, uint32_t value);
 /* Booleans (bit width 1) into a bitmap starting at bit `bit_off`. */
 mt_status pq_rle_get_bits(pq_rle *d, uint8_t *bitmap, int64_t bit_off, int64_t n, mt_error *err);
 /* Unpacks `n` (multiple of 8) values of `bw` bits (0..32) from `in` (n*bw/8 bytes). */
@@ -163,15 +195,25 @@ mt_status pq_decode_rle_bool(pq_sink *s, const uint8_t *p, size_t len, int64_t n
 
 /* ---- Column chunks and assembly ---------------------------------------- */
 
+/*
+ * A leaf's decoded column chunk. Generic (nested) leaves keep their levels
+ * in def/rep. Flat leaves (a top-level field with max_rep 0, max_def <= 1)
+ * keep no levels: their definition levels go straight into `valid`, which
+ * stays NULL while every slot is valid.
+ */
 typedef struct pq_column_data {
     int64_t num_levels;
-    uint8_t *def, *rep; /* mt_malloc'd; NULL when max_def / max_rep is 0 */
+    uint8_t *def, *rep; /* mt_malloc'd; NULL when max_def / max_rep is 0, or flat */
+    bool flat;
+    mt_buffer *valid;   /* flat: validity of num_levels slots, NULL when no nulls */
+    int64_t null_count; /* flat */
     pq_sink sink;       /* non-null values */
 } pq_column_data;
 
+/* `flat`: the leaf is a whole top-level field with max_rep 0 and max_def <= 1. */
 mt_status pq_column_read(const pq_leaf *leaf, const pq_column_chunk *cc, int64_t num_rows,
-                         const uint8_t *file, size_t file_len, bool verify_crc, const char *ctx,
-                         pq_column_data *out, mt_error *err);
+                         const uint8_t *file, size_t file_len, bool verify_crc, bool flat,
+                         const char *ctx, pq_column_data *out, mt_error *err);
 void pq_column_data_fini(pq_column_data *c);
 
 /* Builds the array of `node` from its leaves' data (indexed like s->leaves, minus node->leaf). */

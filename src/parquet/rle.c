@@ -1,8 +1,9 @@
 /*
  * rle.c — Parquet's RLE/bit-packed hybrid encoding (levels, dictionary
  * indices, RLE booleans), the legacy MSB-first BIT_PACKED levels, fast
- * bit unpacking (8 values per step, specialised per bit width) and bit
- * copying between bitmaps.
+ * bit unpacking (8 values per step, specialised per bit width), run-wise
+ * access for fused consumers (pq_rle_next_chunk) and bit copying between
+ * bitmaps.
  *
  * Single-threaded; a pq_rle is a cursor over one caller-owned buffer.
  * Invariants: nothing is read outside [p, end) (the last group of a run is
@@ -56,18 +57,31 @@ static void unpack_group_safe(const uint8_t *in, size_t avail, uint32_t *out, in
     unpack_fast(tmp, out, 1, bw);
 }
 
-void pq_unpack32(const uint8_t *in, uint32_t *out, int64_t n, int bw)
+/*
+ * Unpacks `groups` groups from `in`, of which `avail` bytes are readable:
+ * the groups whose 8-byte loads stay inside them go the fast way, the rest
+ * through a zero-padded copy.
+ */
+static void unpack_avail(const uint8_t *in, size_t avail, uint32_t *out, int64_t groups, int bw)
 {
-    int64_t groups = n / 8;
     if (bw == 0) {
-        memset(out, 0, (size_t)n * sizeof(uint32_t));
+        memset(out, 0, (size_t)groups * 8 * sizeof(uint32_t));
         return;
     }
-    /* Groups whose 8-byte loads stay inside the input: all but the last ~2. */
-    int64_t fast = groups - (8 + bw - 1) / bw - 1;
-    if (fast < 0) fast = 0;
+    /* unpack8 reads up to byte (7 * bw) / 8 + 8 of its group. */
+    size_t reach = (size_t)((7 * bw) >> 3) + 8;
+    int64_t fast = avail < reach ? 0 : (int64_t)((avail - reach) / (size_t)bw) + 1;
+    if (fast > groups) fast = groups;
     unpack_fast(in, out, fast, bw);
-    for (int64_t g = fast; g < groups; g++) unpack_group_safe(in + g * bw, (size_t)bw, out + g * 8, bw);
+    for (int64_t g = fast; g < groups; g++) {
+        size_t off = (size_t)(g * bw);
+        unpack_group_safe(in + off, off < avail ? avail - off : 0, out + g * 8, bw);
+    }
+}
+
+void pq_unpack32(const uint8_t *in, uint32_t *out, int64_t n, int bw)
+{
+    unpack_avail(in, (size_t)(n / 8) * (size_t)bw, out, n / 8, bw);
 }
 
 void pq_rle_init(pq_rle *d, const uint8_t *p, size_t len, int bit_width, int64_t total)
@@ -157,7 +171,7 @@ static void fill_group(pq_rle *d)
                     if (g > 32) g = 32;                                               \
                     if (bw > 0 && (int64_t)(d->end - d->p) < g * bw) g = 0;           \
                     if (g > 0) {                                                      \
-                        pq_unpack32(d->p, tmp, g * 8, bw);                            \
+                        unpack_avail(d->p, (size_t)(d->end - d->p), tmp, g, bw);      \
                         d->p += g * bw;                                               \
                         for (int64_t i = 0; i < g * 8; i++) out[i] = (T)tmp[i];       \
                         out += g * 8, n -= g * 8, d->remaining -= g * 8;              \
@@ -179,6 +193,83 @@ static void fill_group(pq_rle *d)
 
 PQ_RLE_GET(pq_rle_get_u32, uint32_t)
 PQ_RLE_GET(pq_rle_get_u8, uint8_t)
+
+mt_status pq_rle_next_chunk_packed(pq_rle *d, uint32_t *buf, int64_t max, pq_rle_chunk *c,
+                                   mt_error *err)
+{
+    c->packed = NULL;
+    int bw = d->bit_width;
+    if (max > 0 && max <= d->remaining)
+        while (!d->rle_left && !d->bp_left) MT_RETURN_NOT_OK(next_run(d, err));
+    if (d->bp_left >= 8 && d->buf_pos == 8 && max >= 8 && max <= d->remaining && bw > 0) {
+        int64_t want = max < d->bp_left ? max : d->bp_left;
+        size_t avail = (size_t)(d->end - d->p);
+        size_t reach = (size_t)((7 * bw) >> 3) + 8;
+        int64_t g = avail < reach ? 0 : (int64_t)((avail - reach) / (size_t)bw) + 1;
+        if (g > want / 8) g = want / 8;
+        if (g > 0) {
+            c->run = false, c->packed = d->p, c->n = g * 8;
+            d->p += g * bw, d->bp_left -= (uint32_t)(g * 8), d->remaining -= g * 8;
+            return MT_OK;
+        }
+    }
+    return pq_rle_next_chunk(d, buf, max, c, err);
+}
+
+mt_status pq_rle_next_chunk(pq_rle *d, uint32_t *buf, int64_t max, pq_rle_chunk *c, mt_error *err)
+{
+    c->packed = NULL;
+    if (max > d->remaining) max = d->remaining;
+    if (max <= 0)
+        return mt_error_set(err, MT_ECORRUPT, "RLE: values asked past the end of the stream");
+    while (!d->rle_left && !d->bp_left) MT_RETURN_NOT_OK(next_run(d, err));
+    if (d->rle_left) {
+        int64_t k = max < d->rle_left ? max : d->rle_left;
+        c->run = true, c->value = d->rle_value, c->n = k;
+        d->rle_left -= (uint32_t)k, d->remaining -= k;
+        return MT_OK;
+    }
+    int64_t k = 0;
+    int bw = d->bit_width;
+    while (d->buf_pos < 8 && d->bp_left && k < max) buf[k++] = d->buf[d->buf_pos++], d->bp_left--;
+    if (d->buf_pos == 8) {
+        int64_t want = max - k < d->bp_left ? max - k : d->bp_left;
+        int64_t g = want / 8;
+        size_t avail = (size_t)(d->end - d->p);
+        if (bw > 0 && (uint64_t)g * (uint64_t)bw > avail) g = (int64_t)(avail / (size_t)bw);
+        unpack_avail(d->p, avail, buf + k, g, bw);
+        d->p += g * bw, k += g * 8, d->bp_left -= (uint32_t)(g * 8);
+    }
+    if (k == 0) { /* fewer than 8 values wanted or left: one group through the scratch */
+        if (d->buf_pos == 8) fill_group(d);
+        while (d->buf_pos < 8 && d->bp_left && k < max) buf[k++] = d->buf[d->buf_pos++], d->bp_left--;
+    }
+    c->run = false, c->n = k;
+    d->remaining -= k;
+    return MT_OK;
+}
+
+bool pq_rle_is_const(const uint8_t *p, size_t len, int bit_width, int64_t n, uint32_t value)
+{
+    const uint8_t *end = p + len;
+    int nbytes = (bit_width + 7) / 8;
+    while (n > 0) {
+        uint64_t h = 0;
+        for (int shift = 0;; shift += 7) {
+            if (p >= end || shift > 28) return false;
+            uint8_t b = *p++;
+            h |= (uint64_t)(b & 0x7f) << shift;
+            if (!(b & 0x80)) break;
+        }
+        if ((h & 1) || h == 0 || nbytes > end - p) return false;
+        uint32_t v = 0;
+        for (int i = 0; i < nbytes; i++) v |= (uint32_t)p[i] << (8 * i);
+        p += nbytes;
+        if (v != value || (h >> 1) > (uint64_t)n) return false;
+        n -= (int64_t)(h >> 1);
+    }
+    return true;
+}
 
 mt_status pq_rle_get_bits(pq_rle *d, uint8_t *bitmap, int64_t bit_off, int64_t n, mt_error *err)
 {
