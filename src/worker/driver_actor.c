@@ -328,7 +328,7 @@ static void set_dead(mt_actor *a, mt_status code, const char *msg)
 void mt__actor_conn_lost(mt_actor *a)
 {
     char why[64] = "", msg[MT_ERROR_MSG_MAX], hex[2 * MT_ID_SIZE + 1];
-    int sig = a->owner ? mt__drv_died_signal(a->worker_id, 300) : 0;
+    int sig = a->owner ? mt__drv_died_signal(a->worker_id, 0) : 0; /* actor leases are held on the blocking node connection, which skips notices */
     if (sig > 0) snprintf(why, sizeof why, " (signal %d)", sig);
     mt_id_hex(a->actor_id, hex);
     snprintf(msg, sizeof msg, "actor %s %.12s died: worker %d exited%s", a->class_name ? a->class_name : "?", hex,
