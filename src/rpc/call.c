@@ -1,7 +1,7 @@
 /*
  * call.c — outstanding calls of an async connection: an open-addressing
- * table keyed by request id (ids are sequential, so id & mask rarely
- * collides), a min-heap of deadlines with lazy deletion driving one uv_timer
+ * table keyed by request id (Fibonacci-hashed, linear probing,
+ * backward-shift deletion), a min-heap of deadlines with lazy deletion driving one uv_timer
  * per connection, and completion. Locally generated failures (timeout,
  * connection loss) reach the callback with a manta.Status payload carrying
  * the message, exactly like a remote error reply.
@@ -14,7 +14,11 @@
 #include "proto/common.pb-c.h"
 #include "rpc/rpc_int.h"
 
-static size_t slot_of(const mt_rpc_conn *c, uint64_t id) { return (size_t)id & (c->tabcap - 1); }
+/* Fibonacci hashing: sequential ids spread evenly, so probe runs stay short. */
+static size_t slot_of(const mt_rpc_conn *c, uint64_t id)
+{
+    return (size_t)((id * 0x9E3779B97F4A7C15ull) >> (64 - c->tabbits));
+}
 
 static bool table_grow(mt_rpc_conn *c)
 {
@@ -24,6 +28,8 @@ static bool table_grow(mt_rpc_conn *c)
     size_t ocap = c->tabcap;
     c->tab = nt;
     c->tabcap = ncap;
+    c->tabbits = 0;
+    while (((size_t)1 << c->tabbits) < ncap) c->tabbits++;
     for (size_t i = 0; i < ocap; i++) {
         if (!old[i].req_id) continue;
         size_t j = slot_of(c, old[i].req_id);

@@ -58,10 +58,16 @@ static void dial_timer_cb(uv_timer_t *t)
         return;
     }
     if (c->state == RPC_ST_CONNECTING || c->state == RPC_ST_AUTHING) {
-        MT_LOG(MT_LOG_WARN, "RPC-CONNECT", "connecting to %s timed out after %lld ms", c->addr,
+        MT_LOG(MT_LOG_WARN, "RPC-CONNECT", "%s %s timed out after %lld ms",
+               c->is_server ? "authentication on" : "connecting to", c->addr,
                (long long)c->connect_timeout_ms);
         mt__rpc_dial_lost(c);
     }
+}
+
+void mt__rpc_dial_arm_timeout(mt_rpc_conn *c, int64_t ms)
+{
+    uv_timer_start(&c->dial_timer, dial_timer_cb, ms > 0 ? (uint64_t)ms : 5000, 0);
 }
 
 /* Puts the AuthRequest frame in front of anything already queued. */

@@ -25,6 +25,10 @@
  * calls from other threads must go through mt_rpc_loop_post. mt_rpc_client is
  * single-threaded (callers serialise).
  *
+ * Locally generated failures (MT_ETIMEOUT, MT_EIO) reach the reply callback
+ * with a manta.Status payload holding the message, like remote error replies.
+ * Blocking-client timeouts: 0 (or less) = wait forever.
+ *
  * Async contract (STYLE): a call either fails now and never calls back, or
  * returns MT_OK and calls back exactly once (reply, error reply, timeout, or
  * connection loss — then status MT_EIO).

@@ -138,6 +138,7 @@ struct mt_rpc_conn {
     uint64_t next_req;
     mt__rpc_pending *tab;
     size_t tabcap, tabn;
+    unsigned tabbits;   /* log2(tabcap) */
     mt__rpc_heap_ent *heap;
     size_t heapn, heapcap;
     uv_timer_t call_timer;
@@ -161,6 +162,8 @@ mt_status mt__rpc_conn_queue(mt_rpc_conn *c, const mt__rpc_hdr *h, const Protobu
 /* Connected (socket writable after a non-blocking connect): dial.c. */
 void mt__rpc_dial_connected(mt_rpc_conn *c);
 void mt__rpc_dial_lost(mt_rpc_conn *c);
+/* Closes (or, reconnecting, retries) c unless it authenticates within `ms`. */
+void mt__rpc_dial_arm_timeout(mt_rpc_conn *c, int64_t ms);
 void mt__rpc_dial_auth_reply(mt_rpc_conn *c, const mt_rpc_msg *m);
 /* server.c: the first frame of an accepted connection. Returns false when it closed c. */
 bool mt__rpc_server_auth(mt_rpc_conn *c, const mt_rpc_msg *m);

@@ -79,6 +79,7 @@ bool mt__rpc_server_auth(mt_rpc_conn *c, const mt_rpc_msg *m)
         return false;
     }
     c->state = RPC_ST_READY;
+    uv_timer_stop(&c->dial_timer);
     if (c->h.on_accept) c->h.on_accept(c, m, c->ud);
     return !c->closing;
 }
@@ -109,6 +110,8 @@ static void accept_one(mt_rpc_server *s, int fd)
     if (s->conns) s->conns->srv_prev = c;
     s->conns = c;
     mt__rpc_conn_poll_events(c, UV_READABLE);
+    c->connect_timeout_ms = mt_config_int64("rpc_connect_timeout_ms");
+    mt__rpc_dial_arm_timeout(c, c->connect_timeout_ms); /* a silent client is closed */
 }
 
 static void listen_cb(uv_poll_t *p, int status, int events)

@@ -579,3 +579,16 @@ Test(async, reconnects_after_server_restart)
     cr_assert_eq(__atomic_load_n(&accepts, __ATOMIC_SEQ_CST), 2);
     async_teardown();
 }
+
+Test(transport, silent_client_is_closed_after_the_auth_timeout)
+{
+    mt_error err;
+    cr_assert_eq(mt_config_set("rpc_connect_timeout_ms", "100", &err), MT_OK);
+    start_server(unix_addr);
+    int64_t t0 = mt_time_now_ns();
+    cr_assert(raw_closed_after(unix_addr + 7, "", 0));
+    int64_t ms = (mt_time_now_ns() - t0) / 1000000;
+    cr_assert(ms >= 90 && ms < 2000, "%lld", (long long)ms);
+    echo_blocking(unix_addr);
+    teardown();
+}
