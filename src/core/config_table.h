@@ -27,3 +27,5 @@ MT_CONFIG(INT64, task_max_retries, 3, "default retries of a task after its worke
 MT_CONFIG(INT64, actor_max_restarts, 0, "default restarts of an actor after its worker dies")
 MT_CONFIG(STRING, spill_dir, "", "where the object store spills; empty = <session>/spill")
 MT_CONFIG(INT64, gcs_port, 6379, "default control-store port of a head node")
+MT_CONFIG(STRING, bin, "", "path of the manta executable used to start daemons and workers; empty = PATH, then the install location")
+MT_CONFIG(STRING, address, "", "cluster to join (control store host:port); empty = the latest local session, else start one")
