@@ -284,6 +284,8 @@ static void do_read(mt_rpc_conn *c)
     }
     c->in.len += (size_t)n;
     parse_frames(c);
+    /* after a huge frame, give the memory back once the buffer drains */
+    if (c->in.off == c->in.len && c->in.cap > (4u << 20)) mt__rpc_buf_free(&c->in);
 }
 
 static void poll_cb(uv_poll_t *p, int status, int events)

@@ -592,3 +592,26 @@ Test(transport, silent_client_is_closed_after_the_auth_timeout)
     echo_blocking(unix_addr);
     teardown();
 }
+
+Test(transport, eight_megabyte_frames_echo_intact)
+{
+    start_server(unix_addr);
+    mt_rpc_client *cl;
+    mt_error err;
+    cr_assert_eq(mt_rpc_client_connect(unix_addr, token, "test", 2000, &cl, &err), MT_OK);
+    size_t n = 8u << 20;
+    uint8_t *big = mt_malloc(n);
+    for (size_t i = 0; i < n; i++) big[i] = (uint8_t)(i * 31 + (i >> 13));
+    for (int round = 0; round < 2; round++) {
+        uint64_t id;
+        cr_assert_eq(mt_rpc_client_send(cl, M_ECHO, 0, big, n, &id, &err), MT_OK, "%s", err.msg);
+        mt_rpc_msg m;
+        cr_assert_eq(mt_rpc_client_recv(cl, 5000, &m, &err), MT_OK, "%s", err.msg);
+        cr_assert_eq(m.req_id, id);
+        cr_assert_eq(m.len, n);
+        cr_assert_eq(memcmp(m.payload, big, n), 0);
+    }
+    mt_free(big);
+    mt_rpc_client_close(cl);
+    teardown();
+}
