@@ -296,15 +296,16 @@ static mt_status read_pages(col_state *c, pq_page_reader *pr, mt_error *err)
 /*
  * Unrepeated leaves hold at most num_rows levels and values: size the level
  * array and the value sink once, uninitialised. The row count is the file's
- * word, so the size is capped relative to the chunk's bytes (RLE can hold
- * many values per byte; beyond the cap buffers simply grow).
+ * word, so the size is capped at 16 values per byte of the chunk (at least
+ * 2^20): a small file cannot demand a huge allocation. RLE can hold more
+ * values per byte; beyond the cap, buffers simply grow.
  */
 static mt_status presize(col_state *c, const pq_column_chunk *cc, size_t file_len, mt_error *err)
 {
     if (c->leaf->max_rep) return MT_OK;
     uint64_t bytes = cc->total_compressed_size > 0 ? (uint64_t)cc->total_compressed_size : 0;
     if (bytes > file_len) bytes = file_len;
-    uint64_t cap = bytes * 64 > (1u << 20) ? bytes * 64 : (1u << 20);
+    uint64_t cap = bytes * 16 > (1u << 20) ? bytes * 16 : (1u << 20);
     int64_t n = (uint64_t)c->num_rows < cap ? c->num_rows : (int64_t)cap;
     c->presize = n;
     if (n == 0) return MT_OK;
