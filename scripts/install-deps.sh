@@ -4,7 +4,7 @@
 set -eu
 PKGS="build-essential cmake ninja-build pkg-config clang libclang-rt-14-dev
 libuv1-dev libprotobuf-c-dev protobuf-c-compiler
-libzstd-dev libsnappy-dev liblz4-dev libbrotli-dev zlib1g-dev
+libzstd-dev libsnappy-dev liblz4-dev libbrotli-dev zlib1g-dev libdeflate-dev
 libcriterion-dev libjansson-dev libxxhash-dev nodejs npm
 python3-distributed python3-dask python3-numpy"
 missing=""

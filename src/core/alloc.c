@@ -7,6 +7,7 @@
  * and the aligned entry points (the header is exactly 64 bytes and the base
  * comes from aligned_alloc), so mt_free and mt_free_aligned are the same.
  */
+#include <malloc.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +25,20 @@ typedef struct hdr {
 static _Atomic int64_t live_allocs, live_bytes, peak_bytes, total_allocs;
 static _Atomic int64_t fail_countdown; /* 0 = off */
 static _Atomic bool fail_sticky;
+
+/*
+ * Large column buffers are allocated and freed once per row group. glibc
+ * serves blocks above its mmap threshold with a fresh mapping each time, so
+ * every row group would page-fault and have the kernel zero its memory
+ * again. Keeping blocks up to 64 MiB in the heap (and up to 256 MiB of free
+ * heap before trimming) lets them be reused warm. glibc's own
+ * MALLOC_MMAP_THRESHOLD_ / MALLOC_TRIM_THRESHOLD_ variables still win.
+ */
+__attribute__((constructor)) static void tune_malloc(void)
+{
+    if (!getenv("MALLOC_MMAP_THRESHOLD_")) mallopt(M_MMAP_THRESHOLD, 64 << 20);
+    if (!getenv("MALLOC_TRIM_THRESHOLD_")) mallopt(M_TRIM_THRESHOLD, 256 << 20);
+}
 
 static bool should_fail(void)
 {
