@@ -63,17 +63,54 @@ static int second_driver(void)
     return 0;
 }
 
+/* Runs 100 tasks while the first driver sits idle (holding whatever it holds). */
+static int tasks_driver(void)
+{
+    mt_error err = {0};
+    mt_init_options o = {.temp_dir = getenv("MANTA_TEMP_DIR"), .no_start = true};
+    mt_status st = mt_init_ex(&o, &err);
+    if (st != MT_OK)
+        return fail(20, "mt_init_ex", st, &err);
+    mt_ref *refs[100];
+    mt_value vals[100];
+    for (int i = 0; i < 100; i++) {
+        mt_arg args[2] = {MT_ARG_I64(i), MT_ARG_I64(1)};
+        st = mt_task_submit("manta.add_i64", args, 2, NULL, &refs[i], &err);
+        if (st != MT_OK)
+            return fail(21, "submit", st, &err);
+    }
+    st = mt_get(refs, 100, 20000, vals, &err);
+    if (st != MT_OK)
+        return fail(22, "mt_get", st, &err);
+    int64_t sum = 0;
+    for (int i = 0; i < 100; i++) {
+        int64_t x = 0;
+        if (mt_value_i64(&vals[i], &x, &err) != MT_OK)
+            return fail(23, "value", MT_ETYPE, &err);
+        sum += x;
+        mt_value_release(&vals[i]);
+        mt_ref_release(refs[i]);
+    }
+    printf("sum=%lld\n", (long long)sum);
+    mt_shutdown();
+    fflush(stdout);
+    return 0;
+}
+
 __attribute__((constructor)) static void role_dispatch(void)
 {
     const char *role = getenv("ITEST_ROLE");
     if (role && strcmp(role, "second_driver") == 0)
         _exit(second_driver());
+    if (role && strcmp(role, "tasks_driver") == 0)
+        _exit(tasks_driver());
 }
 
-/* Runs this executable as the second driver; returns its exit code, output in out. */
-static int run_second_driver(const char *gcs, char *out, size_t cap)
+/* Runs this executable as driver `role`; returns its exit code, output in out. */
+static int run_second_driver(const char *role, const char *gcs, char *out, size_t cap)
 {
-    char path[200], gcs_env[200];
+    char path[200], gcs_env[200], role_env[64];
+    snprintf(role_env, sizeof role_env, "ITEST_ROLE=%s", role);
     snprintf(path, sizeof path, "%s/second.out", C.dir);
     snprintf(gcs_env, sizeof gcs_env, "ITEST_GCS=%s", gcs);
     char *envp[256];
@@ -81,7 +118,7 @@ static int run_second_driver(const char *gcs, char *out, size_t cap)
     for (char **e = environ; *e && n < 252; e++)
         if (strncmp(*e, "ITEST_", 6) != 0)
             envp[n++] = *e;
-    envp[n++] = "ITEST_ROLE=second_driver";
+    envp[n++] = role_env;
     envp[n++] = gcs_env;
     envp[n] = NULL;
     int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
@@ -148,7 +185,7 @@ Test(integration, named_actor_second_driver, .fini = teardown, .timeout = 120)
     /* "127.0.0.1:PORT" — the form a user types for MANTA_ADDRESS. */
     char out[4096], addr[64];
     snprintf(addr, sizeof addr, "127.0.0.1:%d", C.gcs_port);
-    int rc = run_second_driver(addr, out, sizeof out);
+    int rc = run_second_driver("second_driver", addr, out, sizeof out);
     cr_assert_eq(rc, 0, "second driver exited %d:\n%s", rc, out);
     cr_assert_str_eq(out, "incr=2\nincr=3\n");
 
@@ -156,6 +193,36 @@ Test(integration, named_actor_second_driver, .fini = teardown, .timeout = 120)
     cr_assert_eq(itest_get_i64(r, 30000), 3, "the second driver's calls reached another actor");
     mt_ref_release(r);
     mt_actor_release(a);
+    mt_shutdown();
+    itest_stop_check(&C);
+}
+
+/*
+ * A driver that ran tasks and then does something else (here: waits for the
+ * other driver) must not keep the workers from the other driver.
+ */
+Test(integration, idle_driver_does_not_starve_another, .fini = teardown, .timeout = 120)
+{
+    itest_prepare(&C);
+    itest_start(&C, (const char *[]){"--num-cpus", "2", NULL});
+    itest_connect(&C);
+    mt_ref *refs[8];
+    mt_value vals[8];
+    mt_error err = {0};
+    for (int i = 0; i < 8; i++) {
+        mt_arg args[2] = {MT_ARG_I64(i), MT_ARG_I64(0)};
+        cr_assert_eq(mt_task_submit("manta.add_i64", args, 2, NULL, &refs[i], &err), MT_OK,
+                     "%s", err.msg);
+    }
+    cr_assert_eq(mt_get(refs, 8, 30000, vals, &err), MT_OK, "%s", err.msg);
+    for (int i = 0; i < 8; i++) {
+        mt_value_release(&vals[i]);
+        mt_ref_release(refs[i]);
+    }
+    char out[4096];
+    int rc = run_second_driver("tasks_driver", "", out, sizeof out);
+    cr_assert_eq(rc, 0, "second driver exited %d:\n%s", rc, out);
+    cr_assert_str_eq(out, "sum=5050\n");
     mt_shutdown();
     itest_stop_check(&C);
 }

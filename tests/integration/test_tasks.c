@@ -46,6 +46,18 @@ Test(integration, ten_thousand_tasks, .fini = teardown, .timeout = 180)
         mt_value_release(&vals[i]);
         mt_ref_release(refs[i]);
     }
+    /* Tasks run in the cluster's worker processes, not in the driver. */
+    mt_ref *p = NULL;
+    cr_assert_eq(mt_task_submit("manta.pid", NULL, 0, NULL, &p, &err), MT_OK, "%s", err.msg);
+    int64_t pid = itest_get_i64(p, 30000);
+    mt_ref_release(p);
+    int workers[64];
+    int nw = itest_find_role(&C, "worker", workers, 64);
+    bool found = false;
+    for (int i = 0; i < nw; i++)
+        found = found || workers[i] == pid;
+    cr_assert(found, "manta.pid ran in pid %lld, not in one of the %d workers", (long long)pid,
+              nw);
     free(refs);
     free(vals);
     mt_shutdown();
@@ -120,6 +132,26 @@ Test(integration, actor_method_order, .fini = teardown, .timeout = 120)
     mt_ref *g = NULL;
     cr_assert_eq(mt_actor_call(a, "get", NULL, 0, 1, &g, &err), MT_OK, "%s", err.msg);
     cr_assert_eq(itest_get_i64(g, 30000), N);
+    mt_ref_release(g);
+
+    /* append(i) records the order the actor ran the calls in; history returns it. */
+    for (int i = 0; i < N; i++) {
+        mt_arg arg = MT_ARG_I64(i * 7);
+        cr_assert_eq(mt_actor_call(a, "append", &arg, 1, 1, &refs[i], &err), MT_OK, "%s",
+                     err.msg);
+    }
+    cr_assert_eq(mt_actor_call(a, "history", NULL, 0, 1, &g, &err), MT_OK, "%s", err.msg);
+    mt_value h = {0};
+    st = mt_get(&g, 1, 60000, &h, &err);
+    cr_assert_eq(st, MT_OK, "history: %s: %s", mt_status_name(st), err.msg);
+    cr_assert_eq(h.size, N * sizeof(int64_t));
+    for (int i = 0; i < N; i++) {
+        int64_t x;
+        memcpy(&x, (const char *)h.data + i * sizeof x, sizeof x);
+        cr_assert_eq(x, i * 7, "history[%d] = %lld: calls ran out of order", i, (long long)x);
+        mt_ref_release(refs[i]);
+    }
+    mt_value_release(&h);
     mt_ref_release(g);
     free(refs);
     free(vals);
