@@ -6,19 +6,10 @@
 #include <criterion/criterion.h>
 #include <string.h>
 
+#include "data/data_test_util.h"
 #include "manta/data.h"
 
-static mt_alloc_stats before;
-static void setup(void) { mt_alloc_get_stats(&before); }
-static void teardown(void)
-{
-    mt_alloc_fail_after(0, false);
-    mt_alloc_stats after;
-    mt_alloc_get_stats(&after);
-    cr_assert_eq(after.live_allocations, before.live_allocations, "leaked %lld allocations",
-                 (long long)(after.live_allocations - before.live_allocations));
-}
-TestSuite(array, .init = setup, .fini = teardown);
+TestSuite(array, .init = leak_check_setup, .fini = leak_check_teardown);
 
 /* int32 array from values; INT32_MIN means null. */
 static mt_array *ints(const int32_t *v, int n)
@@ -31,10 +22,7 @@ static mt_array *ints(const int32_t *v, int n)
         else
             mt_array_builder_append_int(b, v[i], &err);
     }
-    mt_array *a;
-    cr_assert_eq(mt_array_builder_finish(b, &a, &err), MT_OK);
-    mt_array_builder_destroy(b);
-    return a;
+    return dt_finish(b);
 }
 
 /* bool array from a string of '1', '0', '.' (null). */
@@ -48,10 +36,7 @@ static mt_array *bools(const char *s)
         else
             mt_array_builder_append_bool(b, *s == '1', &err);
     }
-    mt_array *a;
-    cr_assert_eq(mt_array_builder_finish(b, &a, &err), MT_OK);
-    mt_array_builder_destroy(b);
-    return a;
+    return dt_finish(b);
 }
 
 static void bools_str(const mt_array *a, char *out)
@@ -62,22 +47,6 @@ static void bools_str(const mt_array *a, char *out)
         out[i] = !mt_array_is_valid(a, i) ? '.' : v ? '1' : '0';
     }
     out[a->length] = '\0';
-}
-
-static mt_array *strs(const char *const *v, int n)
-{
-    mt_error err;
-    mt_array_builder *b = mt_array_builder_new(mt_type_new(MT_TYPE_UTF8));
-    for (int i = 0; i < n; i++) {
-        if (!v[i])
-            mt_array_builder_append_null(b, &err);
-        else
-            mt_array_builder_append_bytes(b, v[i], (int64_t)strlen(v[i]), &err);
-    }
-    mt_array *a;
-    cr_assert_eq(mt_array_builder_finish(b, &a, &err), MT_OK);
-    mt_array_builder_destroy(b);
-    return a;
 }
 
 static mt_buffer *i32buf(const int32_t *v, int n)
@@ -214,7 +183,7 @@ Test(array, concat_ints_without_nulls_drops_bitmap)
     cr_assert_not(mt_array_equal(o, d));
     mt_array *e = ints((int32_t[]){1, 2, 3, 5}, 4);
     cr_assert_not(mt_array_equal(o, e));
-    mt_array *f = strs((const char *[]){"a"}, 1);
+    mt_array *f = dt_strs((const char *[]){"a"}, 1);
     mt_array *p2[] = {a, f};
     mt_array *bad_out = NULL;
     cr_assert_eq(mt_array_concat(p2, 2, &bad_out, &err), MT_ETYPE);
@@ -228,15 +197,15 @@ Test(array, concat_ints_without_nulls_drops_bitmap)
 Test(array, concat_strings_rebases_offsets)
 {
     mt_error err;
-    mt_array *a = strs((const char *[]){"ab", NULL, "cde", "f"}, 4);
-    mt_array *b = strs((const char *[]){"gh", "", "ijk"}, 3);
+    mt_array *a = dt_strs((const char *[]){"ab", NULL, "cde", "f"}, 4);
+    mt_array *b = dt_strs((const char *[]){"gh", "", "ijk"}, 3);
     mt_array *sa, *sb;
     mt_array_slice(a, 2, 2, &sa, &err);
     mt_array_slice(b, 1, 2, &sb, &err);
     mt_array *p[] = {sa, a, sb};
     mt_array *o;
     cr_assert_eq(mt_array_concat(p, 3, &o, &err), MT_OK);
-    mt_array *want = strs((const char *[]){"cde", "f", "ab", NULL, "cde", "f", "", "ijk"}, 8);
+    mt_array *want = dt_strs((const char *[]){"cde", "f", "ab", NULL, "cde", "f", "", "ijk"}, 8);
     cr_assert(mt_array_equal(o, want));
     cr_assert_eq(mt_array_validate(o, &err), MT_OK);
     const int32_t *off = (const int32_t *)o->buffers[1]->data;
@@ -295,7 +264,7 @@ Test(array, concat_map_and_oom)
     mt_error err;
     mt_type *u = mt_type_new(MT_TYPE_UTF8), *i = mt_type_new(MT_TYPE_INT32);
     mt_type *mt = mt_type_map(u, i, true);
-    mt_array *keys = strs((const char *[]){"a", "b", "c"}, 3);
+    mt_array *keys = dt_strs((const char *[]){"a", "b", "c"}, 3);
     mt_array *vals = ints((int32_t[]){1, INT32_MIN, 3}, 3);
     mt_array *ek[] = {keys, vals};
     mt_array *entries = mt_array_new(mt->fields[0].type, 3, 0, 0, NULL, 0, ek, 2);
@@ -332,7 +301,7 @@ Test(array, concat_map_and_oom)
 Test(array, validate_catches_corruption)
 {
     mt_error err;
-    mt_array *s = strs((const char *[]){"ab", "cd"}, 2);
+    mt_array *s = dt_strs((const char *[]){"ab", "cd"}, 2);
     int32_t *off = (int32_t *)s->buffers[1]->data;
     off[1] = 5;
     cr_assert_eq(mt_array_validate(s, &err), MT_ECORRUPT);
@@ -385,7 +354,8 @@ Test(array, equal_ignores_offsets_and_null_slots)
     cr_assert(mt_array_equal(s, b));
     cr_assert(mt_array_equal(b, s));
     cr_assert_not(mt_array_equal(a, b));
-    mt_array *x = strs((const char *[]){"a", NULL}, 2), *y = strs((const char *[]){"a", ""}, 2);
+    mt_array *x = dt_strs((const char *[]){"a", NULL}, 2);
+    mt_array *y = dt_strs((const char *[]){"a", ""}, 2);
     cr_assert_not(mt_array_equal(x, y));
     mt_array *all[] = {a, b, s, x, y};
     for (int k = 0; k < 5; k++) mt_array_release(all[k]);

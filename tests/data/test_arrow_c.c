@@ -6,19 +6,10 @@
 #include <criterion/criterion.h>
 #include <string.h>
 
+#include "data/data_test_util.h"
 #include "manta/data.h"
 
-static mt_alloc_stats before;
-static void setup(void) { mt_alloc_get_stats(&before); }
-static void teardown(void)
-{
-    mt_alloc_fail_after(0, false);
-    mt_alloc_stats after;
-    mt_alloc_get_stats(&after);
-    cr_assert_eq(after.live_allocations, before.live_allocations, "leaked %lld allocations",
-                 (long long)(after.live_allocations - before.live_allocations));
-}
-TestSuite(arrow_c, .init = setup, .fini = teardown);
+TestSuite(arrow_c, .init = leak_check_setup, .fini = leak_check_teardown);
 
 static void check_format(mt_type *t, const char *want)
 {
@@ -139,10 +130,7 @@ static mt_array *build(mt_type *t, int n)
         default: mt_array_builder_append_int(b, i * 1000 - 7, &err); break;
         }
     }
-    mt_array *a;
-    cr_assert_eq(mt_array_builder_finish(b, &a, &err), MT_OK);
-    mt_array_builder_destroy(b);
-    return a;
+    return dt_finish(b);
 }
 
 /* Export → import; checks equality and zero-copy, then releases in the given order. */

@@ -5,19 +5,10 @@
 #include <criterion/criterion.h>
 #include <string.h>
 
+#include "data/data_test_util.h"
 #include "manta/data.h"
 
-static mt_alloc_stats before;
-static void setup(void) { mt_alloc_get_stats(&before); }
-static void teardown(void)
-{
-    mt_alloc_fail_after(0, false);
-    mt_alloc_stats after;
-    mt_alloc_get_stats(&after);
-    cr_assert_eq(after.live_allocations, before.live_allocations, "leaked %lld allocations",
-                 (long long)(after.live_allocations - before.live_allocations));
-}
-TestSuite(builder, .init = setup, .fini = teardown);
+TestSuite(builder, .init = leak_check_setup, .fini = leak_check_teardown);
 
 Test(builder, int32_with_nulls)
 {

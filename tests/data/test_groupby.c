@@ -7,19 +7,10 @@
 #include <math.h>
 #include <string.h>
 
+#include "data/data_test_util.h"
 #include "manta/data.h"
 
-static mt_alloc_stats before;
-static void setup(void) { mt_alloc_get_stats(&before); }
-static void teardown(void)
-{
-    mt_alloc_fail_after(0, false);
-    mt_alloc_stats after;
-    mt_alloc_get_stats(&after);
-    cr_assert_eq(after.live_allocations, before.live_allocations, "leaked %lld allocations",
-                 (long long)(after.live_allocations - before.live_allocations));
-}
-TestSuite(groupby, .init = setup, .fini = teardown);
+TestSuite(groupby, .init = leak_check_setup, .fini = leak_check_teardown);
 
 #define NUL INT64_MIN
 
@@ -33,10 +24,7 @@ static mt_array *int_col(mt_type *t, const int64_t *v, int n)
         else
             mt_array_builder_append_int(b, v[i], &err);
     }
-    mt_array *a;
-    cr_assert_eq(mt_array_builder_finish(b, &a, &err), MT_OK);
-    mt_array_builder_destroy(b);
-    return a;
+    return dt_finish(b);
 }
 
 static mt_array *dbl_col(const double *v, int n)
@@ -49,26 +37,7 @@ static mt_array *dbl_col(const double *v, int n)
         else
             mt_array_builder_append_double(b, v[i], &err);
     }
-    mt_array *a;
-    cr_assert_eq(mt_array_builder_finish(b, &a, &err), MT_OK);
-    mt_array_builder_destroy(b);
-    return a;
-}
-
-static mt_array *str_col(const char *const *v, int n)
-{
-    mt_error err;
-    mt_array_builder *b = mt_array_builder_new(mt_type_new(MT_TYPE_UTF8));
-    for (int i = 0; i < n; i++) {
-        if (!v[i])
-            mt_array_builder_append_null(b, &err);
-        else
-            mt_array_builder_append_bytes(b, v[i], (int64_t)strlen(v[i]), &err);
-    }
-    mt_array *a;
-    cr_assert_eq(mt_array_builder_finish(b, &a, &err), MT_OK);
-    mt_array_builder_destroy(b);
-    return a;
+    return dt_finish(b);
 }
 
 /* A table {k, v} taking the given column references. */
@@ -122,10 +91,10 @@ Test(groupby, string_keys_and_double_values)
 {
     const char *keys[] = {"pear", "apple", "fig", "apple", "", "pear", "apples", NULL};
     double vals[] = {1.5, 2.0, 3.25, 4.0, 8.0, 2.5, 1.0, 7.0};
-    mt_table *t = table2(str_col(keys, 8), dbl_col(vals, 8)), *r;
+    mt_table *t = table2(dt_strs(keys, 8), dbl_col(vals, 8)), *r;
     mt_error err;
     cr_assert_eq(mt_table_groupby_mean(t, "k", "v", &r, &err), MT_OK, "%s", err.msg);
-    mt_array *want_k = str_col((const char *[]){"", "apple", "apples", "fig", "pear", NULL}, 6);
+    mt_array *want_k = dt_strs((const char *[]){"", "apple", "apples", "fig", "pear", NULL}, 6);
     mt_array *want_v = dbl_col((double[]){8.0, 3.0, 1.0, 3.25, 2.0, 7.0}, 6);
     cr_assert(mt_array_equal(r->columns[0], want_k));
     cr_assert(mt_array_equal(r->columns[1], want_v));
@@ -191,7 +160,7 @@ Test(groupby, float_sums_are_compensated_and_keep_infinities)
 Test(groupby, errors)
 {
     mt_type *i64 = mt_type_new(MT_TYPE_INT64);
-    mt_table *t = table2(int_col(i64, (int64_t[]){1}, 1), str_col((const char *[]){"x"}, 1)), *r;
+    mt_table *t = table2(int_col(i64, (int64_t[]){1}, 1), dt_strs((const char *[]){"x"}, 1)), *r;
     mt_error err;
     cr_assert_eq(mt_table_groupby_mean(t, "nope", "v", &r, &err), MT_ENOTFOUND);
     cr_assert_str_eq(err.msg, "no column 'nope'");

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "data/data_test_util.h"
 #include "data/print_int.h"
 #include "manta/data.h"
 
@@ -52,15 +53,6 @@ static char *jsonl_of(mt_array *a)
     return buf;
 }
 
-static mt_array *finish(mt_array_builder *b)
-{
-    mt_array *a = NULL;
-    mt_error err;
-    cr_assert_eq(mt_array_builder_finish(b, &a, &err), MT_OK, "%s", err.msg);
-    mt_array_builder_destroy(b);
-    return a;
-}
-
 static void expect(mt_array *a, const char *want)
 {
     char *got = jsonl_of(a);
@@ -76,20 +68,20 @@ Test(json_value, floats_and_specials)
     double vs[] = {1.5, NAN, INFINITY, -INFINITY, -0.0, 1e21};
     for (int i = 0; i < 6; i++) mt_array_builder_append_double(b, vs[i], NULL);
     mt_array_builder_append_null(b, NULL);
-    expect(finish(b), "{\"v\":1.5}\n{\"v\":\"NaN\"}\n{\"v\":\"Infinity\"}\n{\"v\":\"-Infinity\"}\n"
-                      "{\"v\":\"-0\"}\n{\"v\":1e+21}\n{\"v\":null}\n");
+    expect(dt_finish(b), "{\"v\":1.5}\n{\"v\":\"NaN\"}\n{\"v\":\"Infinity\"}\n"
+                         "{\"v\":\"-Infinity\"}\n{\"v\":\"-0\"}\n{\"v\":1e+21}\n{\"v\":null}\n");
     mt_type_release(t);
     t = mt_type_new(MT_TYPE_FLOAT32);
     b = mt_array_builder_new(t);
     mt_array_builder_append_double(b, 1.1, NULL);
-    expect(finish(b), "{\"v\":1.100000023841858}\n");
+    expect(dt_finish(b), "{\"v\":1.100000023841858}\n");
     mt_type_release(t);
     t = mt_type_new(MT_TYPE_FLOAT16);
     b = mt_array_builder_new(t);
     mt_array_builder_append_uint(b, 0x3C00, NULL); /* 1.0 */
     mt_array_builder_append_uint(b, 0x0001, NULL); /* smallest subnormal 2^-24 */
     mt_array_builder_append_uint(b, 0x7E00, NULL); /* NaN */
-    expect(finish(b), "{\"v\":1}\n{\"v\":5.960464477539063e-8}\n{\"v\":\"NaN\"}\n");
+    expect(dt_finish(b), "{\"v\":1}\n{\"v\":5.960464477539063e-8}\n{\"v\":\"NaN\"}\n");
     mt_type_release(t);
 }
 
@@ -104,7 +96,7 @@ Test(json_value, integers)
         if (ids[i] == MT_TYPE_UINT32) mt_array_builder_append_uint(b, 4294967289u, NULL);
         else if (ids[i] == MT_TYPE_UINT64) mt_array_builder_append_uint(b, UINT64_MAX - 6, NULL);
         else mt_array_builder_append_int(b, -7, NULL);
-        expect(finish(b), want[i]);
+        expect(dt_finish(b), want[i]);
         mt_type_release(t);
     }
 }
@@ -117,8 +109,8 @@ Test(json_value, strings_escapes_and_invalid_utf8)
     mt_array_builder_append_bytes(b, s1, (int64_t)strlen(s1), NULL);
     mt_array_builder_append_bytes(b, "\xe6\x95\xb0 \xff x \xe6\x95", 10, NULL);
     mt_array_builder_append_bytes(b, "", 0, NULL);
-    expect(finish(b), "{\"v\":\"a\\\"b\\\\c\\n\\t\\b\\f\\r\\u0001\x7f\"}\n"
-                      "{\"v\":\"\xe6\x95\xb0 \xef\xbf\xbd x \xef\xbf\xbd\"}\n{\"v\":\"\"}\n");
+    expect(dt_finish(b), "{\"v\":\"a\\\"b\\\\c\\n\\t\\b\\f\\r\\u0001\x7f\"}\n"
+                         "{\"v\":\"\xe6\x95\xb0 \xef\xbf\xbd x \xef\xbf\xbd\"}\n{\"v\":\"\"}\n");
     mt_type_release(t);
 }
 
@@ -127,7 +119,7 @@ Test(json_value, binary_decimal_dates_times)
     mt_type *t = mt_type_new(MT_TYPE_BINARY);
     mt_array_builder *b = mt_array_builder_new(t);
     mt_array_builder_append_bytes(b, "\x00\xab\x10", 3, NULL);
-    expect(finish(b), "{\"v\":\"0x00ab10\"}\n");
+    expect(dt_finish(b), "{\"v\":\"0x00ab10\"}\n");
     mt_type_release(t);
 
     t = mt_type_decimal128(9, 2);
@@ -139,7 +131,7 @@ Test(json_value, binary_decimal_dates_times)
     memset(d, 0, 16);
     d[0] = 5;
     mt_array_builder_append_bytes(b, d, 16, NULL);
-    expect(finish(b), "{\"v\":\"-1.50\"}\n{\"v\":\"0.05\"}\n");
+    expect(dt_finish(b), "{\"v\":\"-1.50\"}\n{\"v\":\"0.05\"}\n");
     mt_type_release(t);
 
     t = mt_type_decimal128(38, 0);
@@ -147,7 +139,7 @@ Test(json_value, binary_decimal_dates_times)
     memset(d, 0xff, 16);
     d[15] = 0x7f; /* 2^127 - 1 */
     mt_array_builder_append_bytes(b, d, 16, NULL);
-    expect(finish(b), "{\"v\":\"170141183460469231731687303715884105727\"}\n");
+    expect(dt_finish(b), "{\"v\":\"170141183460469231731687303715884105727\"}\n");
     mt_type_release(t);
 
     t = mt_type_new(MT_TYPE_DATE32);
@@ -156,21 +148,22 @@ Test(json_value, binary_decimal_dates_times)
     mt_array_builder_append_int(b, -25000, NULL);
     mt_array_builder_append_int(b, -719529, NULL); /* 0000-12-31 minus one year: -0001-12-31 */
     mt_array_builder_append_int(b, 2932897, NULL); /* 10000-01-01 */
-    expect(finish(b), "{\"v\":\"1970-01-01\"}\n{\"v\":\"1901-07-22\"}\n{\"v\":\"-0001-12-31\"}\n"
-                      "{\"v\":\"10000-01-01\"}\n");
+    expect(dt_finish(b), "{\"v\":\"1970-01-01\"}\n{\"v\":\"1901-07-22\"}\n{\"v\":\"-0001-12-31\"}\n"
+                         "{\"v\":\"10000-01-01\"}\n");
     mt_type_release(t);
 
     t = mt_type_time(MT_UNIT_MICRO);
     b = mt_array_builder_new(t);
     mt_array_builder_append_int(b, 3723500000LL, NULL);
-    expect(finish(b), "{\"v\":\"01:02:03.5\"}\n");
+    expect(dt_finish(b), "{\"v\":\"01:02:03.5\"}\n");
     mt_type_release(t);
 
     t = mt_type_timestamp(MT_UNIT_NANO, "UTC");
     b = mt_array_builder_new(t);
     mt_array_builder_append_int(b, 1, NULL);
     mt_array_builder_append_int(b, -1000000000LL, NULL);
-    expect(finish(b), "{\"v\":\"1970-01-01T00:00:00.000000001Z\"}\n{\"v\":\"1969-12-31T23:59:59Z\"}\n");
+    expect(dt_finish(b), "{\"v\":\"1970-01-01T00:00:00.000000001Z\"}\n"
+                         "{\"v\":\"1969-12-31T23:59:59Z\"}\n");
     mt_type_release(t);
 }
 
@@ -182,12 +175,12 @@ Test(json_value, list_struct_map)
     mt_array_builder_append_int(b, 1, NULL);
     mt_array_builder_append_null(b, NULL);
     mt_array_builder_append_int(b, 3, NULL);
-    mt_array *items = finish(b);
+    mt_array *items = dt_finish(b);
     b = mt_array_builder_new(s);
     mt_array_builder_append_bytes(b, "a", 1, NULL);
     mt_array_builder_append_bytes(b, "b", 1, NULL);
     mt_array_builder_append_bytes(b, "c", 1, NULL);
-    mt_array *keys = finish(b);
+    mt_array *keys = dt_finish(b);
 
     /* list<int32>: [1,null], [], [3] */
     mt_type *lt = mt_type_list(i32, true, NULL);

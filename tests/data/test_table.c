@@ -5,19 +5,10 @@
 #include <criterion/criterion.h>
 #include <string.h>
 
+#include "data/data_test_util.h"
 #include "manta/data.h"
 
-static mt_alloc_stats before;
-static void setup(void) { mt_alloc_get_stats(&before); }
-static void teardown(void)
-{
-    mt_alloc_fail_after(0, false);
-    mt_alloc_stats after;
-    mt_alloc_get_stats(&after);
-    cr_assert_eq(after.live_allocations, before.live_allocations, "leaked %lld allocations",
-                 (long long)(after.live_allocations - before.live_allocations));
-}
-TestSuite(table, .init = setup, .fini = teardown);
+TestSuite(table, .init = leak_check_setup, .fini = leak_check_teardown);
 
 static mt_array *ints(int64_t start, int n)
 {
@@ -29,10 +20,7 @@ static mt_array *ints(int64_t start, int n)
         else
             mt_array_builder_append_int(b, start + i, &err);
     }
-    mt_array *a;
-    cr_assert_eq(mt_array_builder_finish(b, &a, &err), MT_OK);
-    mt_array_builder_destroy(b);
-    return a;
+    return dt_finish(b);
 }
 
 static mt_array *strs(int64_t start, int n)
@@ -44,10 +32,7 @@ static mt_array *strs(int64_t start, int n)
         int len = snprintf(s, sizeof s, "s%lld", (long long)(start + i));
         mt_array_builder_append_bytes(b, s, len, &err);
     }
-    mt_array *a;
-    cr_assert_eq(mt_array_builder_finish(b, &a, &err), MT_OK);
-    mt_array_builder_destroy(b);
-    return a;
+    return dt_finish(b);
 }
 
 static mt_type *schema2(void)

@@ -7,20 +7,11 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "data/data_test_util.h"
 #include "manta/data.h"
 
-static mt_alloc_stats before;
-static void setup(void) { mt_alloc_get_stats(&before); }
-static void teardown(void)
-{
-    mt_alloc_fail_after(0, false);
-    mt_alloc_stats after;
-    mt_alloc_get_stats(&after);
-    cr_assert_eq(after.live_allocations, before.live_allocations, "leaked %lld allocations",
-                 (long long)(after.live_allocations - before.live_allocations));
-}
-TestSuite(type, .init = setup, .fini = teardown);
-TestSuite(buffer, .init = setup, .fini = teardown);
+TestSuite(type, .init = leak_check_setup, .fini = leak_check_teardown);
+TestSuite(buffer, .init = leak_check_setup, .fini = leak_check_teardown);
 
 static void expect_name(mt_type *t, const char *want)
 {

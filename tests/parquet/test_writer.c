@@ -11,19 +11,11 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "data/data_test_util.h"
 #include "manta/parquet.h"
 #include "parquet/pq_int.h"
 
 #define TMP(name) MT_BINARY_DIR "/pqw_" name ".parquet"
-
-static mt_array *finish(mt_array_builder *b)
-{
-    mt_array *a = NULL;
-    mt_error err;
-    cr_assert_eq(mt_array_builder_finish(b, &a, &err), MT_OK, "%s", err.msg);
-    mt_array_builder_destroy(b);
-    return a;
-}
 
 static uint64_t rnd(uint64_t *s)
 {
@@ -77,7 +69,7 @@ static mt_array *make_col(mt_type *t, int64_t n, int every, uint64_t seed)
         }
         cr_assert_eq(st, MT_OK, "%s", err.msg);
     }
-    return finish(b);
+    return dt_finish(b);
 }
 
 static mt_table *make_table(int32_t n_cols, const char *const *names, mt_type **types,
@@ -540,7 +532,7 @@ Test(writer, statistics_follow_parquet_orders)
     mt_array_builder_append_null(bu, &err);
     mt_array_builder_append_null(bd, &err);
     mt_array_builder_append_null(bs, &err);
-    mt_array *cols[4] = {finish(bi), finish(bu), finish(bd), finish(bs)};
+    mt_array *cols[4] = {dt_finish(bi), dt_finish(bu), dt_finish(bd), dt_finish(bs)};
     const char *names[] = {"i", "u", "d", "s"};
     mt_type *types[] = {ti, tu, td, ts};
     bool nulls[] = {true, true, true, true};
@@ -614,7 +606,7 @@ Test(writer, dictionary_falls_back_to_plain_mid_chunk)
                          : snprintf(buf, sizeof buf, "distinct-%d", i);
         mt_array_builder_append_bytes(b, buf, n, &err);
     }
-    mt_array *col = finish(b);
+    mt_array *col = dt_finish(b);
     mt_table *t = one_column(ts, col);
     mt_parquet_write_options o = {.page_bytes = 1000, .dictionary_page_bytes = 2000};
     roundtrip(t, &o, TMP("fallback"));
@@ -652,7 +644,7 @@ Test(writer, seconds_are_written_as_milliseconds)
     mt_array_builder_append_int(b, 3661, &err);
     mt_array_builder_append_null(b, &err);
     mt_array_builder_append_int(b, 59, &err);
-    mt_array *col = finish(b);
+    mt_array *col = dt_finish(b);
     mt_table *t = one_column(tt, col);
     cr_assert_eq(mt_parquet_write_table(TMP("secs"), t, NULL, &err), MT_OK, "%s", err.msg);
     mt_table *u = read_back(TMP("secs"));
