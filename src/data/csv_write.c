@@ -42,16 +42,6 @@ static void put_text(mt__data_sb *sb, const uint8_t *p, size_t n, char delim)
     mt__data_sb_putc(sb, '"');
 }
 
-static void put_hex(mt__data_sb *sb, const uint8_t *p, int64_t n)
-{
-    static const char hexd[] = "0123456789abcdef";
-    mt__data_sb_puts(sb, "0x");
-    for (int64_t k = 0; k < n; k++) {
-        char two[2] = {hexd[p[k] >> 4], hexd[p[k] & 15]};
-        mt__data_sb_put(sb, two, 2);
-    }
-}
-
 static void put_double(mt__data_sb *sb, double v)
 {
     char buf[40];
@@ -68,30 +58,28 @@ static void put_value(mt__data_sb *sb, const mt_array *a, int64_t i, char delim)
     case MT_TYPE_BOOL:
         mt__data_sb_puts(sb, (a->buffers[1]->data[j >> 3] >> (j & 7)) & 1 ? "true" : "false");
         break;
-    case MT_TYPE_INT8: mt__data_sb_printf(sb, "%d", MT_ARRAY_VALUES(a, int8_t)[i]); break;
-    case MT_TYPE_INT16: mt__data_sb_printf(sb, "%d", MT_ARRAY_VALUES(a, int16_t)[i]); break;
-    case MT_TYPE_INT32: mt__data_sb_printf(sb, "%d", MT_ARRAY_VALUES(a, int32_t)[i]); break;
-    case MT_TYPE_INT64: mt__data_sb_printf(sb, "%lld", (long long)MT_ARRAY_VALUES(a, int64_t)[i]); break;
-    case MT_TYPE_UINT8: mt__data_sb_printf(sb, "%u", MT_ARRAY_VALUES(a, uint8_t)[i]); break;
-    case MT_TYPE_UINT16: mt__data_sb_printf(sb, "%u", MT_ARRAY_VALUES(a, uint16_t)[i]); break;
-    case MT_TYPE_UINT32: mt__data_sb_printf(sb, "%u", MT_ARRAY_VALUES(a, uint32_t)[i]); break;
-    case MT_TYPE_UINT64:
-        mt__data_sb_printf(sb, "%llu", (unsigned long long)MT_ARRAY_VALUES(a, uint64_t)[i]);
-        break;
-    case MT_TYPE_FLOAT16: put_double(sb, mt__data_half_to_double(MT_ARRAY_VALUES(a, uint16_t)[i])); break;
-    case MT_TYPE_FLOAT32: put_double(sb, (double)MT_ARRAY_VALUES(a, float)[i]); break;
-    case MT_TYPE_FLOAT64: put_double(sb, MT_ARRAY_VALUES(a, double)[i]); break;
+    case MT_TYPE_INT8:
+    case MT_TYPE_INT16:
+    case MT_TYPE_INT32:
+    case MT_TYPE_INT64:
+    case MT_TYPE_UINT8:
+    case MT_TYPE_UINT16:
+    case MT_TYPE_UINT32:
+    case MT_TYPE_UINT64: mt__data_int_to_sb(sb, a, i); break;
+    case MT_TYPE_FLOAT16:
+    case MT_TYPE_FLOAT32:
+    case MT_TYPE_FLOAT64: put_double(sb, mt__data_float_at(a, i)); break;
     case MT_TYPE_UTF8:
     case MT_TYPE_BINARY: {
-        const int32_t *off = MT_ARRAY_VALUES(a, int32_t);
-        int64_t n = (int64_t)off[i + 1] - off[i];
-        const uint8_t *p = (a->buffers[2] && n > 0) ? a->buffers[2]->data + off[i] : (const uint8_t *)"";
-        if (n < 0) n = 0;
+        int64_t n;
+        const uint8_t *p = mt__data_var_bytes(a, i, &n);
         if (t->id == MT_TYPE_UTF8) put_text(sb, p, (size_t)n, delim);
-        else put_hex(sb, p, n);
+        else mt__data_hex_to_sb(sb, p, n);
         break;
     }
-    case MT_TYPE_FIXED_BINARY: put_hex(sb, a->buffers[1]->data + j * t->byte_width, t->byte_width); break;
+    case MT_TYPE_FIXED_BINARY:
+        mt__data_hex_to_sb(sb, a->buffers[1]->data + j * t->byte_width, t->byte_width);
+        break;
     case MT_TYPE_DECIMAL128: mt__data_decimal_to_sb(sb, a->buffers[1]->data + j * 16, t->scale); break;
     case MT_TYPE_DATE32: mt__data_date_to_sb(sb, MT_ARRAY_VALUES(a, int32_t)[i]); break;
     case MT_TYPE_TIME32: mt__data_time_to_sb(sb, MT_ARRAY_VALUES(a, int32_t)[i], t->unit); break;

@@ -265,63 +265,23 @@ static void json_double(mt__data_sb *sb, double v)
     }
 }
 
-static void json_hex(mt__data_sb *sb, const uint8_t *p, int64_t n)
+static void json_quoted_hex(mt__data_sb *sb, const uint8_t *p, int64_t n)
 {
-    static const char hexd[] = "0123456789abcdef";
-    mt__data_sb_puts(sb, "\"0x");
-    for (int64_t k = 0; k < n; k++) {
-        char two[2] = {hexd[p[k] >> 4], hexd[p[k] & 15]};
-        mt__data_sb_put(sb, two, 2);
-    }
+    mt__data_sb_putc(sb, '"');
+    mt__data_hex_to_sb(sb, p, n);
     mt__data_sb_putc(sb, '"');
 }
 
-/* Bytes of a UTF8/BINARY element; empty when the data buffer is absent. */
-static const uint8_t *var_bytes(const mt_array *a, int64_t i, int64_t *n)
-{
-    const int32_t *off = MT_ARRAY_VALUES(a, int32_t);
-    *n = (int64_t)off[i + 1] - off[i];
-    if (!a->buffers[2] || *n <= 0) {
-        *n = 0;
-        return (const uint8_t *)"";
-    }
-    return a->buffers[2]->data + off[i];
-}
-
-static void json_nested(mt__data_sb *sb, const mt_array *a, int64_t i)
-{
-    const mt_type *t = a->type;
-    if (t->id == MT_TYPE_STRUCT) {
-        mt__data_sb_putc(sb, '{');
-        for (int32_t k = 0; k < t->num_fields && k < a->num_children; k++) {
-            if (k) mt__data_sb_putc(sb, ',');
-            const char *name = t->fields[k].name ? t->fields[k].name : "";
-            mt__data_json_string(sb, (const uint8_t *)name, strlen(name));
-            mt__data_sb_putc(sb, ':');
-            mt__data_json_value(sb, a->children[k], a->offset + i);
-        }
-        mt__data_sb_putc(sb, '}');
-        return;
-    }
-    const int32_t *off = MT_ARRAY_VALUES(a, int32_t);
-    const mt_array *c = a->children[0];
-    mt__data_sb_putc(sb, '[');
-    for (int32_t k = off[i]; k < off[i + 1]; k++) {
-        if (k > off[i]) mt__data_sb_putc(sb, ',');
-        if (t->id == MT_TYPE_LIST) {
-            mt__data_json_value(sb, c, k);
-            continue;
-        }
-        /* MAP: entries struct <key, value>, printed as {"key":k,"value":v}. */
-        mt__data_sb_puts(sb, "{\"key\":");
-        mt__data_json_value(sb, c->children[0], c->offset + k);
-        mt__data_sb_puts(sb, ",\"value\":");
-        if (c->num_children > 1) mt__data_json_value(sb, c->children[1], c->offset + k);
-        else mt__data_sb_puts(sb, "null");
-        mt__data_sb_putc(sb, '}');
-    }
-    mt__data_sb_putc(sb, ']');
-}
+static const mt__data_nested_style json_nested = {
+    .sep = ",",
+    .field_sep = ":",
+    .entry_open = "{\"key\":", /* map entries print as {"key":k,"value":v} */
+    .entry_mid = ",\"value\":",
+    .entry_close = "}",
+    .null = "null",
+    .name = mt__data_json_string,
+    .value = mt__data_json_value,
+};
 
 void mt__data_json_value(mt__data_sb *sb, const mt_array *a, int64_t i)
 {
@@ -336,35 +296,33 @@ void mt__data_json_value(mt__data_sb *sb, const mt_array *a, int64_t i)
     case MT_TYPE_BOOL:
         mt__data_sb_puts(sb, (a->buffers[1]->data[j >> 3] >> (j & 7)) & 1 ? "true" : "false");
         break;
-    case MT_TYPE_INT8: mt__data_sb_printf(sb, "%d", MT_ARRAY_VALUES(a, int8_t)[i]); break;
-    case MT_TYPE_INT16: mt__data_sb_printf(sb, "%d", MT_ARRAY_VALUES(a, int16_t)[i]); break;
-    case MT_TYPE_INT32: mt__data_sb_printf(sb, "%d", MT_ARRAY_VALUES(a, int32_t)[i]); break;
-    case MT_TYPE_UINT8: mt__data_sb_printf(sb, "%u", MT_ARRAY_VALUES(a, uint8_t)[i]); break;
-    case MT_TYPE_UINT16: mt__data_sb_printf(sb, "%u", MT_ARRAY_VALUES(a, uint16_t)[i]); break;
-    case MT_TYPE_UINT32: mt__data_sb_printf(sb, "%u", MT_ARRAY_VALUES(a, uint32_t)[i]); break;
+    case MT_TYPE_INT8:
+    case MT_TYPE_INT16:
+    case MT_TYPE_INT32:
+    case MT_TYPE_UINT8:
+    case MT_TYPE_UINT16:
+    case MT_TYPE_UINT32: mt__data_int_to_sb(sb, a, i); break;
     case MT_TYPE_INT64:
-        mt__data_sb_printf(sb, "\"%lld\"", (long long)MT_ARRAY_VALUES(a, int64_t)[i]);
-        break;
-    case MT_TYPE_UINT64:
-        mt__data_sb_printf(sb, "\"%llu\"", (unsigned long long)MT_ARRAY_VALUES(a, uint64_t)[i]);
+    case MT_TYPE_UINT64: /* a decimal string (docs/data/json-values.md) */
+        mt__data_sb_putc(sb, '"');
+        mt__data_int_to_sb(sb, a, i);
+        mt__data_sb_putc(sb, '"');
         break;
     case MT_TYPE_FLOAT16:
-        json_double(sb, mt__data_half_to_double(MT_ARRAY_VALUES(a, uint16_t)[i]));
-        break;
-    case MT_TYPE_FLOAT32: json_double(sb, (double)MT_ARRAY_VALUES(a, float)[i]); break;
-    case MT_TYPE_FLOAT64: json_double(sb, MT_ARRAY_VALUES(a, double)[i]); break;
+    case MT_TYPE_FLOAT32:
+    case MT_TYPE_FLOAT64: json_double(sb, mt__data_float_at(a, i)); break;
     case MT_TYPE_UTF8: {
-        const uint8_t *p = var_bytes(a, i, &n);
+        const uint8_t *p = mt__data_var_bytes(a, i, &n);
         mt__data_json_string(sb, p, (size_t)n);
         break;
     }
     case MT_TYPE_BINARY: {
-        const uint8_t *p = var_bytes(a, i, &n);
-        json_hex(sb, p, n);
+        const uint8_t *p = mt__data_var_bytes(a, i, &n);
+        json_quoted_hex(sb, p, n);
         break;
     }
     case MT_TYPE_FIXED_BINARY:
-        json_hex(sb, a->buffers[1]->data + j * t->byte_width, t->byte_width);
+        json_quoted_hex(sb, a->buffers[1]->data + j * t->byte_width, t->byte_width);
         break;
     case MT_TYPE_DECIMAL128:
         mt__data_sb_putc(sb, '"');
@@ -393,7 +351,7 @@ void mt__data_json_value(mt__data_sb *sb, const mt_array *a, int64_t i)
         break;
     case MT_TYPE_LIST:
     case MT_TYPE_STRUCT:
-    case MT_TYPE_MAP: json_nested(sb, a, i); break;
+    case MT_TYPE_MAP: mt__data_nested_to_sb(sb, a, i, &json_nested); break;
     }
 }
 

@@ -216,47 +216,23 @@ static void py_value(mt__data_sb *sb, const mt_array *a, int64_t i);
 
 static void py_var(mt__data_sb *sb, const mt_array *a, int64_t i, bool text)
 {
-    const int32_t *off = MT_ARRAY_VALUES(a, int32_t);
-    int64_t n = (int64_t)off[i + 1] - off[i];
-    const uint8_t *p = (a->buffers[2] && n > 0) ? a->buffers[2]->data + off[i] : (const uint8_t *)"";
-    if (n < 0) n = 0;
+    int64_t n;
+    const uint8_t *p = mt__data_var_bytes(a, i, &n);
     if (text) py_str(sb, p, (size_t)n);
     else py_bytes(sb, p, (size_t)n);
 }
 
-static void py_nested(mt__data_sb *sb, const mt_array *a, int64_t i)
-{
-    const mt_type *t = a->type;
-    if (t->id == MT_TYPE_STRUCT) {
-        mt__data_sb_putc(sb, '{');
-        for (int32_t k = 0; k < t->num_fields && k < a->num_children; k++) {
-            if (k) mt__data_sb_puts(sb, ", ");
-            const char *name = t->fields[k].name ? t->fields[k].name : "";
-            py_str(sb, (const uint8_t *)name, strlen(name));
-            mt__data_sb_puts(sb, ": ");
-            py_value(sb, a->children[k], a->offset + i);
-        }
-        mt__data_sb_putc(sb, '}');
-        return;
-    }
-    const int32_t *off = MT_ARRAY_VALUES(a, int32_t);
-    const mt_array *c = a->children[0];
-    mt__data_sb_putc(sb, '[');
-    for (int32_t k = off[i]; k < off[i + 1]; k++) {
-        if (k > off[i]) mt__data_sb_puts(sb, ", ");
-        if (t->id == MT_TYPE_LIST) {
-            py_value(sb, c, k);
-            continue;
-        }
-        mt__data_sb_putc(sb, '(');
-        py_value(sb, c->children[0], c->offset + k);
-        mt__data_sb_puts(sb, ", ");
-        if (c->num_children > 1) py_value(sb, c->children[1], c->offset + k);
-        else mt__data_sb_puts(sb, "None");
-        mt__data_sb_putc(sb, ')');
-    }
-    mt__data_sb_putc(sb, ']');
-}
+/* Maps print as pyarrow's as_py() gives them: lists of (key, value) tuples. */
+static const mt__data_nested_style py_nested = {
+    .sep = ", ",
+    .field_sep = ": ",
+    .entry_open = "(",
+    .entry_mid = ", ",
+    .entry_close = ")",
+    .null = "None",
+    .name = py_str,
+    .value = py_value,
+};
 
 static void py_value(mt__data_sb *sb, const mt_array *a, int64_t i)
 {
@@ -271,19 +247,17 @@ static void py_value(mt__data_sb *sb, const mt_array *a, int64_t i)
     case MT_TYPE_BOOL:
         mt__data_sb_puts(sb, (a->buffers[1]->data[j >> 3] >> (j & 7)) & 1 ? "True" : "False");
         break;
-    case MT_TYPE_INT8: mt__data_sb_printf(sb, "%d", MT_ARRAY_VALUES(a, int8_t)[i]); break;
-    case MT_TYPE_INT16: mt__data_sb_printf(sb, "%d", MT_ARRAY_VALUES(a, int16_t)[i]); break;
-    case MT_TYPE_INT32: mt__data_sb_printf(sb, "%d", MT_ARRAY_VALUES(a, int32_t)[i]); break;
-    case MT_TYPE_INT64: mt__data_sb_printf(sb, "%lld", (long long)MT_ARRAY_VALUES(a, int64_t)[i]); break;
-    case MT_TYPE_UINT8: mt__data_sb_printf(sb, "%u", MT_ARRAY_VALUES(a, uint8_t)[i]); break;
-    case MT_TYPE_UINT16: mt__data_sb_printf(sb, "%u", MT_ARRAY_VALUES(a, uint16_t)[i]); break;
-    case MT_TYPE_UINT32: mt__data_sb_printf(sb, "%u", MT_ARRAY_VALUES(a, uint32_t)[i]); break;
-    case MT_TYPE_UINT64:
-        mt__data_sb_printf(sb, "%llu", (unsigned long long)MT_ARRAY_VALUES(a, uint64_t)[i]);
-        break;
-    case MT_TYPE_FLOAT16: py_float(sb, mt__data_half_to_double(MT_ARRAY_VALUES(a, uint16_t)[i])); break;
-    case MT_TYPE_FLOAT32: py_float(sb, (double)MT_ARRAY_VALUES(a, float)[i]); break;
-    case MT_TYPE_FLOAT64: py_float(sb, MT_ARRAY_VALUES(a, double)[i]); break;
+    case MT_TYPE_INT8:
+    case MT_TYPE_INT16:
+    case MT_TYPE_INT32:
+    case MT_TYPE_INT64:
+    case MT_TYPE_UINT8:
+    case MT_TYPE_UINT16:
+    case MT_TYPE_UINT32:
+    case MT_TYPE_UINT64: mt__data_int_to_sb(sb, a, i); break;
+    case MT_TYPE_FLOAT16:
+    case MT_TYPE_FLOAT32:
+    case MT_TYPE_FLOAT64: py_float(sb, mt__data_float_at(a, i)); break;
     case MT_TYPE_UTF8: py_var(sb, a, i, true); break;
     case MT_TYPE_BINARY: py_var(sb, a, i, false); break;
     case MT_TYPE_FIXED_BINARY:
@@ -300,7 +274,7 @@ static void py_value(mt__data_sb *sb, const mt_array *a, int64_t i)
     case MT_TYPE_TIMESTAMP: py_timestamp(sb, MT_ARRAY_VALUES(a, int64_t)[i], t); break;
     case MT_TYPE_LIST:
     case MT_TYPE_STRUCT:
-    case MT_TYPE_MAP: py_nested(sb, a, i); break;
+    case MT_TYPE_MAP: mt__data_nested_to_sb(sb, a, i, &py_nested); break;
     }
 }
 

@@ -60,12 +60,39 @@ void mt__data_time_to_sb(mt__data_sb *sb, int64_t v, mt_time_unit unit);
 /* Timestamp "YYYY-MM-DD" sep "HH:MM:SS[.fraction]" (fraction trimmed). */
 void mt__data_timestamp_to_sb(mt__data_sb *sb, int64_t v, mt_time_unit unit, char sep);
 
+/* ---- element text shared by the formatters (value_text.c) -------------- */
+
+/* Decimal text of element i of an integer array (INT8 … UINT64). */
+void mt__data_int_to_sb(mt__data_sb *sb, const mt_array *a, int64_t i);
+/* Element i of a FLOAT16/FLOAT32/FLOAT64 array, widened to double. */
+double mt__data_float_at(const mt_array *a, int64_t i);
+/* Bytes of element i of a UTF8/BINARY array; empty when the data buffer is absent. */
+const uint8_t *mt__data_var_bytes(const mt_array *a, int64_t i, int64_t *n);
+/* "0x" followed by the lowercase hex of p[0..n). */
+void mt__data_hex_to_sb(mt__data_sb *sb, const uint8_t *p, int64_t n);
+
+/*
+ * How a format writes nested values: a struct as '{' name field_sep value,
+ * … '}', a list as '[' value sep … ']', a map as a list of entries
+ * entry_open key entry_mid value entry_close (`null` when the entries have
+ * no value child). `name` writes a field name, `value` any element.
+ */
+typedef struct mt__data_nested_style {
+    const char *sep, *field_sep;
+    const char *entry_open, *entry_mid, *entry_close, *null;
+    void (*name)(mt__data_sb *sb, const uint8_t *s, size_t n);
+    void (*value)(mt__data_sb *sb, const mt_array *a, int64_t i);
+} mt__data_nested_style;
+
+/* Writes element i of a LIST, STRUCT or MAP array in style `st`. */
+void mt__data_nested_to_sb(mt__data_sb *sb, const mt_array *a, int64_t i,
+                           const mt__data_nested_style *st);
+
 /* Appends the canonical JSON value of element i of `a` (see docs/data/json-values.md). */
 void mt__data_json_value(mt__data_sb *sb, const mt_array *a, int64_t i);
 /* Appends s as a JSON string literal (quotes included), invalid UTF-8 as U+FFFD. */
 void mt__data_json_string(mt__data_sb *sb, const uint8_t *s, size_t n);
 
-#endif /* MT_DATA_PRINT_INT_H */
 
 /* ---- CSV value parsing (csv_infer.c) ------------------------------------ */
 
@@ -96,3 +123,5 @@ mt_status mt__data_csv_append(mt_array_builder *b, const mt_type *t, const char 
                               bool *ok, mt_error *err);
 /* True when the text parses as a float64 (shared with the writer's quoting). */
 bool mt__data_csv_parse_double(const char *p, size_t n, double *out);
+
+#endif /* MT_DATA_PRINT_INT_H */

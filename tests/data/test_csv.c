@@ -211,6 +211,51 @@ Test(csv_write, round_trip_is_identical)
     mt_table_release(t);
 }
 
+/* Every integer width, float16/32 widened to double, binary as "0x" hex. */
+Test(csv_write, integer_float_and_binary_columns)
+{
+    mt_type *ts[] = {mt_type_new(MT_TYPE_INT8), mt_type_new(MT_TYPE_UINT16),
+                     mt_type_new(MT_TYPE_UINT64), mt_type_new(MT_TYPE_FLOAT16),
+                     mt_type_new(MT_TYPE_FLOAT32), mt_type_new(MT_TYPE_BINARY),
+                     mt_type_fixed_binary(2)};
+    mt_array *cols[7];
+    for (int c = 0; c < 7; c++) {
+        mt_array_builder *b = mt_array_builder_new(ts[c]);
+        switch (c) {
+        case 0: mt_array_builder_append_int(b, -128, NULL); break;
+        case 1: mt_array_builder_append_uint(b, 65535, NULL); break;
+        case 2: mt_array_builder_append_uint(b, UINT64_MAX, NULL); break;
+        case 3: mt_array_builder_append_uint(b, 0xBE00, NULL); break; /* -1.5 */
+        case 4: mt_array_builder_append_double(b, 1.1f, NULL); break;
+        case 5: mt_array_builder_append_bytes(b, "\x00\xff", 2, NULL); break;
+        default: mt_array_builder_append_bytes(b, "ab", 2, NULL); break;
+        }
+        mt_array_builder_append_null(b, NULL);
+        cr_assert_eq(mt_array_builder_finish(b, &cols[c], NULL), MT_OK);
+        mt_array_builder_destroy(b);
+    }
+    const char *names[] = {"i8", "u16", "u64", "f16", "f32", "bin", "fix"};
+    mt_type *schema = mt_type_struct(7, names, ts, NULL);
+    mt_table *t = NULL;
+    mt_error err;
+    cr_assert_eq(mt_table_new(schema, cols, 2, &t, &err), MT_OK, "%s", err.msg);
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    cr_assert_eq(mt_csv_write_stream(f, t, NULL, &err), MT_OK, "%s", err.msg);
+    fclose(f);
+    cr_assert_str_eq(buf, "i8,u16,u64,f16,f32,bin,fix\n"
+                          "-128,65535,18446744073709551615,-1.5,1.100000023841858,0x00ff,0x6162\n"
+                          ",,,,,,\n");
+    free(buf);
+    mt_table_release(t);
+    mt_type_release(schema);
+    for (int c = 0; c < 7; c++) {
+        mt_array_release(cols[c]);
+        mt_type_release(ts[c]);
+    }
+}
+
 Test(csv_write, file_is_renamed_into_place_and_nested_is_rejected)
 {
     char path[256];

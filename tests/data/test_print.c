@@ -153,3 +153,69 @@ Test(print, rows_as_python_dicts)
         mt_type_release(types[i]);
     }
 }
+
+static mt_array *finish_col(mt_array_builder *b)
+{
+    mt_array *a = NULL;
+    cr_assert_eq(mt_array_builder_finish(b, &a, NULL), MT_OK);
+    mt_array_builder_destroy(b);
+    return a;
+}
+
+/* Lists print as Python lists, structs as dicts, maps as lists of (key, value) tuples. */
+Test(print, nested_rows)
+{
+    mt_type *i32 = mt_type_new(MT_TYPE_INT32), *s = mt_type_new(MT_TYPE_UTF8);
+    mt_array_builder *b = mt_array_builder_new(i32);
+    mt_array_builder_append_int(b, 1, NULL);
+    mt_array_builder_append_null(b, NULL);
+    mt_array_builder_append_int(b, 3, NULL);
+    mt_array *items = finish_col(b);
+    b = mt_array_builder_new(s);
+    mt_array_builder_append_bytes(b, "a", 1, NULL);
+    mt_array_builder_append_bytes(b, "b", 1, NULL);
+    mt_array_builder_append_bytes(b, "c", 1, NULL);
+    mt_array *keys = finish_col(b);
+    int32_t o[] = {0, 2, 3};
+    mt_buffer *off = mt_buffer_new(sizeof o);
+    memcpy(off->data, o, sizeof o);
+    mt_buffer *lbufs[] = {NULL, off}, *none[] = {NULL};
+
+    mt_type *lt = mt_type_list(i32, true, NULL);
+    const char *fnames[] = {"k", "n"};
+    mt_type *ft[] = {s, i32};
+    mt_type *st = mt_type_struct(2, fnames, ft, NULL);
+    mt_type *mt = mt_type_map(s, i32, true);
+    mt_array *kids[] = {keys, items};
+    mt_array *entries = mt_array_new(mt->fields[0].type, 3, 0, 0, none, 1, kids, 2);
+    mt_array *cols[] = {mt_array_new(lt, 2, 0, 0, lbufs, 2, &items, 1),
+                        mt_array_new(st, 2, 0, 0, none, 1, kids, 2),
+                        mt_array_new(mt, 2, 0, 0, lbufs, 2, &entries, 1)};
+    const char *names[] = {"xs", "st", "m"};
+    mt_type *types[] = {lt, st, mt};
+    mt_type *schema = mt_type_struct(3, names, types, NULL);
+    mt_table *t = NULL;
+    mt_error err;
+    cr_assert_eq(mt_table_new(schema, cols, 2, &t, &err), MT_OK, "%s", err.msg);
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    cr_assert_eq(mt_table_print_rows(t, 0, 10, f, &err), MT_OK);
+    fclose(f);
+    cr_assert_str_eq(buf,
+                     "{'xs': [1, None], 'st': {'k': 'a', 'n': 1}, 'm': [('a', 1), ('b', None)]}\n"
+                     "{'xs': [3], 'st': {'k': 'b', 'n': None}, 'm': [('c', 3)]}\n");
+    free(buf);
+    mt_table_release(t);
+    for (int i = 0; i < 3; i++) mt_array_release(cols[i]);
+    mt_array_release(entries);
+    mt_array_release(items);
+    mt_array_release(keys);
+    mt_buffer_release(off);
+    mt_type_release(schema);
+    mt_type_release(lt);
+    mt_type_release(st);
+    mt_type_release(mt);
+    mt_type_release(i32);
+    mt_type_release(s);
+}
