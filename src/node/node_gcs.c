@@ -100,15 +100,6 @@ static void on_heartbeat_reply(mt_rpc_conn *c, mt_status st, const mt_rpc_msg *r
 
 static void send_heartbeat(mt__node *n)
 {
-    enum { MAXD = 64 };
-    static node_res dem[MAXD];
-    static node_res_pb dpb[MAXD];
-    Manta__ResourceSet *dp[MAXD];
-    int nd = mt__node_lease_demands(n, dem, MAXD);
-    for (int i = 0; i < nd; i++) {
-        mt__node_res_to_pb(&dem[i], &dpb[i]);
-        dp[i] = &dpb[i].set;
-    }
     node_res_pb av;
     mt__node_res_to_pb(&n->avail, &av);
     mt_store_stats ss;
@@ -118,8 +109,7 @@ static void send_heartbeat(mt__node *n)
     req.node_id.len = MT_ID_SIZE;
     req.resources_available = &av.set;
     req.object_store_used = ss.used;
-    req.n_pending_demands = (size_t)nd;
-    req.pending_demands = nd ? dp : NULL;
+    req.n_pending_demands = mt__node_lease_demands_pb(n, &req.pending_demands);
     mt_error err;
     int64_t to = mt_config_int64("heartbeat_ms") * 5;
     if (mt_rpc_call(n->gcs, MANTA__GCS_METHOD__GCS_HEARTBEAT, &req.base, to < 2000 ? 2000 : to,

@@ -243,8 +243,12 @@ void mt__node_lease_schedule(mt__node *n);
 void mt__node_lease_worker_died(mt__node *n, node_worker *w, int64_t exit_status, int sig);
 void mt__node_lease_client_closed(node_client *cl);
 void mt__node_lease_shutdown(mt__node *n);
-/* Pending demands for heartbeats/stats: queued requests plus recent infeasible ones. */
-int mt__node_lease_demands(mt__node *n, node_res *out, int max);
+/*
+ * Pending demands for heartbeats/stats (queued requests plus recent
+ * infeasible ones, at most 64) as protobuf ResourceSets: *out is NULL when
+ * there are none, else points to storage valid until the next call.
+ */
+size_t mt__node_lease_demands_pb(mt__node *n, Manta__ResourceSet ***out);
 
 /* node_gcs.c: control-store registration and heartbeats */
 mt_status mt__node_gcs_start(mt__node *n, mt_error *err);

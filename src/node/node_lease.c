@@ -254,7 +254,7 @@ void mt__node_lease_shutdown(mt__node *n)
     }
 }
 
-int mt__node_lease_demands(mt__node *n, node_res *out, int max)
+static int lease_demands(mt__node *n, node_res *out, int max)
 {
     int k = 0;
     for (node_pending *p = n->pending_head; p && k < max; p = p->next) out[k++] = p->demand;
@@ -264,4 +264,20 @@ int mt__node_lease_demands(mt__node *n, node_res *out, int max)
     for (int i = 0; i < n->num_infeasible && k < max; i++)
         if (now - n->infeasible[i].at_ns < keep_ns) out[k++] = n->infeasible[i].demand;
     return k;
+}
+
+size_t mt__node_lease_demands_pb(mt__node *n, Manta__ResourceSet ***out)
+{
+    /* Static: 64 resource sets are too big for the stack; main thread only. */
+    enum { MAXD = 64 };
+    static node_res dem[MAXD];
+    static node_res_pb dpb[MAXD];
+    static Manta__ResourceSet *dp[MAXD];
+    int nd = lease_demands(n, dem, MAXD);
+    for (int i = 0; i < nd; i++) {
+        mt__node_res_to_pb(&dem[i], &dpb[i]);
+        dp[i] = &dpb[i].set;
+    }
+    *out = nd ? dp : NULL;
+    return (size_t)nd;
 }

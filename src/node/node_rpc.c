@@ -147,17 +147,7 @@ static void get_stats(node_client *cl, const mt_rpc_msg *m)
     r.spilled_objects = st.spilled_objects;
     r.restored_objects = st.restored_objects;
     r.evicted_objects = st.evicted_objects;
-    enum { MAXD = 64 };
-    static node_res dem[MAXD];
-    static node_res_pb dpb[MAXD];
-    Manta__ResourceSet *dp[MAXD];
-    int nd = mt__node_lease_demands(n, dem, MAXD);
-    for (int i = 0; i < nd; i++) {
-        mt__node_res_to_pb(&dem[i], &dpb[i]);
-        dp[i] = &dpb[i].set;
-    }
-    r.n_pending_demands = (size_t)nd;
-    r.pending_demands = nd ? dp : NULL;
+    r.n_pending_demands = mt__node_lease_demands_pb(n, &r.pending_demands);
     mt__node_reply(cl, m, MT_OK, &r.base, NULL);
 }
 
