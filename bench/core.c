@@ -54,10 +54,17 @@ static double now_s(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
+/* Stops the embedded cluster (mt_shutdown), removes the temp dir, exits 1. */
 static void die(const char *what, mt_status st, const mt_error *err)
 {
     fprintf(stderr, "core bench: %s: %s: %s\n", what, mt_status_name(st), err ? err->msg : "");
     mt_shutdown();
+    if (!getenv("MANTA_BENCH_ROLE") && g_temp[0]) {
+        char rm[PATH_MAX + 16];
+        snprintf(rm, sizeof rm, "rm -rf '%s'", g_temp);
+        if (system(rm) != 0)
+            fprintf(stderr, "core bench: could not remove %s\n", g_temp);
+    }
     exit(1);
 }
 
@@ -263,10 +270,8 @@ typedef struct child {
 static void spawn_client(child *c, const char *role)
 {
     int in[2], out[2];
-    if (pipe2(in, O_CLOEXEC) || pipe2(out, O_CLOEXEC)) {
-        perror("pipe");
-        exit(1);
-    }
+    if (pipe2(in, O_CLOEXEC) || pipe2(out, O_CLOEXEC))
+        die("pipe", MT_EIO, NULL);
     fflush(NULL);
     c->pid = fork();
     if (c->pid == 0) {
@@ -288,20 +293,16 @@ static double run_clients(const char *name, const char *role, const char *unit)
     for (int i = 0; i < CLIENTS; i++)
         spawn_client(&cs[i], role);
     for (int i = 0; i < CLIENTS; i++)
-        if (!fgets(line, sizeof line, cs[i].from) || strncmp(line, "ready", 5) != 0) {
-            fprintf(stderr, "core bench: client %d failed to start\n", i);
-            exit(1);
-        }
+        if (!fgets(line, sizeof line, cs[i].from) || strncmp(line, "ready", 5) != 0)
+            die("a client driver failed to start", MT_EIO, NULL);
     for (int i = 0; i < CLIENTS; i++)
         fputs("go\n", cs[i].to), fflush(cs[i].to);
     double ops = 0, el_max = 0;
     for (int i = 0; i < CLIENTS; i++) {
         long n = 0;
         double el = 0;
-        if (!fgets(line, sizeof line, cs[i].from) || sscanf(line, "%ld %lf", &n, &el) != 2) {
-            fprintf(stderr, "core bench: client %d failed\n", i);
-            exit(1);
-        }
+        if (!fgets(line, sizeof line, cs[i].from) || sscanf(line, "%ld %lf", &n, &el) != 2)
+            die("a client driver failed", MT_EIO, NULL);
         ops += (double)n;
         el_max = el > el_max ? el : el_max;
         fclose(cs[i].to), fclose(cs[i].from);
