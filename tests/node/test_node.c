@@ -27,6 +27,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "node/node_test_util.h"
 #include "proto/node.pb-c.h"
 #include "rpc/rpc.h"
 
@@ -92,88 +93,35 @@ static char g_sock[320];
 static pid_t g_daemon = -1;
 static uint8_t g_token[MT_RPC_TOKEN_BYTES];
 
-static const char *manta_bin(void)
-{
-    const char *b = getenv("MANTA_BIN");
-    return b && b[0] ? b : MT_BINARY_DIR "/manta";
-}
-
-static int rm_one(const char *p, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    (void)sb;
-    (void)flag;
-    (void)ftw;
-    remove(p);
-    return 0;
-}
-
-static bool wait_file(const char *path, int ms)
-{
-    for (int i = 0; i < ms / 10; i++) {
-        if (access(path, F_OK) == 0) return true;
-        usleep(10000);
-    }
-    return false;
-}
-
 static void start_daemon(const char *num_cpus)
 {
-    const char *tmp = getenv("TMPDIR");
-    snprintf(g_dir, sizeof g_dir, "%s/mt-node-XXXXXX", tmp && tmp[0] ? tmp : P_tmpdir);
-    cr_assert(mkdtemp(g_dir) != NULL);
-    char path[512], self[4096];
-    snprintf(path, sizeof path, "%s/token", g_dir);
-    cr_assert_eq(mt_rpc_token_create(path, g_token, NULL), MT_OK);
+    nt_session_create(g_dir, "mt-node", g_token);
     snprintf(g_sock, sizeof g_sock, "unix://%s/sockets/node.sock", g_dir);
+    char self[4096], path[512];
     ssize_t k = readlink("/proc/self/exe", self, sizeof self - 1);
     cr_assert(k > 0);
     self[k] = '\0';
-    pid_t parent = getpid();
-    g_daemon = fork();
-    cr_assert(g_daemon >= 0);
-    if (g_daemon == 0) {
-        prctl(PR_SET_PDEATHSIG, SIGKILL);
-        if (getppid() != parent) _exit(9);
-        execl(manta_bin(), "manta", "node-daemon", "--session-dir", g_dir, "--num-cpus", num_cpus,
-              "--object-store-memory", "67108864", "--worker-program", self, (char *)NULL);
-        _exit(127);
-    }
+    char *argv[] = {"manta", "node-daemon", "--session-dir", g_dir, "--num-cpus", (char *)num_cpus,
+                    "--object-store-memory", "67108864", "--worker-program", self, NULL};
+    g_daemon = nt_spawn(argv);
     snprintf(path, sizeof path, "%s/node.ready", g_dir);
-    cr_assert(wait_file(path, 10000), "node daemon did not become ready");
+    cr_assert(nt_wait_path(path, 10000), "node daemon did not become ready");
 }
 
 static void stop_daemon(void)
 {
     if (g_daemon > 0) {
-        kill(g_daemon, SIGTERM);
-        int status = 0;
-        bool done = false;
-        for (int i = 0; i < 500 && !done; i++) {
-            if (waitpid(g_daemon, &status, WNOHANG) == g_daemon) done = true;
-            else usleep(10000);
-        }
-        if (!done) {
-            kill(g_daemon, SIGKILL);
-            waitpid(g_daemon, &status, 0);
-        }
-        g_daemon = -1;
+        int status = nt_stop_pid(&g_daemon, 5000);
         /* A clean SIGTERM shutdown exits 0 (and, in sanitizer builds, without leak reports). */
-        cr_expect(done && WIFEXITED(status) && WEXITSTATUS(status) == 0, "daemon exit status %d", status);
+        cr_expect(status != -1 && WIFEXITED(status) && WEXITSTATUS(status) == 0,
+                  "daemon exit status %d", status);
     }
-    if (g_dir[0]) nftw(g_dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
-    g_dir[0] = '\0';
+    nt_session_remove(g_dir);
 }
 
 static void setup2(void) { start_daemon("2"); }
 
-static mt_rpc_client *connect_node(void)
-{
-    mt_rpc_client *c = NULL;
-    mt_error err;
-    mt_status st = mt_rpc_client_connect(g_sock, g_token, "driver", 5000, &c, &err);
-    cr_assert_eq(st, MT_OK, "connect: %s", err.msg);
-    return c;
-}
+static mt_rpc_client *connect_node(void) { return nt_connect(g_dir, g_token); }
 
 static mt_status call(mt_rpc_client *c, int method, const ProtobufCMessage *req,
                       const ProtobufCMessageDescriptor *d, ProtobufCMessage **out, int *fd,

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "gcs/gcs_client.h"
+#include "node/node_test_util.h"
 #include "proto/node.pb-c.h"
 #include "rpc/rpc.h"
 
@@ -27,55 +28,13 @@ static char g_dir[256];
 static pid_t g_pids[2] = {-1, -1}; /* node daemon, control store */
 static uint8_t g_token[MT_RPC_TOKEN_BYTES];
 
-static const char *manta_bin(void)
-{
-    const char *b = getenv("MANTA_BIN");
-    return b && b[0] ? b : MT_BINARY_DIR "/manta";
-}
-
-static int rm_one(const char *p, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    (void)sb;
-    (void)flag;
-    (void)ftw;
-    remove(p);
-    return 0;
-}
-
-static void make_session(void)
-{
-    const char *tmp = getenv("TMPDIR");
-    snprintf(g_dir, sizeof g_dir, "%s/mt-nodel-XXXXXX", tmp && tmp[0] ? tmp : P_tmpdir);
-    cr_assert(mkdtemp(g_dir) != NULL);
-    char path[512];
-    snprintf(path, sizeof path, "%s/token", g_dir);
-    cr_assert_eq(mt_rpc_token_create(path, g_token, NULL), MT_OK);
-}
-
-/* fork+exec of `manta <argv…>`, killed if this test process dies. */
-static pid_t spawn(char *const argv[])
-{
-    pid_t parent = getpid();
-    pid_t pid = fork();
-    cr_assert(pid >= 0);
-    if (pid == 0) {
-        prctl(PR_SET_PDEATHSIG, SIGKILL);
-        if (getppid() != parent) _exit(9);
-        execv(manta_bin(), argv);
-        _exit(127);
-    }
-    return pid;
-}
+static void make_session(void) { nt_session_create(g_dir, "mt-nodel", g_token); }
 
 static bool wait_file(const char *name, int ms)
 {
     char path[512];
     snprintf(path, sizeof path, "%s/%s", g_dir, name);
-    for (int i = 0; i < ms / 10; i++) {
-        if (access(path, F_OK) == 0) return true;
-        usleep(10000);
-    }
-    return false;
+    return nt_wait_path(path, ms);
 }
 
 static void read_key(const char *file, const char *key, char *out, size_t cap)
@@ -94,41 +53,14 @@ static void read_key(const char *file, const char *key, char *out, size_t cap)
     fclose(f);
 }
 
-static int stop_pid(pid_t *p, int ms)
-{
-    int status = -1;
-    if (*p <= 0) return status;
-    kill(*p, SIGTERM);
-    for (int i = 0; i < ms / 10; i++) {
-        if (waitpid(*p, &status, WNOHANG) == *p) {
-            *p = -1;
-            return status;
-        }
-        usleep(10000);
-    }
-    kill(*p, SIGKILL);
-    waitpid(*p, &status, 0);
-    *p = -1;
-    return -1; /* did not stop in time */
-}
-
 static void fini(void)
 {
-    stop_pid(&g_pids[0], 5000);
-    stop_pid(&g_pids[1], 5000);
-    if (g_dir[0]) nftw(g_dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
-    g_dir[0] = '\0';
+    nt_stop_pid(&g_pids[0], 5000);
+    nt_stop_pid(&g_pids[1], 5000);
+    nt_session_remove(g_dir);
 }
 
-static mt_rpc_client *connect_node(void)
-{
-    char sock[320];
-    snprintf(sock, sizeof sock, "unix://%s/sockets/node.sock", g_dir);
-    mt_rpc_client *c = NULL;
-    mt_error err;
-    cr_assert_eq(mt_rpc_client_connect(sock, g_token, "driver", 5000, &c, &err), MT_OK, "%s", err.msg);
-    return c;
-}
+static mt_rpc_client *connect_node(void) { return nt_connect(g_dir, g_token); }
 
 static Manta__RequestLeaseReply *lease(mt_rpc_client *c, int64_t timeout_ms, mt_status want, mt_error *err)
 {
@@ -156,7 +88,7 @@ static void start_node(const char *gcs_address, const char *worker_program)
         argv[k++] = (char *)worker_program;
     }
     argv[k] = NULL;
-    g_pids[0] = spawn(argv);
+    g_pids[0] = nt_spawn(argv);
 }
 
 TestSuite(node_lifecycle, .fini = fini, .timeout = 60);
@@ -179,7 +111,7 @@ Test(node_lifecycle, real_workers_register_and_sigterm_cleans_up)
     protobuf_c_message_free_unpacked(&b->base, &mt_rpc_pb_allocator);
     mt_rpc_client_close(c);
 
-    int status = stop_pid(&g_pids[0], 5000);
+    int status = nt_stop_pid(&g_pids[0], 5000);
     cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "daemon status %d", status);
     cr_assert(kill(wa, 0) != 0 && errno == ESRCH, "worker %d survived the daemon", wa);
     cr_assert(kill(wb, 0) != 0 && errno == ESRCH, "worker %d survived the daemon", wb);
@@ -213,7 +145,7 @@ Test(node_lifecycle, registers_and_heartbeats_with_the_control_store)
     make_session();
     setenv("MANTA_HEARTBEAT_MS", "100", 1);
     char *gargv[] = {"manta", "gcs-server", "--session-dir", g_dir, "--port", "0", "--no-persist", NULL};
-    g_pids[1] = spawn(gargv);
+    g_pids[1] = nt_spawn(gargv);
     cr_assert(wait_file("gcs.ready", 10000), "control store did not become ready");
     char gaddr[256], hex[64];
     read_key("gcs.ready", "address", gaddr, sizeof gaddr);
@@ -246,7 +178,7 @@ Test(node_lifecycle, registers_and_heartbeats_with_the_control_store)
     protobuf_c_message_free_unpacked(&l->base, &mt_rpc_pb_allocator);
     mt_rpc_client_close(c);
 
-    int status = stop_pid(&g_pids[0], 5000); /* unregisters */
+    int status = nt_stop_pid(&g_pids[0], 5000); /* unregisters */
     cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
     cr_assert_eq(mt_gcs_cluster_status(g, &cs, &err), MT_OK, "%s", err.msg);
     ni = find_node(cs, hex);
