@@ -212,6 +212,12 @@ extern const mt_rpc_handlers mt__node_handlers;
 mt_status mt__node_reply(node_client *cl, const mt_rpc_msg *req, mt_status st,
                          const ProtobufCMessage *reply, const char *fmt, ...) MT_PRINTF(5, 6);
 bool mt__node_id_from_pb(ProtobufCBinaryData b, mt_id *out);
+/*
+ * The part of request m to keep for a deferred reply (a queued lease, a
+ * waiting GET): the header only; payload and fd belong to the rpc layer and
+ * are gone once the request callback returns.
+ */
+mt_rpc_msg mt__node_msg_for_reply(const mt_rpc_msg *m);
 
 /* node_objects.c: object store methods */
 void mt__node_obj_create(node_client *cl, const mt_rpc_msg *m);

@@ -88,10 +88,7 @@ static void enqueue(node_client *cl, const mt_rpc_msg *m, const node_res *d,
         return;
     }
     p->client = cl;
-    p->req = *m;
-    p->req.payload = NULL;
-    p->req.len = 0;
-    p->req.fd = -1;
+    p->req = mt__node_msg_for_reply(m);
     p->demand = *d;
     p->for_actor = req->for_actor;
     p->enqueued_ns = mt_time_now_ns();

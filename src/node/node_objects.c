@@ -171,10 +171,7 @@ static void add_waiter(node_client *cl, const mt_rpc_msg *m, mt_id id, int64_t t
         return;
     }
     w->client = cl;
-    w->req = *m;
-    w->req.payload = NULL;
-    w->req.len = 0;
-    w->req.fd = -1;
+    w->req = mt__node_msg_for_reply(m);
     w->id = id;
     uv_timer_init(n->loop, &w->timer);
     w->timer.data = w;

@@ -39,6 +39,15 @@ mt_status mt__node_reply(node_client *cl, const mt_rpc_msg *req, mt_status st,
     return rs;
 }
 
+mt_rpc_msg mt__node_msg_for_reply(const mt_rpc_msg *m)
+{
+    mt_rpc_msg r = *m;
+    r.payload = NULL;
+    r.len = 0;
+    r.fd = -1;
+    return r;
+}
+
 static node_client *client_new(mt__node *n, mt_rpc_conn *c, bool is_unix)
 {
     node_client *cl = mt_calloc(1, sizeof *cl);
