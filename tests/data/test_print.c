@@ -162,6 +162,21 @@ static mt_array *finish_col(mt_array_builder *b)
     return a;
 }
 
+/* All rows of the table (schema, cols) as mt_table_print_rows writes them (malloc'ed). */
+static char *print_all(mt_type *schema, mt_array **cols, int64_t rows)
+{
+    mt_table *t = NULL;
+    mt_error err;
+    cr_assert_eq(mt_table_new(schema, cols, rows, &t, &err), MT_OK, "%s", err.msg);
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    cr_assert_eq(mt_table_print_rows(t, 0, rows, f, &err), MT_OK, "%s", err.msg);
+    fclose(f);
+    mt_table_release(t);
+    return buf;
+}
+
 /* Lists print as Python lists, structs as dicts, maps as lists of (key, value) tuples. */
 Test(print, nested_rows)
 {
@@ -194,19 +209,11 @@ Test(print, nested_rows)
     const char *names[] = {"xs", "st", "m"};
     mt_type *types[] = {lt, st, mt};
     mt_type *schema = mt_type_struct(3, names, types, NULL);
-    mt_table *t = NULL;
-    mt_error err;
-    cr_assert_eq(mt_table_new(schema, cols, 2, &t, &err), MT_OK, "%s", err.msg);
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&buf, &len);
-    cr_assert_eq(mt_table_print_rows(t, 0, 10, f, &err), MT_OK);
-    fclose(f);
+    char *buf = print_all(schema, cols, 2);
     cr_assert_str_eq(buf,
                      "{'xs': [1, None], 'st': {'k': 'a', 'n': 1}, 'm': [('a', 1), ('b', None)]}\n"
                      "{'xs': [3], 'st': {'k': 'b', 'n': None}, 'm': [('c', 3)]}\n");
     free(buf);
-    mt_table_release(t);
     for (int i = 0; i < 3; i++) mt_array_release(cols[i]);
     mt_array_release(entries);
     mt_array_release(items);
