@@ -5,7 +5,7 @@ set -eu
 PKGS="build-essential cmake ninja-build pkg-config clang libclang-rt-14-dev
 libuv1-dev libprotobuf-c-dev protobuf-c-compiler
 libzstd-dev libsnappy-dev liblz4-dev libbrotli-dev zlib1g-dev libdeflate-dev
-libcriterion-dev libjansson-dev libxxhash-dev nodejs npm
+libcriterion-dev libjansson-dev libsqlite3-dev libxxhash-dev nodejs npm
 python3-distributed python3-dask python3-numpy"
 missing=""
 for p in $PKGS; do
