@@ -283,6 +283,10 @@ mt_status mt_session_find_bin(char *out, size_t cap, mt_error *err)
             if (*p == ':') p++;
         }
     }
+#ifdef MT_INSTALL_BINDIR
+    /* Installed drivers find the manta installed beside libmanta. */
+    if (is_exec(MT_INSTALL_BINDIR "/manta")) return set_bin(MT_INSTALL_BINDIR "/manta", out, cap, err);
+#endif
     return mt_error_set(err, MT_ENOTFOUND,
                         "cannot find the manta executable (set MANTA_BIN or put manta on PATH)");
 }
