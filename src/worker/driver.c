@@ -4,8 +4,9 @@
  * blocking node-call helpers the other driver files use.
  *
  * Threads: any caller thread; every public entry point takes mt__drv.lock,
- * so driver calls are serialised. There is no background thread: sockets
- * are pumped by whichever call waits (mt_get, mt_wait, submit).
+ * so driver calls are serialised. Sockets are pumped by whichever call
+ * waits (mt_get, mt_wait, submit) and, between calls, by the housekeeping
+ * thread of driver_bg.c (started here, stopped by mt_shutdown).
  * Invariant: mt__drv.inited implies node/leases clients and the arena map.
  */
 #include <signal.h>
@@ -116,7 +117,9 @@ MT_API mt_status mt_init_ex(const mt_init_options *opts, mt_error *err)
     if (st == MT_OK) st = node_connect(err);
     if (st == MT_OK) {
         d->inited = true;
-    } else {
+        st = mt__drv_bg_start(err);
+    }
+    if (st != MT_OK) {
         mt_error_prefix(err, "mt_init");
         drv_cleanup();
     }
@@ -130,6 +133,7 @@ MT_API mt_status mt_init(const mt_init_options *opts) { return mt_init_ex(opts, 
 MT_API void mt_shutdown(void)
 {
     pthread_mutex_lock(&mt__drv.lock);
+    mt__drv_bg_stop();
     if (mt__drv.inited || mt__drv.gcs_pid || mt__drv.node_pid) drv_cleanup();
     pthread_mutex_unlock(&mt__drv.lock);
 }

@@ -21,7 +21,7 @@
 #include "worker/worker_int.h"
 
 #define PIPELINE 256          /* tasks in flight per leased worker */
-#define LEASE_IDLE_NS 200000000LL /* return a task lease idle this long */
+#define LEASE_IDLE_NS 100000000LL /* return a task lease idle this long */
 
 /* ---- Queues and task records ------------------------------------------------ */
 
@@ -280,6 +280,7 @@ static void request_lease(mt__shape *s)
     d->lease_req_id = id ? id : 1;
     d->lease_req_shape = s;
     s->requesting = true;
+    mt__drv_bg_kick(); /* the grant may arrive while the application is elsewhere */
 }
 
 static void return_lease(mt_id lease_id, bool dirty)
@@ -410,6 +411,9 @@ static void note_died(const mt_rpc_msg *m)
         memcpy(d->died[i].worker_id.bytes, n->worker_id.data, MT_ID_SIZE);
         d->died[i].sig = n->signal;
         d->died[i].code = n->exit_code;
+        for (mt__shape *s = d->shapes; s; s = s->next)
+            for (mt__lease *l = s->leases; l; l = l->next)
+                if (mt_id_equal(l->worker_id, d->died[i].worker_id)) l->dead = true;
     }
     manta__worker_died_notice__free_unpacked(n, &mt_rpc_pb_allocator);
 }
@@ -573,6 +577,20 @@ static int collect(struct pollfd *pf, mt__lease **who, bool *any_idle)
     return n;
 }
 
+/* Task leases whose worker the node reported dead (possibly while no call
+ * was reading their socket): read what the worker sent, then retry the rest. */
+static void sweep_dead(void)
+{
+    for (mt__shape *s = mt__drv.shapes; s; s = s->next)
+        for (;;) {
+            mt__lease *l = s->leases;
+            while (l && !l->dead) l = l->next;
+            if (!l) break;
+            conn_read(l);
+            lease_lost(l); /* unlinks and frees it */
+        }
+}
+
 mt_status mt__drv_pump(int64_t timeout_ms, mt_error *err)
 {
     struct pollfd pf[MAX_POLL];
@@ -596,6 +614,7 @@ mt_status mt__drv_pump(int64_t timeout_ms, mt_error *err)
         if (l->actor) mt__actor_conn_lost(l->actor);
         else lease_lost(l);
     }
+    sweep_dead();
     for (mt__shape *s = mt__drv.shapes; s; s = s->next)
         if (s->pending.n || s->leases) dispatch(s);
     if (any_idle) return_idle_leases(mt_time_now_ns());

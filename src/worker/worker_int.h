@@ -177,6 +177,7 @@ struct mt__lease {
     int worker_pid;
     mt__taskq inflight;
     int64_t idle_since_ns;
+    bool dead;          /* the node reported its worker dead */
     mt__shape *shape;   /* task lease */
     mt_actor *actor;    /* actor connection */
 };
@@ -239,6 +240,10 @@ typedef struct mt__driver {
     /* Recent WORKER_DIED notices: worker id -> signal. */
     struct { mt_id worker_id; int sig, code; } died[16];
     int ndied;
+    /* Housekeeping thread (driver_bg.c); bg_cv pairs with `lock`. */
+    pthread_t bg_thread;
+    pthread_cond_t bg_cv;
+    bool bg_running, bg_stop, bg_parked;
 } mt__driver;
 
 extern mt__driver mt__drv;
@@ -271,6 +276,10 @@ void mt__lease_close(mt__lease *l);
 mt_status mt__lease_connect(mt__lease *l, const char *address, mt_error *err);
 int mt__drv_died_signal(mt_id worker_id, int64_t wait_ms);
 void mt__drv_return_idle_leases(void);
+/* driver_bg.c: the thread that pumps while the application is outside the runtime. */
+mt_status mt__drv_bg_start(mt_error *err);
+void mt__drv_bg_stop(void); /* under the lock; releases it while joining */
+void mt__drv_bg_kick(void); /* under the lock: there is work to tick for */
 /* driver_actor.c */
 void mt__actor_conn_lost(mt_actor *a);
 void mt__actors_fini(void);

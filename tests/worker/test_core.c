@@ -333,7 +333,33 @@ Test(core, actor_restarts_after_kill, .init = setup, .fini = teardown)
     mt_actor_release(a);
 }
 
-/* The second driver: a fresh process running this binary with MT_TEST_CHILD set. */
+/* Second driver, role "tasks": 20 tasks that must get workers within 5 s. */
+static int child_tasks(void)
+{
+    mt_ref *refs[20];
+    mt_value vals[20];
+    mt_error err;
+    for (int i = 0; i < 20; i++) {
+        mt_arg args[2] = {MT_ARG_I64(i), MT_ARG_I64(1)};
+        if (mt_task_submit("manta.add_i64", args, 2, NULL, &refs[i], &err) != MT_OK) return 20;
+    }
+    if (mt_get(refs, 20, 5000, vals, &err) != MT_OK) {
+        fprintf(stderr, "child get: %s\n", err.msg);
+        return 21;
+    }
+    int64_t sum = 0;
+    for (int i = 0; i < 20; i++) {
+        int64_t x = 0;
+        mt_value_i64(&vals[i], &x, NULL);
+        sum += x;
+        mt_value_release(&vals[i]);
+        mt_ref_release(refs[i]);
+    }
+    mt_shutdown();
+    return sum == 210 ? 0 : 22;
+}
+
+/* The second driver: a fresh process running this binary with MT_TEST_CHILD_TEMP set. */
 __attribute__((constructor)) static void child_driver(void)
 {
     const char *dir = getenv("MT_TEST_CHILD_TEMP");
@@ -344,6 +370,8 @@ __attribute__((constructor)) static void child_driver(void)
         fprintf(stderr, "child: %s\n", err.msg);
         _exit(10);
     }
+    const char *role = getenv("MT_TEST_CHILD_ROLE");
+    if (role && !strcmp(role, "tasks")) _exit(child_tasks());
     mt_actor *a;
     if (mt_actor_lookup("shared-counter", NULL, &a, &err) != MT_OK) {
         fprintf(stderr, "child lookup: %s\n", err.msg);
@@ -395,6 +423,45 @@ Test(core, named_actor_from_second_driver, .init = setup, .fini = teardown)
     cr_assert(mt_id_equal(mt_actor_id(same), mt_actor_id(a)));
     mt_actor_release(same);
     mt_actor_release(a);
+}
+
+static int run_child(const char *role)
+{
+    pid_t pid = fork();
+    if (pid == 0) {
+        setenv("MT_TEST_CHILD_TEMP", tmpdir, 1);
+        setenv("MT_TEST_CHILD_ROLE", role, 1);
+        execl("/proc/self/exe", "child", (char *)NULL);
+        _exit(99);
+    }
+    int status = 0;
+    cr_assert_eq(waitpid(pid, &status, 0), pid);
+    cr_assert(WIFEXITED(status));
+    return WEXITSTATUS(status);
+}
+
+/*
+ * A driver whose tasks finished while it was not calling into the runtime
+ * (results unread) gives its two workers back, so a second driver on the
+ * same 2-CPU node gets workers; its own results stay readable afterwards.
+ */
+Test(core, driver_outside_runtime_returns_leases, .init = setup, .fini = teardown)
+{
+    mt_arg ms = MT_ARG_I64(30);
+    mt_ref *a = submit("manta.sleep_ms", &ms, 1, NULL);
+    mt_ref *b = submit("manta.sleep_ms", &ms, 1, NULL);
+    cr_assert_eq(get_i64(a), 30); /* both ran at once: the driver holds two leases */
+    cr_assert_eq(get_i64(b), 30);
+    mt_ref_release(a);
+    mt_ref_release(b);
+    a = submit("manta.sleep_ms", &ms, 1, NULL);
+    b = submit("manta.sleep_ms", &ms, 1, NULL);
+    usleep(500000); /* away from the runtime: only its own thread can act */
+    cr_assert_eq(run_child("tasks"), 0, "the second driver got no workers in time");
+    cr_assert_eq(get_i64(a), 30);
+    cr_assert_eq(get_i64(b), 30);
+    mt_ref_release(a);
+    mt_ref_release(b);
 }
 
 static void setup_user(void) { start(MT_BINARY_DIR "/tests/libmanta_test_userfns.so"); }
