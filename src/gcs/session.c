@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -68,6 +69,24 @@ static mt_status make_session_name(const char *root, char *dir_out, size_t cap, 
     return MT_OK;
 }
 
+/*
+ * The longest unix socket a session holds is a worker's,
+ * <session>/sockets/w-<12 hex>.sock (src/worker/worker_main.c); it must fit
+ * sun_path, or workers could not listen. Checked before anything is created.
+ */
+static mt_status check_socket_room(const char *dir, mt_error *err)
+{
+    char longest[MT_SESSION_PATH_MAX + 64];
+    int n = snprintf(longest, sizeof longest, "%s/sockets/w-0123456789ab.sock", dir);
+    size_t room = sizeof(((struct sockaddr_un *)0)->sun_path) - 1;
+    if (n < 0 || (size_t)n > room)
+        return mt_error_set(err, MT_ERANGE,
+                            "temp dir too long: socket path %s/sockets/w-<12 hex>.sock would be %d bytes, "
+                            "unix sockets allow %zu (use a shorter temp_dir)",
+                            dir, n, room);
+    return MT_OK;
+}
+
 static mt_status point_latest(const char *root, const char *dir, mt_error *err)
 {
     char link[MT_SESSION_PATH_MAX], tmp[MT_SESSION_PATH_MAX + 32];
@@ -89,6 +108,7 @@ mt_status mt_session_create(const char *temp_dir, char *dir_out, size_t cap, mt_
     const char *root = mt_session_temp_root(temp_dir);
     MT_RETURN_NOT_OK(mkdirs(root, 0755, err));
     MT_RETURN_NOT_OK(make_session_name(root, dir_out, cap, err));
+    MT_RETURN_NOT_OK(check_socket_room(dir_out, err));
     if (mkdir(dir_out, 0700) != 0)
         return mt_error_set_errno(err, MT_EIO, errno, "creating session folder %s", dir_out);
     static const char *const subdirs[] = {"logs", "sockets", "spill"};

@@ -65,7 +65,9 @@ static mt_status listen_setup(mt__worker *w, const char *worker_hex, mt_error *e
     size_t n = strlen(path);
     snprintf(path + n, sizeof path - n, "%.12s.sock", worker_hex);
     struct sockaddr_un sa = {.sun_family = AF_UNIX};
-    if (strlen(path) >= sizeof sa.sun_path) return mt_error_set(err, MT_ERANGE, "socket path %s too long", path);
+    if (strlen(path) >= sizeof sa.sun_path)
+        return mt_error_set(err, MT_ERANGE, "socket path %s is %zu bytes, unix sockets allow %zu", path, strlen(path),
+                            sizeof sa.sun_path - 1);
     strcpy(sa.sun_path, path);
     unlink(path);
     w->lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);

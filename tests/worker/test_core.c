@@ -464,6 +464,24 @@ Test(core, driver_outside_runtime_returns_leases, .init = setup, .fini = teardow
     mt_ref_release(b);
 }
 
+/* A temp dir too long for the session's unix sockets fails mt_init up front, naming the path. */
+Test(core, long_temp_dir_is_a_clear_error)
+{
+    char dir[160];
+    snprintf(dir, sizeof dir, "/tmp/mt-core-test-%s-XXXXXX", "this-temp-dir-is-far-too-long-for-a-socket");
+    cr_assert_not_null(mkdtemp(dir));
+    mt_init_options o = {.temp_dir = dir, .num_cpus = 1};
+    mt_error err = {0};
+    mt_status st = mt_init_ex(&o, &err);
+    if (st == MT_OK) mt_shutdown();
+    rm_rf(dir);
+    cr_assert_eq(st, MT_ERANGE, "%s: %s", mt_status_name(st), err.msg);
+    cr_assert(strstr(err.msg, "/sockets/w-<12 hex>.sock would be ") != NULL, "%s", err.msg);
+    cr_assert(strstr(err.msg, dir) != NULL, "%s", err.msg);
+    cr_assert(strstr(err.msg, "unix sockets allow 107") != NULL, "%s", err.msg);
+    cr_assert(!mt_is_initialized());
+}
+
 static void setup_user(void) { start(MT_BINARY_DIR "/tests/libmanta_test_userfns.so"); }
 
 Test(core, user_library_via_code_path, .init = setup_user, .fini = teardown)
