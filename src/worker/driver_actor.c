@@ -284,7 +284,14 @@ MT_API mt_status mt_actor_call(mt_actor *a, const char *method, const mt_arg *ar
     mt_id tid = mt__task_id_new();
     mt__task *t = NULL;
     char name[512];
-    if (st == MT_OK) snprintf(name, sizeof name, "%s.%s", a->class_name ? a->class_name : "actor", method);
+    if (st == MT_OK) { /* "<class>.<method>" without printf: this is the per-call path */
+        const char *cls = a->class_name ? a->class_name : "actor";
+        size_t cn = strnlen(cls, 255), mn = strnlen(method, 255);
+        memcpy(name, cls, cn);
+        name[cn] = '.';
+        memcpy(name + cn + 1, method, mn);
+        name[cn + 1 + mn] = 0;
+    }
     if (st == MT_OK && !(t = mt__task_new(name, nrets, refs_out, tid))) st = mt_error_set(err, MT_ENOMEM, "actor call");
     mt_ref *dep = NULL;
     if (st == MT_OK) {

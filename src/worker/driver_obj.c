@@ -8,6 +8,7 @@
  * change once READY; the owner deletes a stored object exactly once, when
  * the last ref goes; a store value holds one pin until released.
  */
+#include <sched.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -236,7 +237,9 @@ static int count_done(mt_ref *const *refs, int n, int *first_failed)
 static mt_status wait_done(mt_ref *const *refs, int n, int want, int64_t timeout_ms, bool stop_on_fail,
                            int *done_out, mt_error *err)
 {
-    int64_t deadline = timeout_ms < 0 ? INT64_MAX : mt_time_now_ns() + timeout_ms * 1000000;
+    int64_t start = mt_time_now_ns();
+    int64_t deadline = timeout_ms < 0 ? INT64_MAX : start + timeout_ms * 1000000;
+    int64_t spin_until = start + mt__drv.spin_ns;
     int failed;
     for (;;) {
         int done = count_done(refs, n, &failed);
@@ -244,6 +247,11 @@ static mt_status wait_done(mt_ref *const *refs, int n, int want, int64_t timeout
         if (done >= want || (stop_on_fail && failed >= 0)) return MT_OK;
         int64_t now = mt_time_now_ns();
         if (now >= deadline) return MT_ETIMEOUT;
+        if (now < spin_until) { /* see mt__driver.spin_ns */
+            MT_RETURN_NOT_OK(mt__drv_pump(0, err));
+            sched_yield();
+            continue;
+        }
         int64_t left = deadline == INT64_MAX ? -1 : (deadline - now + 999999) / 1000000;
         MT_RETURN_NOT_OK(mt__drv_pump(left, err));
     }

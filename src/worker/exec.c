@@ -256,7 +256,14 @@ static mt_remote_fn find_actor_fn(mt__worker *w, const Manta__TaskSpec *spec, bo
         return NULL;
     }
     char full[512];
-    snprintf(full, sizeof full, "%s.%s", w->actor_class->name, spec->function);
+    size_t a = strlen(w->actor_class->name), b = strlen(spec->function);
+    if (a + 1 + b >= sizeof full) {
+        mt_error_set(err, MT_EINVAL, "method name %s.%s too long", w->actor_class->name, spec->function);
+        return NULL;
+    }
+    memcpy(full, w->actor_class->name, a); /* per call: no printf */
+    full[a] = '.';
+    memcpy(full + a + 1, spec->function, b + 1);
     return find_fn(w, full, spec->code_path, err);
 }
 
@@ -301,7 +308,7 @@ static void append_result(mt__worker *w, mt__wconn *c, const Manta__TaskSpec *sp
     res.status = st;
     res.message = st == MT_OK ? "" : (char *)err->msg;
     res.system_error = system;
-    res.worker_pid = getpid();
+    res.worker_pid = w->pid;
     res.node_id.data = w->node_id.bytes;
     res.node_id.len = MT_ID_SIZE;
     for (int i = 0; i < n; i++) {

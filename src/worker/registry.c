@@ -1,7 +1,8 @@
 /*
  * registry.c — the process-wide registry of remote functions and actor
  * classes (filled by MT_REMOTE / MT_ACTOR_CLASS constructors, dlopen'ed code
- * paths and the built-ins), and task/return id derivation.
+ * paths and the built-ins), and task/return id derivation (per-process
+ * random key + mixed counter).
  *
  * Threads: any; a mutex guards the tables. Invariant: names are unique;
  * entries live until process exit (functions may be called at any time),
@@ -111,9 +112,43 @@ mt_id mt__task_return_id(mt_id task_id, uint32_t i)
     return id;
 }
 
+/*
+ * Task ids without a getrandom call per task: bytes 0-7 are a bijective mix
+ * of a per-process counter (well spread: readers hash the first 8 bytes),
+ * bytes 8-15 a random per-process key (drawn again in a forked child),
+ * bytes 16-19 zero (return indexes go there).
+ */
+static uint64_t id_key;
+static uint64_t id_counter;
+static pthread_once_t id_once = PTHREAD_ONCE_INIT;
+
+static void id_reseed(void)
+{
+    mt_id r = mt_id_random();
+    memcpy(&id_key, r.bytes, sizeof id_key);
+    memcpy(&id_counter, r.bytes + 8, sizeof id_counter);
+}
+
+static void id_init(void)
+{
+    id_reseed();
+    pthread_atfork(NULL, NULL, id_reseed);
+}
+
+static uint64_t mix64(uint64_t z) /* splitmix64's finaliser: a bijection */
+{
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+
 mt_id mt__task_id_new(void)
 {
-    mt_id id = mt_id_random();
-    memset(id.bytes + MT_ID_SIZE - 4, 0, 4);
+    pthread_once(&id_once, id_init);
+    mt_id id;
+    uint64_t h = mix64(__atomic_add_fetch(&id_counter, 1, __ATOMIC_RELAXED));
+    memcpy(id.bytes, &h, 8);
+    memcpy(id.bytes + 8, &id_key, 8);
+    memset(id.bytes + 16, 0, 4);
     return id;
 }

@@ -116,6 +116,8 @@ typedef struct mt__worker {
     char last_name[256];
     mt_remote_fn last_fn;
     bool exiting;
+    int pid;
+    int64_t spin_ns; /* polls without blocking this long after work before sleeping */
 } mt__worker;
 
 /* Runs one task spec and appends its result to c->out (exec.c). */
@@ -232,6 +234,8 @@ typedef struct mt__driver {
     uint8_t *arena;
     int64_t capacity;
     int64_t inline_max;
+    /* A waiting call polls without blocking this long before it sleeps (config wait_spin_us). */
+    int64_t spin_ns;
     double node_cpus;
     uint64_t next_seq;
     mt__shape *shapes;

@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -192,6 +193,7 @@ static bool node_alive(mt__worker *w)
 static void serve(mt__worker *w)
 {
     struct pollfd pf[MT__WORKER_MAX_CONNS + 2];
+    int64_t spin_until = 0;
     while (!w->exiting) {
         int n = 0;
         pf[n++] = (struct pollfd){.fd = w->lfd, .events = POLLIN};
@@ -199,9 +201,14 @@ static void serve(mt__worker *w)
         for (int i = 0; i < w->nconns; i++)
             pf[n++] = (struct pollfd){.fd = w->conns[i]->fd,
                                       .events = (short)(POLLIN | (w->conns[i]->out.off < w->conns[i]->out.len ? POLLOUT : 0))};
-        if (poll(pf, (nfds_t)n, -1) < 0) {
+        int rc = poll(pf, (nfds_t)n, mt_time_now_ns() < spin_until ? 0 : -1);
+        if (rc < 0) {
             if (errno == EINTR) continue;
             return;
+        }
+        if (rc == 0) { /* spinning: see mt__worker.spin_ns */
+            sched_yield();
+            continue;
         }
         if (pf[1].revents && !node_alive(w)) {
             MT_LOG(MT_LOG_INFO, "WORKER-NODE-GONE", "node daemon connection closed; exiting");
@@ -218,6 +225,7 @@ static void serve(mt__worker *w)
             if (!ok) conn_close(w, i);
         }
         if (pf[0].revents) accept_conns(w);
+        spin_until = mt_time_now_ns() + w->spin_ns;
     }
 }
 
@@ -230,6 +238,8 @@ int mt__worker_main(const char *session_dir, const char *node_socket, const char
     snprintf(w.session_dir, sizeof w.session_dir, "%s", session_dir);
     w.lfd = -1;
     w.inline_max = mt_config_int64("inline_object_bytes");
+    w.spin_ns = mt_config_int64("wait_spin_us") * 1000;
+    w.pid = (int)getpid();
     mt_status st = mt_id_from_hex(worker_hex, &w.worker_id, &err);
     if (st == MT_OK) st = mt_session_load_token(session_dir, w.token, &err);
     if (st == MT_OK) st = node_setup(&w, node_socket, &err);
