@@ -57,8 +57,13 @@ bench: build oracle
 bench-%: build oracle
 	@$(BUILD)/bench/$*
 
-install: build
-	@cmake --install $(BUILD) $(if $(PREFIX),--prefix $(PREFIX),)
+# PREFIX (default /usr/local) is configured into the build so that manta.pc
+# and the installed libmanta find each other and the installed manta.
+PREFIX ?= /usr/local
+install: deps
+	@cmake -S . -B $(BUILD) -G Ninja -DCMAKE_INSTALL_PREFIX=$(PREFIX) $(CMAKE_FLAGS) >/dev/null
+	@ninja -C $(BUILD) -j $(JOBS)
+	@cmake --install $(BUILD)
 
 format:
 	@clang-format -i $$(git ls-files '*.c' '*.h')
