@@ -156,7 +156,11 @@ MT_API mt_remote_fn mt_remote_lookup(const char *name);
 
 /* Emits the next result (copied). MT_ERANGE past num_returns. */
 MT_API mt_status mt_return(mt_task_ctx *ctx, const void *data, size_t size, mt_error *err);
-/* Emits the next result by reserving `size` bytes to fill in place (in the store when big). */
+/*
+ * Emits the next result by reserving `size` bytes to fill in place (in the
+ * store when big). *ptr_out stays valid, and keeps its place, until the task
+ * function returns, whatever other results it emits meanwhile.
+ */
 MT_API mt_status mt_return_alloc(mt_task_ctx *ctx, size_t size, void **ptr_out, mt_error *err);
 MT_API mt_status mt_return_i64(mt_task_ctx *ctx, int64_t v, mt_error *err);
 /* The function name being run ("manta.echo", "Counter.incr"). */

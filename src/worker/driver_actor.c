@@ -59,8 +59,8 @@ static mt_status lease_actor_worker(mt_actor *a, mt_error *err)
 {
     Manta__RequestLeaseRequest req = MANTA__REQUEST_LEASE_REQUEST__INIT;
     Manta__ResourceSet rs = MANTA__RESOURCE_SET__INIT;
-    Manta__ResourceSet__QuantitiesEntry ents[16], *ptrs[16];
-    int n = a->nres < 16 ? a->nres : 16;
+    Manta__ResourceSet__QuantitiesEntry ents[MT__MAX_RESOURCES], *ptrs[MT__MAX_RESOURCES];
+    int n = a->nres; /* <= MT__MAX_RESOURCES: checked by create_locked */
     for (int i = 0; i < n; i++) {
         manta__resource_set__quantities_entry__init(&ents[i]);
         ents[i].key = a->res_names[i];
@@ -218,6 +218,11 @@ static mt_status create_locked(const char *cls, const mt_arg *args, int nargs, c
     a->restarts_left = mr < 0 ? -1 : mr;
     const mt_resource *res = o->resources ? o->resources : &cpu1;
     int nres = o->resources ? o->num_resources : 1;
+    if (nres < 0 || nres > MT__MAX_RESOURCES) {
+        actor_free(a);
+        return mt_error_set(err, MT_EINVAL, "actor %s: %d resources; at most %d are supported", cls, nres,
+                            MT__MAX_RESOURCES);
+    }
     a->res = mt_calloc((size_t)nres + 1, sizeof *a->res);
     a->res_names = mt_calloc((size_t)nres + 1, sizeof *a->res_names);
     mt_status st = a->res && a->res_names && a->class_name && a->ns ? MT_OK : mt_error_set(err, MT_ENOMEM, "actor");
@@ -235,7 +240,10 @@ static mt_status create_locked(const char *cls, const mt_arg *args, int nargs, c
     if (st == MT_OK && a->name) {
         st = register_name(a, err);
         if (st == MT_EEXIST && o->get_if_exists) {
-            mt_actor_kill(a, true, NULL);
+            /* Lost the race for the name (or it names an actor whose worker
+             * is gone): ours was never registered, so only its worker goes.
+             * Not mt_actor_kill: that takes mt__drv.lock, held here. */
+            kill_worker(a, NULL);
             actor_free(a);
             return lookup_locked(o->name, ns, out, err);
         }
@@ -335,7 +343,7 @@ static void set_dead(mt_actor *a, mt_status code, const char *msg)
 void mt__actor_conn_lost(mt_actor *a)
 {
     char why[64] = "", msg[MT_ERROR_MSG_MAX], hex[2 * MT_ID_SIZE + 1];
-    int sig = a->owner ? mt__drv_died_signal(a->worker_id, 0) : 0; /* actor leases are held on the blocking node connection, which skips notices */
+    int sig = a->owner ? mt__drv_died_signal(a->worker_id) : 0; /* actor leases are held on the blocking node connection, which skips notices */
     if (sig > 0) snprintf(why, sizeof why, " (signal %d)", sig);
     mt_id_hex(a->actor_id, hex);
     snprintf(msg, sizeof msg, "actor %s %.12s died: worker %d exited%s", a->class_name ? a->class_name : "?", hex,

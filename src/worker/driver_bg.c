@@ -26,7 +26,7 @@
 
 static bool has_work(void)
 {
-    if (mt__drv.lease_req_id) return true;
+    if (mt__drv.lease_req_id || mt__drv.dying) return true;
     for (mt__shape *s = mt__drv.shapes; s; s = s->next)
         if (s->leases || s->pending.n) return true;
     return false;

@@ -22,6 +22,7 @@
 
 #define PIPELINE 256          /* tasks in flight per leased worker */
 #define LEASE_IDLE_NS 100000000LL /* return a task lease idle this long */
+#define DYING_WAIT_NS 500000000LL /* wait this long for a dead worker's notice before failing its tasks */
 
 /* ---- Queues and task records ------------------------------------------------ */
 
@@ -190,16 +191,11 @@ static void lease_flush(mt__lease *l)
 static mt_status copy_resources(const mt_resource *res, int n, mt_resource **out, char ***names, int *nout,
                                 mt_error *err)
 {
-    static const mt_resource cpu1 = {"CPU", 1};
-    if (!res) {
-        res = &cpu1;
-        n = 1;
-    }
     *out = mt_calloc((size_t)n + 1, sizeof **out);
     *names = mt_calloc((size_t)n + 1, sizeof **names);
     if (!*out || !*names) return mt_error_set(err, MT_ENOMEM, "resources");
     for (int i = 0; i < n; i++) {
-        if (!res[i].name || !*res[i].name || res[i].quantity < 0)
+        if (!res[i].name || !*res[i].name || !(res[i].quantity >= 0))
             return mt_error_set(err, MT_EINVAL, "resource %d: needs a name and a quantity >= 0", i);
         if (!((*names)[i] = mt_strdup(res[i].name))) return mt_error_set(err, MT_ENOMEM, "resources");
         (*out)[i] = (mt_resource){(*names)[i], res[i].quantity};
@@ -215,14 +211,34 @@ static void free_resources(mt_resource *res, char **names, int n)
     mt_free(res);
 }
 
+/* True when shape s was made for exactly this demand (same names, same quantities, same order). */
+static bool shape_is(const mt__shape *s, const mt_resource *res, int n)
+{
+    if (s->nres != n) return false;
+    for (int i = 0; i < n; i++)
+        if (s->res[i].quantity != res[i].quantity || !res[i].name || strcmp(s->res[i].name, res[i].name)) return false;
+    return true;
+}
+
+/* The shape of a demand (NULL = {CPU: 1}); the key is only its text for messages. */
 static mt__shape *shape_get(const mt_resource *res, int n, mt_error *err)
 {
+    static const mt_resource cpu1 = {"CPU", 1};
+    if (!res) {
+        res = &cpu1;
+        n = 1;
+    }
+    if (n < 0 || n > MT__MAX_RESOURCES) {
+        mt_error_set(err, MT_EINVAL, "%d resources in one demand; at most %d are supported", n, MT__MAX_RESOURCES);
+        return NULL;
+    }
+    for (mt__shape *s = mt__drv.shapes; s; s = s->next)
+        if (shape_is(s, res, n)) return s;
     char key[512] = "";
     size_t k = 0;
-    for (int i = 0; res && i < n && k < sizeof key - 64; i++)
-        k += (size_t)snprintf(key + k, sizeof key - k, "%s=%g;", res[i].name ? res[i].name : "", res[i].quantity);
-    for (mt__shape *s = mt__drv.shapes; s; s = s->next)
-        if (!strcmp(s->key, key)) return s;
+    for (int i = 0; i < n && k < sizeof key - 64; i++)
+        k += (size_t)snprintf(key + k, sizeof key - k, "%s%.60s: %.17g", i ? ", " : "", res[i].name ? res[i].name : "",
+                              res[i].quantity);
     mt__shape *s = mt_calloc(1, sizeof *s);
     if (!s) {
         mt_error_set(err, MT_ENOMEM, "shape");
@@ -245,19 +261,19 @@ static mt__shape *shape_get(const mt_resource *res, int n, mt_error *err)
     return s;
 }
 
-/* Fills a RequestLeaseRequest (entries/pointers point into `ents`/`ptrs`, n <= 16). */
+/* Fills a RequestLeaseRequest (entries/pointers point into `ents`/`ptrs`; n <= MT__MAX_RESOURCES, checked by shape_get). */
 static void lease_request_fill(Manta__RequestLeaseRequest *req, Manta__ResourceSet *rs,
                                Manta__ResourceSet__QuantitiesEntry *ents, Manta__ResourceSet__QuantitiesEntry **ptrs,
                                const mt_resource *res, int n)
 {
     manta__resource_set__init(rs);
-    for (int i = 0; i < n && i < 16; i++) {
+    for (int i = 0; i < n; i++) {
         manta__resource_set__quantities_entry__init(&ents[i]);
         ents[i].key = (char *)res[i].name;
         ents[i].value = res[i].quantity;
         ptrs[i] = &ents[i];
     }
-    rs->n_quantities = (size_t)(n < 16 ? n : 16);
+    rs->n_quantities = (size_t)n;
     rs->quantities = ptrs;
     req->resources = rs;
     req->code_path = mt__drv.code_path;
@@ -269,7 +285,7 @@ static void request_lease(mt__shape *s)
     if (d->lease_req_id || s->nleases >= s->max_leases) return;
     Manta__RequestLeaseRequest req = MANTA__REQUEST_LEASE_REQUEST__INIT;
     Manta__ResourceSet rs;
-    Manta__ResourceSet__QuantitiesEntry ents[16], *ptrs[16];
+    Manta__ResourceSet__QuantitiesEntry ents[MT__MAX_RESOURCES], *ptrs[MT__MAX_RESOURCES];
     lease_request_fill(&req, &rs, ents, ptrs, s->res, s->nres);
     uint8_t buf[2048];
     size_t n = protobuf_c_message_get_packed_size(&req.base);
@@ -435,53 +451,99 @@ static void leases_read(void)
     }
 }
 
-/* The signal that killed worker `id` per the node's notice (waits up to wait_ms for it); 0 if unknown. */
-int mt__drv_died_signal(mt_id worker_id, int64_t wait_ms)
+static int died_lookup(mt_id worker_id)
 {
     mt__driver *d = &mt__drv;
-    int64_t deadline = mt_time_now_ns() + wait_ms * 1000000;
-    for (;;) {
-        for (int i = 0; i < d->ndied; i++)
-            if (mt_id_equal(d->died[i].worker_id, worker_id)) return d->died[i].sig ? d->died[i].sig : -d->died[i].code - 1000;
-        int64_t left = (deadline - mt_time_now_ns()) / 1000000;
-        if (left <= 0 || !d->leases) return 0;
-        struct pollfd p = {.fd = mt_rpc_client_fd(d->leases), .events = POLLIN};
-        if (poll(&p, 1, (int)left) > 0) leases_read();
-    }
+    for (int i = 0; i < d->ndied; i++)
+        if (mt_id_equal(d->died[i].worker_id, worker_id)) return d->died[i].sig ? d->died[i].sig : -d->died[i].code - 1000;
+    return 0;
 }
 
-static void died_text(mt_id worker_id, char *out, size_t cap)
+/*
+ * The signal (> 0) or -1000 - exit code that ended worker `id` per the
+ * node's notice; 0 if no notice came yet. Never blocks: it only reads
+ * notices already on the lease connection (called under the driver lock).
+ */
+int mt__drv_died_signal(mt_id worker_id)
 {
-    int sig = mt__drv_died_signal(worker_id, 500);
+    int sig = died_lookup(worker_id);
+    if (sig || !mt__drv.leases) return sig;
+    struct pollfd p = {.fd = mt_rpc_client_fd(mt__drv.leases), .events = POLLIN};
+    if (poll(&p, 1, 0) > 0) leases_read();
+    return died_lookup(worker_id);
+}
+
+static void died_text(int sig, char *out, size_t cap)
+{
     if (sig > 0) snprintf(out, cap, " (signal %d)", sig);
     else if (sig <= -1000) snprintf(out, cap, " (exit code %d)", -sig - 1000);
     else out[0] = 0;
 }
 
+/* Fails the tasks left on a dead lease, naming how the worker ended, and frees it. */
+static void lease_bury(mt__lease *l, int sig)
+{
+    char why[64];
+    died_text(sig, why, sizeof why);
+    mt__task *t;
+    while ((t = q_pop(&l->inflight))) {
+        char msg[MT_ERROR_MSG_MAX];
+        snprintf(msg, sizeof msg, "worker %d running %s died%s", l->worker_pid, t->fn_name, why);
+        mt__task_fail(t, MT_EIO, msg);
+    }
+    MT_LOG(MT_LOG_INFO, "DRIVER-WORKER-DIED", "worker %d died%s", l->worker_pid, why);
+    mt_free(l);
+}
+
+/*
+ * Buries dead leases whose node notice has come, or whose wait for it ran
+ * out (DYING_WAIT_NS): the worker's socket closes before the node reaps it,
+ * and the failed tasks' messages should say how it ended.
+ */
+static void bury_dying(bool all)
+{
+    int64_t now = mt_time_now_ns();
+    for (mt__lease **pp = &mt__drv.dying; *pp;) {
+        mt__lease *l = *pp;
+        int sig = died_lookup(l->worker_id);
+        if (sig || all || now >= l->idle_since_ns) {
+            *pp = l->next;
+            lease_bury(l, sig);
+        } else {
+            pp = &l->next;
+        }
+    }
+}
+
 static void lease_lost(mt__lease *l)
 {
     mt__shape *s = l->shape;
-    char why[64];
-    died_text(l->worker_id, why, sizeof why);
-    shape_unlink(s, l);
+    shape_unlink(s, l); /* first: nothing may dispatch onto it from here on */
     mt__task *stack[PIPELINE + 1];
     int n = 0;
+    mt__taskq fail = {0};
     mt__task *t;
     while ((t = q_pop(&l->inflight))) {
         if (t->retries_left != 0 && n < PIPELINE + 1) {
             if (t->retries_left > 0) t->retries_left--;
             stack[n++] = t;
-            continue;
+        } else {
+            q_push(&fail, t);
         }
-        char msg[MT_ERROR_MSG_MAX];
-        snprintf(msg, sizeof msg, "worker %d running %s died%s", l->worker_pid, t->fn_name, why);
-        mt__task_fail(t, MT_EIO, msg);
     }
     while (n > 0) q_push_front(&s->pending, stack[--n]);
-    MT_LOG(MT_LOG_INFO, "DRIVER-WORKER-DIED", "worker %d died%s", l->worker_pid, why);
+    l->inflight = fail;
     return_lease(l->lease_id, true);
     mt__lease_close(l);
-    mt_free(l);
+    int sig = mt__drv_died_signal(l->worker_id);
+    if (sig || !fail.n) {
+        lease_bury(l, sig);
+        return;
+    }
+    l->idle_since_ns = mt_time_now_ns() + DYING_WAIT_NS; /* a dying lease's deadline */
+    l->next = mt__drv.dying;
+    mt__drv.dying = l;
+    mt__drv_bg_kick();
 }
 
 /* ---- Lease grants ---------------------------------------------------------------------- */
@@ -587,7 +649,7 @@ static void sweep_dead(void)
             while (l && !l->dead) l = l->next;
             if (!l) break;
             conn_read(l);
-            lease_lost(l); /* unlinks and frees it */
+            lease_lost(l); /* unlinks it (frees it, or parks it on mt__drv.dying) */
         }
 }
 
@@ -598,6 +660,7 @@ mt_status mt__drv_pump(int64_t timeout_ms, mt_error *err)
     bool any_idle = false;
     int n = collect(pf, who, &any_idle);
     if (any_idle && (timeout_ms < 0 || timeout_ms > 100)) timeout_ms = 100;
+    if (mt__drv.dying && (timeout_ms < 0 || timeout_ms > 20)) timeout_ms = 20;
     int rc = poll(pf, (nfds_t)n, timeout_ms < 0 ? -1 : (int)timeout_ms);
     if (rc < 0 && errno != EINTR) return mt_error_set_errno(err, MT_EIO, errno, "poll");
     if (rc > 0 && pf[0].revents) leases_read();
@@ -615,6 +678,7 @@ mt_status mt__drv_pump(int64_t timeout_ms, mt_error *err)
         else lease_lost(l);
     }
     sweep_dead();
+    if (mt__drv.dying) bury_dying(false);
     for (mt__shape *s = mt__drv.shapes; s; s = s->next)
         if (s->pending.n || s->leases) dispatch(s);
     if (any_idle) return_idle_leases(mt_time_now_ns());
@@ -704,4 +768,5 @@ void mt__drv_tasks_fini(void)
     }
     d->lease_req_id = 0;
     d->lease_req_shape = NULL;
+    bury_dying(true);
 }

@@ -24,7 +24,8 @@
 
 typedef struct ret_slot {
     bool in_store;
-    size_t off; /* inline: offset in w->scratch */
+    size_t off;     /* inline, copied by mt_return: offset in w->scratch */
+    uint8_t *block; /* inline, filled in place (mt_return_alloc): its own block, stable until sent */
     size_t size;
     uint8_t *file_map; /* ON_DISK creation: writable file mapping to unmap before seal */
 } ret_slot;
@@ -100,25 +101,42 @@ static mt_status create_in_store(mt_task_ctx *ctx, ret_slot *s, size_t size, voi
     return MT_OK;
 }
 
+/*
+ * The caller fills the returned memory until the task function returns, so
+ * it must not move: an inline result gets a block of its own (freed once the
+ * result is encoded), never a pointer into w->scratch, which a later return
+ * may reallocate.
+ */
 MT_API mt_status mt_return_alloc(mt_task_ctx *ctx, size_t size, void **ptr_out, mt_error *err)
 {
     ret_slot *s = NULL;
     MT_RETURN_NOT_OK(next_slot(ctx, &s, err));
     if ((int64_t)size > ctx->w->inline_max) return create_in_store(ctx, s, size, ptr_out, err);
-    MT_RETURN_NOT_OK(mt__wbuf_reserve(&ctx->w->scratch, size, err));
-    s->off = ctx->w->scratch.len;
+    s->block = mt_malloc(size ? size : 1);
+    if (!s->block) return mt_error_set(err, MT_ENOMEM, "%s: result of %zu bytes", ctx->name, size);
     s->size = size;
-    ctx->w->scratch.len += size;
-    *ptr_out = ctx->w->scratch.p + s->off;
+    *ptr_out = s->block;
     ctx->nret++;
     return MT_OK;
 }
 
+/* Copies an inline result into w->scratch (one buffer reused by every task: no allocation per result). */
 MT_API mt_status mt_return(mt_task_ctx *ctx, const void *data, size_t size, mt_error *err)
 {
-    void *p;
-    MT_RETURN_NOT_OK(mt_return_alloc(ctx, size, &p, err));
-    if (size) memcpy(p, data, size);
+    if ((int64_t)size > ctx->w->inline_max) {
+        void *p;
+        MT_RETURN_NOT_OK(mt_return_alloc(ctx, size, &p, err));
+        if (size) memcpy(p, data, size);
+        return MT_OK;
+    }
+    ret_slot *s = NULL;
+    MT_RETURN_NOT_OK(next_slot(ctx, &s, err));
+    MT_RETURN_NOT_OK(mt__wbuf_reserve(&ctx->w->scratch, size, err));
+    s->off = ctx->w->scratch.len;
+    s->size = size;
+    if (size) memcpy(ctx->w->scratch.p + s->off, data, size);
+    ctx->w->scratch.len += size;
+    ctx->nret++;
     return MT_OK;
 }
 
@@ -318,7 +336,7 @@ static void append_result(mt__worker *w, mt__wconn *c, const Manta__TaskSpec *sp
             rvs[i].in_store = true;
             rvs[i].size = (int64_t)ctx->rets[i].size;
         } else if (i < ctx->nret) {
-            rvs[i].data.data = w->scratch.p + ctx->rets[i].off;
+            rvs[i].data.data = ctx->rets[i].block ? ctx->rets[i].block : w->scratch.p + ctx->rets[i].off;
             rvs[i].data.len = ctx->rets[i].size;
             rvs[i].size = (int64_t)ctx->rets[i].size;
         }
@@ -383,6 +401,7 @@ void mt__worker_run_task(mt__worker *w, mt__wconn *c, const Manta__TaskSpec *spe
     }
     unpin_all(w, pins, npins);
     append_result(w, c, spec, &ctx, st, system, &err);
+    for (int i = 0; i < ctx.nret; i++) mt_free(ctx.rets[i].block);
     if (ctx.rets != slots) mt_free(ctx.rets);
     if (args != argv) mt_free(args);
     if (pins != pv) mt_free(pins);

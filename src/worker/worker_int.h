@@ -148,6 +148,9 @@ struct mt_ref {
     char *msg;      /* FAILED */
 };
 
+/* Resources one task or actor may demand (a lease request carries them all). */
+#define MT__MAX_RESOURCES 16
+
 typedef struct mt__shape mt__shape;
 typedef struct mt__lease mt__lease;
 
@@ -178,7 +181,7 @@ struct mt__lease {
     mt_id lease_id, worker_id;
     int worker_pid;
     mt__taskq inflight;
-    int64_t idle_since_ns;
+    int64_t idle_since_ns; /* on mt__drv.dying: the deadline for the worker's notice */
     bool dead;          /* the node reported its worker dead */
     mt__shape *shape;   /* task lease */
     mt_actor *actor;    /* actor connection */
@@ -240,6 +243,8 @@ typedef struct mt__driver {
     uint64_t next_seq;
     mt__shape *shapes;
     mt_actor *actors;      /* handles with live connections */
+    /* Task leases whose worker died, with tasks to fail once the node's notice says how (driver_task.c). */
+    mt__lease *dying;
     int gcs_pid, node_pid; /* embedded cluster children */
     /* Recent WORKER_DIED notices: worker id -> signal. */
     struct { mt_id worker_id; int sig, code; } died[16];
@@ -278,7 +283,7 @@ void mt__task_fail(mt__task *t, mt_status code, const char *msg);
 mt_status mt__lease_push(mt__lease *l, mt__task *t, mt_error *err);
 void mt__lease_close(mt__lease *l);
 mt_status mt__lease_connect(mt__lease *l, const char *address, mt_error *err);
-int mt__drv_died_signal(mt_id worker_id, int64_t wait_ms);
+int mt__drv_died_signal(mt_id worker_id);
 void mt__drv_return_idle_leases(void);
 /* driver_bg.c: the thread that pumps while the application is outside the runtime. */
 mt_status mt__drv_bg_start(mt_error *err);

@@ -47,3 +47,21 @@ static mt_status acc_add(mt_task_ctx *ctx, const mt_arg *args, int nargs, mt_err
 }
 MT_ACTOR_CLASS(Acc, acc_init, free)
 MT_ACTOR_METHOD(Acc, add, acc_add)
+
+/*
+ * Two in-place results: a small one, then one big enough that the worker's
+ * shared result buffer would have to grow (still inline); both are filled
+ * only after the second is reserved, so the first must not have moved.
+ */
+static mt_status user_two_allocs(mt_task_ctx *ctx, const mt_arg *args, int nargs, mt_error *err)
+{
+    (void)args;
+    (void)nargs;
+    unsigned char *a, *b;
+    MT_RETURN_NOT_OK(mt_return_alloc(ctx, 100, (void **)&a, err));
+    MT_RETURN_NOT_OK(mt_return_alloc(ctx, 50000, (void **)&b, err));
+    for (int i = 0; i < 100; i++) a[i] = (unsigned char)(i + 1);
+    for (int i = 0; i < 50000; i++) b[i] = (unsigned char)(i * 7);
+    return MT_OK;
+}
+MT_REMOTE(user_two_allocs)

@@ -1,0 +1,178 @@
+/*
+ * test_fixes.c — regression tests for core-worker review findings, each
+ * against a real embedded cluster (mt_init starts gcs-server + node-daemon
+ * from MANTA_BIN in a private temp dir): get_if_exists on a name whose
+ * actor's worker is gone (used to self-deadlock), mt_return_alloc results
+ * that must not move, resource shapes compared exactly (and bounded), embedded sessions
+ * private to their driver and gone with it.
+ */
+#include <criterion/criterion.h>
+#include <manta/core.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "gcs/session.h"
+
+static char tmpdir[256];
+
+static void rm_rf(const char *dir)
+{
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    if (system(cmd) != 0) {}
+}
+
+static void start(const char *code_path)
+{
+    snprintf(tmpdir, sizeof tmpdir, "/tmp/mt-fix-test-XXXXXX");
+    cr_assert_not_null(mkdtemp(tmpdir));
+    mt_init_options o = {.temp_dir = tmpdir, .num_cpus = 2, .code_path = code_path,
+                         .object_store_memory = 64 << 20};
+    mt_error err;
+    mt_status st = mt_init_ex(&o, &err);
+    cr_assert_eq(st, MT_OK, "mt_init: %s", err.msg);
+}
+
+static void setup(void) { start(NULL); }
+static void setup_user(void) { start(MT_BINARY_DIR "/tests/libmanta_test_userfns.so"); }
+
+static void teardown(void)
+{
+    mt_shutdown();
+    rm_rf(tmpdir);
+}
+
+static int64_t get_i64(mt_ref *r)
+{
+    mt_value v;
+    mt_error err;
+    mt_status st = mt_get(&r, 1, 20000, &v, &err);
+    cr_assert_eq(st, MT_OK, "mt_get: %s", err.msg);
+    int64_t x = 0;
+    cr_assert_eq(mt_value_i64(&v, &x, &err), MT_OK, "%s", err.msg);
+    mt_value_release(&v);
+    return x;
+}
+
+static int64_t call_i64(mt_actor *a, const char *method)
+{
+    mt_ref *r;
+    mt_error err;
+    cr_assert_eq(mt_actor_call(a, method, NULL, 0, 1, &r, &err), MT_OK, "%s", err.msg);
+    int64_t x = get_i64(r);
+    mt_ref_release(r);
+    return x;
+}
+
+/*
+ * The name still points at a killed (restartable) actor whose worker is
+ * gone: get_if_exists cannot connect, creates its own, loses the name race
+ * and must drop its actor without taking the driver lock again (it hung).
+ */
+Test(fixes, get_if_exists_on_dead_named_actor_returns, .init = setup, .fini = teardown, .timeout = 60)
+{
+    mt_actor *a, *b = NULL;
+    mt_error err;
+    mt_actor_options o = {.name = "fx", .max_restarts = 1};
+    cr_assert_eq(mt_actor_create("manta.Counter", NULL, 0, &o, &a, &err), MT_OK, "%s", err.msg);
+    cr_assert_eq(call_i64(a, "incr"), 1);
+    cr_assert_eq(mt_actor_kill(a, false, &err), MT_OK, "%s", err.msg);
+    usleep(300000); /* the worker is gone; nothing has pumped the handle yet */
+    o.get_if_exists = true;
+    mt_status st = mt_actor_create("manta.Counter", NULL, 0, &o, &b, &err);
+    cr_assert_eq(st, MT_EIO, "%s: %s", mt_status_name(st), st ? err.msg : "");
+    cr_assert(strncmp(err.msg, "actor 'fx': ", 12) == 0, "%s", err.msg);
+    /* The owner's handle restarts the actor; then get_if_exists finds it. */
+    int64_t got = -1;
+    for (int i = 0; i < 50 && got != 1; i++) {
+        mt_ref *r;
+        mt_value v;
+        cr_assert_eq(mt_actor_call(a, "incr", NULL, 0, 1, &r, &err), MT_OK);
+        if (mt_get(&r, 1, 10000, &v, &err) == MT_OK) {
+            mt_value_i64(&v, &got, NULL);
+            mt_value_release(&v);
+        } else {
+            usleep(20000);
+        }
+        mt_ref_release(r);
+    }
+    cr_assert_eq(got, 1);
+    cr_assert_eq(mt_actor_create("manta.Counter", NULL, 0, &o, &b, &err), MT_OK, "%s", err.msg);
+    cr_assert(mt_id_equal(mt_actor_id(b), mt_actor_id(a)));
+    cr_assert_eq(call_i64(b, "incr"), 2);
+    mt_actor_release(b);
+    mt_actor_release(a);
+}
+
+/* Two mt_return_alloc results filled after both are reserved: the first must not move. */
+Test(fixes, return_alloc_results_stay_put, .init = setup_user, .fini = teardown)
+{
+    mt_ref *r[2];
+    mt_task_options o = {.num_returns = 2};
+    mt_error err;
+    for (int round = 0; round < 3; round++) { /* later rounds reuse the worker's buffers */
+        cr_assert_eq(mt_task_submit("user_two_allocs", NULL, 0, &o, r, &err), MT_OK, "%s", err.msg);
+        mt_value v[2];
+        cr_assert_eq(mt_get(r, 2, 20000, v, &err), MT_OK, "%s", err.msg);
+        cr_assert_eq(v[0].size, 100);
+        cr_assert_eq(v[1].size, 50000);
+        const unsigned char *a = v[0].data, *b = v[1].data;
+        for (int i = 0; i < 100; i++) cr_assert_eq(a[i], (unsigned char)(i + 1), "round %d byte %d", round, i);
+        for (int i = 0; i < 50000; i++) cr_assert_eq(b[i], (unsigned char)(i * 7), "round %d byte %d", round, i);
+        mt_value_release(&v[0]);
+        mt_value_release(&v[1]);
+        mt_ref_release(r[0]);
+        mt_ref_release(r[1]);
+    }
+}
+
+static mt_status submit_with(const mt_resource *res, int n, mt_ref **r, mt_error *err)
+{
+    mt_task_options o = {.resources = res, .num_resources = n, .max_retries = MT_RETRIES_NONE};
+    return mt_task_submit("manta.pid", NULL, 0, &o, r, err);
+}
+
+/*
+ * Demands that print alike are distinct shapes: the whole store (64 MiB of
+ * object_store_memory) fits the node; one byte more (the same text under
+ * %g) must not ride on the first demand's lease.
+ */
+Test(fixes, resource_shapes_compare_exactly, .init = setup, .fini = teardown, .timeout = 60)
+{
+    mt_error err;
+    mt_ref *r;
+    mt_resource all = {"object_store_memory", 64 << 20}, more = {"object_store_memory", (64 << 20) + 1};
+    cr_assert_eq(submit_with(&all, 1, &r, &err), MT_OK, "%s", err.msg);
+    cr_assert_gt(get_i64(r), 0);
+    mt_ref_release(r);
+    cr_assert_eq(submit_with(&more, 1, &r, &err), MT_OK, "%s", err.msg);
+    mt_value v;
+    mt_status st = mt_get(&r, 1, 20000, &v, &err);
+    cr_assert_neq(st, MT_OK, "a demand above the node's total ran");
+    cr_assert_neq(st, MT_ETIMEOUT, "%s", err.msg);
+    cr_assert(strstr(err.msg, "no worker for {object_store_memory: 67108865}") != NULL, "%s", err.msg);
+    mt_ref_release(r);
+}
+
+Test(fixes, too_many_resources_is_einval, .init = setup, .fini = teardown)
+{
+    mt_resource res[17];
+    char names[17][8];
+    for (int i = 0; i < 17; i++) {
+        snprintf(names[i], sizeof names[i], "r%d", i);
+        res[i] = (mt_resource){names[i], 0};
+    }
+    mt_error err;
+    mt_ref *r = NULL;
+    cr_assert_eq(submit_with(res, 17, &r, &err), MT_EINVAL);
+    cr_assert_str_eq(err.msg, "17 resources in one demand; at most 16 are supported");
+    mt_actor *a = NULL;
+    mt_actor_options o = {.resources = res, .num_resources = 17};
+    cr_assert_eq(mt_actor_create("manta.Counter", NULL, 0, &o, &a, &err), MT_EINVAL);
+    cr_assert_str_eq(err.msg, "actor manta.Counter: 17 resources; at most 16 are supported");
+    cr_assert_null(a);
+}
