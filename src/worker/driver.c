@@ -106,6 +106,7 @@ MT_API mt_status mt_init_ex(const mt_init_options *opts, mt_error *err)
     d->driver_id = mt_id_random();
     d->inline_max = mt_config_int64("inline_object_bytes");
     d->spin_ns = mt_config_int64("wait_spin_us") * 1000;
+    d->max_frame = mt__rpc_max_frame();
     d->next_seq = 1;
     snprintf(d->ns, sizeof d->ns, "%s", o->ns && *o->ns ? o->ns : "default");
     snprintf(d->code_path, sizeof d->code_path, "%s", o->code_path ? o->code_path : "");

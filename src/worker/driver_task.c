@@ -165,13 +165,13 @@ void mt__lease_close(mt__lease *l)
 {
     if (l->fd >= 0) close(l->fd);
     l->fd = -1;
-    mt__wbuf_free(&l->in);
-    mt__wbuf_free(&l->out);
+    mt__rpc_buf_free(&l->in);
+    mt__rpc_buf_free(&l->out);
 }
 
 mt_status mt__lease_push(mt__lease *l, mt__task *t, mt_error *err)
 {
-    if (l->frame_hdr == SIZE_MAX || l->frame_hdr < l->out.off)
+    if (l->frame_hdr == SIZE_MAX)
         MT_RETURN_NOT_OK(mt__wire_begin_frame(&l->out, MANTA__WORKER_METHOD__WORKER_PUSH_TASKS, MT_RPC_FLAG_ONEWAY,
                                               0, 0, &l->frame_hdr, err));
     MT_RETURN_NOT_OK(mt__pb_append_bytes(&l->out, 1, t->spec, t->spec_len, err));
@@ -410,7 +410,7 @@ static bool conn_read(mt__lease *l)
     if (mt__wire_fill(l->fd, &l->in, &eof, NULL) != MT_OK) return false;
     mt_rpc_msg m;
     int r;
-    while ((r = mt__wire_next_frame(&l->in, (size_t)mt_config_int64("rpc_max_frame_bytes"), &m)) == 1)
+    while ((r = mt__wire_next_frame(&l->in, mt__drv.max_frame, &m)) == 1)
         if (!handle_results(l, &m)) return false;
     return r == 0 && !eof;
 }

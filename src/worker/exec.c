@@ -131,10 +131,10 @@ MT_API mt_status mt_return(mt_task_ctx *ctx, const void *data, size_t size, mt_e
     }
     ret_slot *s = NULL;
     MT_RETURN_NOT_OK(next_slot(ctx, &s, err));
-    MT_RETURN_NOT_OK(mt__wbuf_reserve(&ctx->w->scratch, size, err));
+    MT_RETURN_NOT_OK(mt__wire_reserve(&ctx->w->scratch, size, err));
     s->off = ctx->w->scratch.len;
     s->size = size;
-    if (size) memcpy(ctx->w->scratch.p + s->off, data, size);
+    if (size) memcpy(ctx->w->scratch.data + s->off, data, size);
     ctx->w->scratch.len += size;
     ctx->nret++;
     return MT_OK;
@@ -336,7 +336,7 @@ static void append_result(mt__worker *w, mt__wconn *c, const Manta__TaskSpec *sp
             rvs[i].in_store = true;
             rvs[i].size = (int64_t)ctx->rets[i].size;
         } else if (i < ctx->nret) {
-            rvs[i].data.data = ctx->rets[i].block ? ctx->rets[i].block : w->scratch.p + ctx->rets[i].off;
+            rvs[i].data.data = ctx->rets[i].block ? ctx->rets[i].block : w->scratch.data + ctx->rets[i].off;
             rvs[i].data.len = ctx->rets[i].size;
             rvs[i].size = (int64_t)ctx->rets[i].size;
         }

@@ -1,7 +1,7 @@
 /*
  * worker_int.h — declarations shared inside the worker module: the
- * driver<->worker wire (blocking/non-blocking frame buffers on raw unix
- * sockets, the same 24-byte frame format as src/rpc), the function
+ * driver<->worker wire (non-blocking frame buffers on raw unix sockets,
+ * built on src/rpc's frame header codec and byte buffers), the function
  * registry, task execution in the worker process, and the driver state.
  *
  * Threads: the wire and exec helpers are single-threaded per buffer; the
@@ -17,47 +17,40 @@
 #include "manta/core.h"
 #include "proto/worker.pb-c.h"
 #include "rpc/rpc.h"
+#include "rpc/rpc_int.h"
 
-/* ---- Growable byte buffer with a read offset (wire.c) ------------------ */
+/* ---- Frames on raw sockets (wire.c, on rpc's buffers and header codec) -- */
 
-typedef struct mt__wbuf {
-    uint8_t *p;
-    size_t off; /* consumed/written prefix */
-    size_t len; /* valid bytes */
-    size_t cap;
-} mt__wbuf;
-
-mt_status mt__wbuf_reserve(mt__wbuf *b, size_t extra, mt_error *err);
-void mt__wbuf_free(mt__wbuf *b);
-/* Drops the consumed prefix when it is large (keeps the buffer small). */
-void mt__wbuf_compact(mt__wbuf *b);
-
-/* Appends a frame header; returns its offset (for mt__wire_patch_len). */
-mt_status mt__wire_begin_frame(mt__wbuf *out, uint16_t method, uint16_t flags, uint64_t req_id,
+/* mt__rpc_buf_reserve with an error: room for `extra` more bytes (may compact the consumed prefix). */
+mt_status mt__wire_reserve(mt__rpc_buf *b, size_t extra, mt_error *err);
+/*
+ * Appends a frame header; *hdr_off_out (for mt__wire_patch_len) is relative
+ * to out->off, so it survives compaction: close the frame (stop patching)
+ * before anything advances out->off, i.e. before mt__wire_flush.
+ */
+mt_status mt__wire_begin_frame(mt__rpc_buf *out, uint16_t method, uint16_t flags, uint64_t req_id,
                                int32_t status, size_t *hdr_off_out, mt_error *err);
 /* Sets the payload length of the frame at hdr_off to everything after its header. */
-void mt__wire_patch_len(mt__wbuf *out, size_t hdr_off);
+void mt__wire_patch_len(mt__rpc_buf *out, size_t hdr_off);
 /* Appends `msg` as length-delimited field `field` (a repeated message element). */
-mt_status mt__pb_append_field(mt__wbuf *out, uint32_t field, const ProtobufCMessage *msg,
+mt_status mt__pb_append_field(mt__rpc_buf *out, uint32_t field, const ProtobufCMessage *msg,
                               mt_error *err);
 /* Appends raw bytes as length-delimited field `field`. */
-mt_status mt__pb_append_bytes(mt__wbuf *out, uint32_t field, const void *p, size_t n,
+mt_status mt__pb_append_bytes(mt__rpc_buf *out, uint32_t field, const void *p, size_t n,
                               mt_error *err);
 /*
  * If a complete frame starts at in->off, fills *msg (payload points into the
  * buffer), advances in->off and returns 1; 0 when more bytes are needed;
  * -1 for a frame larger than `max` (the caller closes the connection).
  */
-int mt__wire_next_frame(mt__wbuf *in, size_t max, mt_rpc_msg *msg);
+int mt__wire_next_frame(mt__rpc_buf *in, size_t max, mt_rpc_msg *msg);
 /* Writes what it can without blocking; MT_EIO when the peer is gone. */
-mt_status mt__wire_flush(int fd, mt__wbuf *out, mt_error *err);
+mt_status mt__wire_flush(int fd, mt__rpc_buf *out, mt_error *err);
 /* Reads what is available without blocking; *eof when the peer closed. */
-mt_status mt__wire_fill(int fd, mt__wbuf *in, bool *eof, mt_error *err);
+mt_status mt__wire_fill(int fd, mt__rpc_buf *in, bool *eof, mt_error *err);
 /* Connects to "unix://PATH", authenticates with `token` (blocking), leaves the fd non-blocking. */
 mt_status mt__wire_connect(const char *address, const uint8_t token[MT_RPC_TOKEN_BYTES],
                            const char *kind, mt_id client_id, int *fd_out, mt_error *err);
-/* Constant-time token comparison. */
-bool mt__wire_token_equal(const uint8_t *a, const uint8_t *b, size_t n);
 
 /* ---- Registry (registry.c) --------------------------------------------- */
 
@@ -86,8 +79,8 @@ mt_id mt__task_id_new(void);
 typedef struct mt__wconn {
     int fd;
     bool authed;
-    mt__wbuf in, out;
-    size_t frame_hdr; /* offset of the open result frame in out, or SIZE_MAX */
+    mt__rpc_buf in, out;
+    size_t frame_hdr; /* the open result frame (mt__wire_begin_frame's offset), or SIZE_MAX */
 } mt__wconn;
 
 typedef struct mt__worker {
@@ -103,7 +96,7 @@ typedef struct mt__worker {
     int lfd;
     mt__wconn *conns[MT__WORKER_MAX_CONNS];
     int nconns;
-    mt__wbuf scratch; /* inline return bytes of the running task */
+    mt__rpc_buf scratch; /* inline return bytes of the running task */
     /* The actor hosted here (at most one). */
     const mt__actor_class *actor_class;
     void *actor_state;
@@ -118,6 +111,7 @@ typedef struct mt__worker {
     bool exiting;
     int pid;
     int64_t spin_ns; /* polls without blocking this long after work before sleeping */
+    size_t max_frame; /* rpc_max_frame_bytes, read once */
 } mt__worker;
 
 /* Runs one task spec and appends its result to c->out (exec.c). */
@@ -176,8 +170,8 @@ typedef struct mt__taskq {
 struct mt__lease {
     mt__lease *next;    /* in its shape's list */
     int fd;
-    mt__wbuf in, out;
-    size_t frame_hdr;   /* open push frame in out, or SIZE_MAX */
+    mt__rpc_buf in, out;
+    size_t frame_hdr;   /* the open push frame (mt__wire_begin_frame's offset), or SIZE_MAX */
     mt_id lease_id, worker_id;
     int worker_pid;
     mt__taskq inflight;
@@ -239,6 +233,7 @@ typedef struct mt__driver {
     int64_t inline_max;
     /* A waiting call polls without blocking this long before it sleeps (config wait_spin_us). */
     int64_t spin_ns;
+    size_t max_frame;      /* rpc_max_frame_bytes, read once at mt_init */
     double node_cpus;
     uint64_t next_seq;
     mt__shape *shapes;

@@ -33,8 +33,8 @@ static void conn_close(mt__worker *w, int i)
 {
     mt__wconn *c = w->conns[i];
     close(c->fd);
-    mt__wbuf_free(&c->in);
-    mt__wbuf_free(&c->out);
+    mt__rpc_buf_free(&c->in);
+    mt__rpc_buf_free(&c->out);
     mt_free(c);
     w->conns[i] = w->conns[--w->nconns];
 }
@@ -96,7 +96,7 @@ static bool handle_auth(mt__worker *w, mt__wconn *c, const mt_rpc_msg *m)
 {
     if (m->method != MT_RPC_METHOD_AUTH) return false;
     Manta__AuthRequest *a = manta__auth_request__unpack(&mt_rpc_pb_allocator, m->len, m->payload);
-    bool ok = a && a->token.len == MT_RPC_TOKEN_BYTES && mt__wire_token_equal(a->token.data, w->token, MT_RPC_TOKEN_BYTES);
+    bool ok = a && a->token.len == MT_RPC_TOKEN_BYTES && mt__rpc_token_equal(a->token.data, w->token, MT_RPC_TOKEN_BYTES);
     if (a) manta__auth_request__free_unpacked(a, &mt_rpc_pb_allocator);
     if (!ok) {
         MT_LOG(MT_LOG_WARN, "WORKER-AUTH", "connection refused: bad or missing token");
@@ -105,12 +105,8 @@ static bool handle_auth(mt__worker *w, mt__wconn *c, const mt_rpc_msg *m)
     Manta__AuthReply rep = MANTA__AUTH_REPLY__INIT;
     rep.server_id.data = w->worker_id.bytes;
     rep.server_id.len = MT_ID_SIZE;
-    size_t h;
-    if (mt__wire_begin_frame(&c->out, MT_RPC_METHOD_AUTH, MT_RPC_FLAG_REPLY, m->req_id, 0, &h, NULL) != MT_OK ||
-        mt__wbuf_reserve(&c->out, protobuf_c_message_get_packed_size(&rep.base), NULL) != MT_OK)
-        return false;
-    c->out.len += protobuf_c_message_pack(&rep.base, c->out.p + c->out.len);
-    mt__wire_patch_len(&c->out, h);
+    mt__rpc_hdr h = {0, MT_RPC_METHOD_AUTH, MT_RPC_FLAG_REPLY, m->req_id, 0};
+    if (mt__rpc_buf_frame(&c->out, &h, &rep.base, NULL, 0, NULL) != MT_OK) return false;
     c->authed = true;
     return true;
 }
@@ -144,10 +140,9 @@ static bool serve_conn(mt__worker *w, mt__wconn *c)
     bool eof = false;
     if (mt__wire_fill(c->fd, &c->in, &eof, NULL) != MT_OK) return false;
     int64_t last_flush = mt_time_now_ns();
-    size_t max = (size_t)mt_config_int64("rpc_max_frame_bytes");
     mt_rpc_msg m;
     int r;
-    while ((r = mt__wire_next_frame(&c->in, max, &m)) == 1) {
+    while ((r = mt__wire_next_frame(&c->in, w->max_frame, &m)) == 1) {
         if (!c->authed) {
             if (!handle_auth(w, c, &m)) return false;
         } else if (m.method == MANTA__WORKER_METHOD__WORKER_PUSH_TASKS) {
@@ -239,6 +234,7 @@ int mt__worker_main(const char *session_dir, const char *node_socket, const char
     w.lfd = -1;
     w.inline_max = mt_config_int64("inline_object_bytes");
     w.spin_ns = mt_config_int64("wait_spin_us") * 1000;
+    w.max_frame = mt__rpc_max_frame();
     w.pid = (int)getpid();
     mt_status st = mt_id_from_hex(worker_hex, &w.worker_id, &err);
     if (st == MT_OK) st = mt_session_load_token(session_dir, w.token, &err);
@@ -259,7 +255,7 @@ int mt__worker_main(const char *session_dir, const char *node_socket, const char
     }
     mt_rpc_client_close(w.node);
     mt_store_map_destroy(w.arena, w.capacity);
-    mt__wbuf_free(&w.scratch);
+    mt__rpc_buf_free(&w.scratch);
     for (int i = 0; i < w.npaths; i++) mt_free(w.paths[i]);
     return 0;
 }
