@@ -103,7 +103,7 @@ static mt_status point_latest(const char *root, const char *dir, mt_error *err)
     return MT_OK;
 }
 
-mt_status mt_session_create(const char *temp_dir, char *dir_out, size_t cap, mt_error *err)
+static mt_status create_dir(const char *temp_dir, bool latest, char *dir_out, size_t cap, mt_error *err)
 {
     const char *root = mt_session_temp_root(temp_dir);
     MT_RETURN_NOT_OK(mkdirs(root, 0755, err));
@@ -118,7 +118,17 @@ mt_status mt_session_create(const char *temp_dir, char *dir_out, size_t cap, mt_
         if (mkdir(p, 0700) != 0 && errno != EEXIST)
             return mt_error_set_errno(err, MT_EIO, errno, "creating %s", p);
     }
-    return point_latest(root, dir_out, err);
+    return latest ? point_latest(root, dir_out, err) : MT_OK;
+}
+
+mt_status mt_session_create(const char *temp_dir, char *dir_out, size_t cap, mt_error *err)
+{
+    return create_dir(temp_dir, true, dir_out, cap, err);
+}
+
+mt_status mt_session_create_private(const char *temp_dir, char *dir_out, size_t cap, mt_error *err)
+{
+    return create_dir(temp_dir, false, dir_out, cap, err);
 }
 
 mt_status mt_session_latest(const char *temp_dir, char *dir_out, size_t cap, mt_error *err)

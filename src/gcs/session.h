@@ -46,6 +46,13 @@ const char *mt_session_temp_root(const char *temp_dir);
 mt_status mt_session_create(const char *temp_dir, char *dir_out, size_t cap, mt_error *err);
 
 /*
+ * Like mt_session_create, but leaves <root>/session_latest alone: for a
+ * driver's embedded cluster, which other drivers must not join by default
+ * (it stops with its driver). They can still name its control store.
+ */
+mt_status mt_session_create_private(const char *temp_dir, char *dir_out, size_t cap, mt_error *err);
+
+/*
  * Resolves <root>/session_latest into dir_out (an absolute path).
  * MT_ENOTFOUND when there is no session (no link, or a dangling one).
  */

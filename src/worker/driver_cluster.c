@@ -1,21 +1,30 @@
 /*
  * driver_cluster.c — finding the cluster mt_init joins: an address
- * (control store host:port of a local session), else the latest live local
- * session, else an embedded single-node cluster started exactly like
- * `manta start --head` (gcs-server, then node-daemon, as child processes,
- * into a new session folder) that mt_shutdown stops.
+ * (control store host:port of a live local session, the latest or any
+ * other), else the latest live local session, else an embedded single-node
+ * cluster started like `manta start --head` (gcs-server, then node-daemon,
+ * as child processes, into a new session folder) that mt_shutdown stops.
  *
- * Threads: called under mt__drv.lock. Invariant: gcs_pid/node_pid are set
- * only for daemons this process started (and must reap).
+ * An embedded cluster belongs to its driver: its session does not become
+ * session_latest (other drivers join it only by naming its address), and
+ * its daemons get SIGTERM when the driver dies (PR_SET_PDEATHSIG, set in
+ * the child between vfork and exec). Linux sends that signal when the
+ * spawning *thread* ends, so the daemons are spawned by a keeper thread
+ * that lives until mt_shutdown has stopped them.
+ *
+ * Threads: called under mt__drv.lock; the keeper thread only runs
+ * start_daemons and then waits. Invariant: gcs_pid/node_pid are set only
+ * for daemons this process started (and must reap).
  */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -53,17 +62,47 @@ static int free_port(void)
     return port;
 }
 
+/* The keeper thread (see the top): it spawns the daemons and outlives them. */
+static struct {
+    pthread_mutex_t m;
+    pthread_cond_t cv;
+    pthread_t thread;
+    bool running, done, quit;
+    sigset_t child_mask; /* the signal mask daemons start with (mt_init's caller's) */
+    const mt_init_options *o;
+    mt_session_info *info;
+    mt_error *err;
+    mt_status st;
+} keeper = {.m = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
+
+/*
+ * vfork + exec (no copy of the address space, as posix_spawn), so that the
+ * child can ask for SIGTERM when its parent thread ends. The child only
+ * makes system calls before exec.
+ */
 static mt_status spawn(const char *bin, char *const argv[], const char *log, int *pid_out, mt_error *err)
 {
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, 1, log, O_WRONLY | O_CREAT | O_APPEND, 0600);
-    posix_spawn_file_actions_adddup2(&fa, 1, 2);
-    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-    pid_t pid;
-    int rc = posix_spawn(&pid, bin, &fa, NULL, argv, environ);
-    posix_spawn_file_actions_destroy(&fa);
-    if (rc != 0) return mt_error_set_errno(err, MT_EIO, rc, "starting %s %s", bin, argv[1]);
+    int logfd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+    int nullfd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    if (logfd < 0 || nullfd < 0) {
+        mt_status st = mt_error_set_errno(err, MT_EIO, errno, "opening %s", logfd < 0 ? log : "/dev/null");
+        if (logfd >= 0) close(logfd);
+        if (nullfd >= 0) close(nullfd);
+        return st;
+    }
+    pid_t parent = getpid();
+    pid_t pid = vfork();
+    if (pid == 0) {
+        if (prctl(PR_SET_PDEATHSIG, SIGTERM) != 0 || getppid() != parent) _exit(127);
+        if (dup2(nullfd, 0) < 0 || dup2(logfd, 1) < 0 || dup2(logfd, 2) < 0) _exit(127);
+        sigprocmask(SIG_SETMASK, &keeper.child_mask, NULL);
+        execve(bin, argv, environ);
+        _exit(127);
+    }
+    int e = errno;
+    close(logfd);
+    close(nullfd);
+    if (pid < 0) return mt_error_set_errno(err, MT_EIO, e, "starting %s %s", bin, argv[1]);
     *pid_out = pid;
     return MT_OK;
 }
@@ -138,16 +177,60 @@ static mt_status start_daemons(const mt_init_options *o, mt_session_info *info, 
     return mt_session_write_info(info, err);
 }
 
+static void *keeper_main(void *arg)
+{
+    (void)arg;
+    mt_status st = start_daemons(keeper.o, keeper.info, keeper.err);
+    pthread_mutex_lock(&keeper.m);
+    keeper.st = st;
+    keeper.done = true;
+    pthread_cond_broadcast(&keeper.cv);
+    while (!keeper.quit) pthread_cond_wait(&keeper.cv, &keeper.m);
+    pthread_mutex_unlock(&keeper.m);
+    return NULL;
+}
+
+/* Runs start_daemons on the keeper thread and waits for it. */
+static mt_status start_daemons_kept(const mt_init_options *o, mt_session_info *info, mt_error *err)
+{
+    keeper.o = o;
+    keeper.info = info;
+    keeper.err = err;
+    keeper.done = keeper.quit = false;
+    sigset_t all;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &keeper.child_mask); /* the keeper takes no signals */
+    int rc = pthread_create(&keeper.thread, NULL, keeper_main, NULL);
+    pthread_sigmask(SIG_SETMASK, &keeper.child_mask, NULL);
+    if (rc != 0) return mt_error_set_errno(err, MT_EINTERNAL, rc, "starting the cluster keeper thread");
+    keeper.running = true;
+    pthread_mutex_lock(&keeper.m);
+    while (!keeper.done) pthread_cond_wait(&keeper.cv, &keeper.m);
+    pthread_mutex_unlock(&keeper.m);
+    return keeper.st;
+}
+
+static void keeper_stop(void)
+{
+    if (!keeper.running) return;
+    pthread_mutex_lock(&keeper.m);
+    keeper.quit = true;
+    pthread_cond_broadcast(&keeper.cv);
+    pthread_mutex_unlock(&keeper.m);
+    pthread_join(keeper.thread, NULL);
+    keeper.running = false;
+}
+
 static mt_status start_embedded(const mt_init_options *o, mt_error *err)
 {
     static mt_session_info info; /* large */
     memset(&info, 0, sizeof info);
     uint8_t token[MT_RPC_TOKEN_BYTES];
     char tok[MT_SESSION_PATH_MAX + 16];
-    MT_RETURN_NOT_OK(mt_session_create(o->temp_dir, info.session_dir, sizeof info.session_dir, err));
+    MT_RETURN_NOT_OK(mt_session_create_private(o->temp_dir, info.session_dir, sizeof info.session_dir, err));
     MT_RETURN_NOT_OK(mt_session_path(info.session_dir, "token", tok, sizeof tok, err));
     MT_RETURN_NOT_OK(mt_rpc_token_create(tok, token, err));
-    mt_status st = start_daemons(o, &info, err);
+    mt_status st = start_daemons_kept(o, &info, err);
     if (st != MT_OK) {
         mt_error_prefix(err, "starting a local cluster in %s", info.session_dir);
         mt__drv_stop_cluster();
@@ -158,6 +241,32 @@ static mt_status start_embedded(const mt_init_options *o, mt_error *err)
     return MT_OK;
 }
 
+static bool same_address(const char *addr, const mt_session_info *info)
+{
+    const char *a = strncmp(addr, "tcp://", 6) ? addr : addr + 6;
+    const char *g = strncmp(info->gcs_address, "tcp://", 6) ? info->gcs_address : info->gcs_address + 6;
+    return !strcmp(a, g);
+}
+
+/* A live session other than the latest (an embedded one) whose control store is at `addr`. */
+static bool find_by_address(const char *temp_dir, const char *addr, mt_session_info *info)
+{
+    const char *root = mt_session_temp_root(temp_dir);
+    DIR *d = opendir(root);
+    if (!d) return false;
+    bool found = false;
+    struct dirent *e;
+    while (!found && (e = readdir(d))) {
+        char dir[MT_SESSION_PATH_MAX];
+        if (strncmp(e->d_name, "session_", 8) || !strcmp(e->d_name, "session_latest") ||
+            mt_session_path(root, e->d_name, dir, sizeof dir, NULL) != MT_OK)
+            continue;
+        found = mt_session_read_info(dir, info, NULL) == MT_OK && session_alive(info) && same_address(addr, info);
+    }
+    closedir(d);
+    return found;
+}
+
 mt_status mt__drv_find_cluster(const mt_init_options *o, mt_error *err)
 {
     static mt_session_info info;
@@ -166,9 +275,7 @@ mt_status mt__drv_find_cluster(const mt_init_options *o, mt_error *err)
     bool have = mt_session_latest(o->temp_dir, dir, sizeof dir, NULL) == MT_OK &&
                 mt_session_read_info(dir, &info, NULL) == MT_OK && session_alive(&info);
     if (addr && *addr) {
-        const char *a = strncmp(addr, "tcp://", 6) ? addr : addr + 6;
-        const char *g = strncmp(info.gcs_address, "tcp://", 6) ? info.gcs_address : info.gcs_address + 6;
-        if (have && !strcmp(a, g)) {
+        if ((have && same_address(addr, &info)) || find_by_address(o->temp_dir, addr, &info)) {
             use_info(&info);
             return MT_OK;
         }
@@ -188,4 +295,5 @@ void mt__drv_stop_cluster(void)
 {
     stop_child(&mt__drv.node_pid);
     stop_child(&mt__drv.gcs_pid);
+    keeper_stop();
 }

@@ -492,6 +492,7 @@ static void lease_bury(mt__lease *l, int sig)
         mt__task_fail(t, MT_EIO, msg);
     }
     MT_LOG(MT_LOG_INFO, "DRIVER-WORKER-DIED", "worker %d died%s", l->worker_pid, why);
+    if (mt__drv.leases) return_lease(l->lease_id, true); /* only now: the node sends the notice to the lease holder */
     mt_free(l);
 }
 
@@ -533,7 +534,6 @@ static void lease_lost(mt__lease *l)
     }
     while (n > 0) q_push_front(&s->pending, stack[--n]);
     l->inflight = fail;
-    return_lease(l->lease_id, true);
     mt__lease_close(l);
     int sig = mt__drv_died_signal(l->worker_id);
     if (sig || !fail.n) {

@@ -65,6 +65,15 @@ static mt_ref *submit(const char *fn, const mt_arg *args, int nargs, const mt_ta
     return r;
 }
 
+/* Tells second drivers (child processes) where this driver's embedded control store is. */
+static void set_child_address(void)
+{
+    mt_session_info info;
+    mt_error err;
+    cr_assert_eq(mt_session_read_info(mt_session_dir(), &info, &err), MT_OK, "%s", err.msg);
+    setenv("MT_TEST_CHILD_ADDRESS", info.gcs_address, 1);
+}
+
 static bool wait_gone(int pid)
 {
     for (int i = 0; i < 500; i++) {
@@ -359,12 +368,17 @@ static int child_tasks(void)
     return sum == 210 ? 0 : 22;
 }
 
-/* The second driver: a fresh process running this binary with MT_TEST_CHILD_TEMP set. */
+/*
+ * The second driver: a fresh process running this binary with
+ * MT_TEST_CHILD_TEMP set; it joins the embedded cluster by its control
+ * store address (MT_TEST_CHILD_ADDRESS: an embedded session is not the
+ * temp dir's latest).
+ */
 __attribute__((constructor)) static void child_driver(void)
 {
     const char *dir = getenv("MT_TEST_CHILD_TEMP");
     if (!dir) return;
-    mt_init_options o = {.temp_dir = dir, .no_start = true};
+    mt_init_options o = {.temp_dir = dir, .no_start = true, .address = getenv("MT_TEST_CHILD_ADDRESS")};
     mt_error err;
     if (mt_init_ex(&o, &err) != MT_OK) {
         fprintf(stderr, "child: %s\n", err.msg);
@@ -403,6 +417,7 @@ Test(core, named_actor_from_second_driver, .init = setup, .fini = teardown)
     cr_assert_eq(mt_actor_create("manta.Counter", &init, 1, &o, &a, &err), MT_OK, "%s", err.msg);
     mt_actor *dup;
     cr_assert_eq(mt_actor_create("manta.Counter", NULL, 0, &o, &dup, &err), MT_EEXIST);
+    set_child_address();
     pid_t pid = fork();
     if (pid == 0) {
         setenv("MT_TEST_CHILD_TEMP", tmpdir, 1);
@@ -427,6 +442,7 @@ Test(core, named_actor_from_second_driver, .init = setup, .fini = teardown)
 
 static int run_child(const char *role)
 {
+    set_child_address();
     pid_t pid = fork();
     if (pid == 0) {
         setenv("MT_TEST_CHILD_TEMP", tmpdir, 1);

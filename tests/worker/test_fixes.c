@@ -176,3 +176,81 @@ Test(fixes, too_many_resources_is_einval, .init = setup, .fini = teardown)
     cr_assert_str_eq(err.msg, "actor manta.Counter: 17 resources; at most 16 are supported");
     cr_assert_null(a);
 }
+
+/* An embedded cluster's session is its driver's: not the temp dir's latest. */
+Test(fixes, embedded_session_is_not_latest, .init = setup, .fini = teardown)
+{
+    char dir[4096];
+    mt_error err;
+    cr_assert(mt_cluster_is_embedded());
+    cr_assert_eq(mt_session_latest(tmpdir, dir, sizeof dir, &err), MT_ENOTFOUND);
+    cr_assert(strncmp(mt_session_dir(), tmpdir, strlen(tmpdir)) == 0, "%s", mt_session_dir());
+}
+
+static bool wait_gone(int pid)
+{
+    for (int i = 0; i < 500; i++) {
+        if (kill(pid, 0) != 0) return true;
+        usleep(10000);
+    }
+    return false;
+}
+
+/* The crashing driver: a fresh process running this binary with MT_FIX_CRASH_TEMP set. */
+__attribute__((constructor)) static void crashing_driver(void)
+{
+    const char *dir = getenv("MT_FIX_CRASH_TEMP");
+    if (!dir) return;
+    int fd = atoi(getenv("MT_FIX_CRASH_FD"));
+    mt_init_options o = {.temp_dir = dir, .num_cpus = 1, .object_store_memory = 16 << 20};
+    mt_error err;
+    if (mt_init_ex(&o, &err) != MT_OK) {
+        fprintf(stderr, "crashing driver: %s\n", err.msg);
+        _exit(10);
+    }
+    mt_session_info info;
+    mt_ref *r;
+    mt_value v;
+    int64_t wpid = 0;
+    if (mt_session_read_info(mt_session_dir(), &info, &err) != MT_OK ||
+        mt_task_submit("manta.pid", NULL, 0, NULL, &r, &err) != MT_OK || mt_get(&r, 1, 20000, &v, &err) != MT_OK ||
+        mt_value_i64(&v, &wpid, &err) != MT_OK)
+        _exit(11);
+    int pids[3] = {info.gcs_pid, info.node_pid, (int)wpid};
+    if (write(fd, pids, sizeof pids) != (ssize_t)sizeof pids) _exit(12);
+    raise(SIGKILL); /* no mt_shutdown, no atexit */
+    _exit(13);
+}
+
+/* A driver that dies without mt_shutdown takes its embedded cluster (and its workers) with it. */
+Test(fixes, crashed_driver_leaves_no_daemons, .timeout = 60)
+{
+    snprintf(tmpdir, sizeof tmpdir, "/tmp/mt-fix-test-XXXXXX");
+    cr_assert_not_null(mkdtemp(tmpdir));
+    int p[2];
+    cr_assert_eq(pipe(p), 0);
+    pid_t pid = fork();
+    if (pid == 0) {
+        char fd[16];
+        snprintf(fd, sizeof fd, "%d", p[1]);
+        close(p[0]);
+        setenv("MT_FIX_CRASH_TEMP", tmpdir, 1);
+        setenv("MT_FIX_CRASH_FD", fd, 1);
+        execl("/proc/self/exe", "crashing-driver", (char *)NULL);
+        _exit(99);
+    }
+    close(p[1]);
+    int pids[3] = {0};
+    ssize_t n = read(p[0], pids, sizeof pids);
+    close(p[0]);
+    int status = 0;
+    cr_assert_eq(waitpid(pid, &status, 0), pid);
+    cr_assert(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL, "driver status %d", status);
+    cr_assert_eq(n, (ssize_t)sizeof pids);
+    for (int i = 0; i < 3; i++) {
+        cr_assert_gt(pids[i], 0);
+        cr_assert(wait_gone(pids[i]), "process %d (%s) outlived its driver", pids[i],
+                  (const char *[]){"gcs-server", "node-daemon", "worker"}[i]);
+    }
+    rm_rf(tmpdir);
+}
