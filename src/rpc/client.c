@@ -113,33 +113,27 @@ static mt_status recv_until(mt_rpc_client *c, int64_t deadline, mt_rpc_msg *out,
 {
     c->in.off += c->consumed;
     c->consumed = 0;
+    size_t maxf = mt__rpc_max_frame();
     for (;;) {
-        size_t have = c->in.len - c->in.off;
-        if (have >= MT_RPC_HEADER_BYTES) {
-            mt__rpc_hdr h;
-            mt__rpc_hdr_get(c->in.data + c->in.off, &h);
-            if (h.len > mt__rpc_max_frame())
-                return mt_error_set(err, MT_ECORRUPT, "frame of %u bytes from %s exceeds rpc_max_frame_bytes",
-                                    h.len, c->addr);
-            if (have >= MT_RPC_HEADER_BYTES + (size_t)h.len) {
-                out->method = h.method;
-                out->flags = h.flags;
-                out->req_id = h.req_id;
-                out->status = h.status;
-                out->payload = c->in.data + c->in.off + MT_RPC_HEADER_BYTES;
-                out->len = h.len;
-                out->fd = -1;
-                if (h.flags & MT_RPC_FLAG_FD) {
-                    if (c->nrfds == 0)
-                        return mt_error_set(err, MT_ECORRUPT, "frame from %s flagged with a descriptor carries none", c->addr);
-                    out->fd = c->rfds[0];
-                    memmove(c->rfds, c->rfds + 1, (size_t)(--c->nrfds) * sizeof(int));
-                }
-                c->consumed = MT_RPC_HEADER_BYTES + h.len;
-                return MT_OK;
+        size_t have = c->in.len - c->in.off, need;
+        switch (mt__rpc_frame_parse(have ? c->in.data + c->in.off : NULL, have, maxf, c->nrfds > 0, out, &need)) {
+        case MT__RPC_FRAME_OK:
+            if (out->flags & MT_RPC_FLAG_FD) {
+                out->fd = c->rfds[0];
+                memmove(c->rfds, c->rfds + 1, (size_t)(--c->nrfds) * sizeof(int));
             }
-            if (!mt__rpc_buf_reserve(&c->in, MT_RPC_HEADER_BYTES + h.len - have))
-                return mt_error_set(err, MT_ENOMEM, "rpc client: out of memory for a %u-byte frame", h.len);
+            c->consumed = need;
+            return MT_OK;
+        case MT__RPC_FRAME_OVERSIZE:
+            return mt_error_set(err, MT_ECORRUPT, "frame of %zu bytes from %s exceeds rpc_max_frame_bytes",
+                                need - MT_RPC_HEADER_BYTES, c->addr);
+        case MT__RPC_FRAME_NO_FD:
+            return mt_error_set(err, MT_ECORRUPT, "frame from %s flagged with a descriptor carries none", c->addr);
+        case MT__RPC_FRAME_NEED:
+            if (need > MT_RPC_HEADER_BYTES && !mt__rpc_buf_reserve(&c->in, need - have))
+                return mt_error_set(err, MT_ENOMEM, "rpc client: out of memory for a %zu-byte frame",
+                                    need - MT_RPC_HEADER_BYTES);
+            break;
         }
         mt_status st = fill(c, deadline, err);
         if (st != MT_OK) return st;

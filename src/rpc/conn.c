@@ -234,35 +234,33 @@ static void parse_frames(mt_rpc_conn *c)
     mt__rpc_sock *sock = c->sock;
     size_t maxf = mt__rpc_max_frame();
     while (c->sock == sock && !c->closing) {
-        size_t have = c->in.len - c->in.off;
-        if (have < MT_RPC_HEADER_BYTES) return;
-        mt__rpc_hdr h;
-        mt__rpc_hdr_get(c->in.data + c->in.off, &h);
-        if (h.len > maxf) {
-            MT_LOG(MT_LOG_WARN, "RPC-OVERSIZE", "closing connection %s: frame of %u bytes exceeds rpc_max_frame_bytes %zu",
-                   c->addr, h.len, maxf);
+        size_t have = c->in.len - c->in.off, need;
+        mt_rpc_msg m;
+        switch (mt__rpc_frame_parse(have ? c->in.data + c->in.off : NULL, have, maxf, c->nrfds > 0, &m, &need)) {
+        case MT__RPC_FRAME_NEED:
+            if (need > MT_RPC_HEADER_BYTES && !mt__rpc_buf_reserve(&c->in, need - have)) {
+                MT_LOG(MT_LOG_ERROR, "RPC-NOMEM", "closing connection %s: no memory for a %zu-byte frame",
+                       c->addr, need - MT_RPC_HEADER_BYTES);
+                lost(c);
+            }
+            return;
+        case MT__RPC_FRAME_OVERSIZE:
+            MT_LOG(MT_LOG_WARN, "RPC-OVERSIZE", "closing connection %s: frame of %zu bytes exceeds rpc_max_frame_bytes %zu",
+                   c->addr, need - MT_RPC_HEADER_BYTES, maxf);
             lost(c);
             return;
-        }
-        if (have < MT_RPC_HEADER_BYTES + (size_t)h.len) {
-            if (!mt__rpc_buf_reserve(&c->in, MT_RPC_HEADER_BYTES + (size_t)h.len - have)) {
-                MT_LOG(MT_LOG_ERROR, "RPC-NOMEM", "closing connection %s: no memory for a %u-byte frame", c->addr, h.len);
-                lost(c);
-            }
+        case MT__RPC_FRAME_NO_FD:
+            MT_LOG(MT_LOG_WARN, "RPC-GARBAGE", "closing connection %s: frame flagged with a descriptor carries none", c->addr);
+            lost(c);
             return;
+        case MT__RPC_FRAME_OK:
+            break;
         }
-        mt_rpc_msg m = {h.method, h.flags, h.req_id, h.status,
-                        c->in.data + c->in.off + MT_RPC_HEADER_BYTES, h.len, -1};
-        if (h.flags & MT_RPC_FLAG_FD) {
-            if (c->nrfds == 0) {
-                MT_LOG(MT_LOG_WARN, "RPC-GARBAGE", "closing connection %s: frame flagged with a descriptor carries none", c->addr);
-                lost(c);
-                return;
-            }
+        if (m.flags & MT_RPC_FLAG_FD) {
             m.fd = c->rfds[0];
             memmove(c->rfds, c->rfds + 1, (size_t)(--c->nrfds) * sizeof(int));
         }
-        c->in.off += MT_RPC_HEADER_BYTES + (size_t)h.len;
+        c->in.off += need;
         dispatch(c, &m);
     }
 }

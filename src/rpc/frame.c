@@ -1,10 +1,13 @@
 /*
- * frame.c — the 24-byte frame header codec (little-endian), the growable
- * byte buffers connections read into and write from, frame encoding, and the
+ * frame.c — the 24-byte frame header codec (little-endian), the frame
+ * parser both readers use, the server's Auth-frame check, the growable byte
+ * buffers connections read into and write from, frame encoding, and the
  * protobuf-c allocator on mt_malloc. Pure functions; any thread.
  */
+#include <stdio.h>
 #include <string.h>
 
+#include "proto/common.pb-c.h"
 #include "rpc/rpc_int.h"
 
 static void *pb_alloc(void *ad, size_t n)
@@ -61,6 +64,40 @@ size_t mt__rpc_max_frame(void)
     int64_t v = mt_config_int64("rpc_max_frame_bytes");
     if (v <= 0 || v > (int64_t)UINT32_MAX) v = UINT32_MAX;
     return (size_t)v;
+}
+
+mt__rpc_frame_result mt__rpc_frame_parse(const uint8_t *p, size_t have, size_t max_frame,
+                                         bool fd_available, mt_rpc_msg *out, size_t *need)
+{
+    *need = MT_RPC_HEADER_BYTES;
+    if (have < MT_RPC_HEADER_BYTES) return MT__RPC_FRAME_NEED;
+    mt__rpc_hdr h;
+    mt__rpc_hdr_get(p, &h);
+    *need = MT_RPC_HEADER_BYTES + (size_t)h.len;
+    if (h.len > max_frame) return MT__RPC_FRAME_OVERSIZE;
+    if (have < *need) return MT__RPC_FRAME_NEED;
+    if ((h.flags & MT_RPC_FLAG_FD) && !fd_available) return MT__RPC_FRAME_NO_FD;
+    *out = (mt_rpc_msg){h.method, h.flags, h.req_id, h.status, p + MT_RPC_HEADER_BYTES, h.len, -1};
+    return MT__RPC_FRAME_OK;
+}
+
+bool mt__rpc_auth_check(const mt_rpc_msg *m, const uint8_t token[MT_RPC_TOKEN_BYTES], char *why,
+                        size_t cap)
+{
+    if (m->method != MT_RPC_METHOD_AUTH || (m->flags & (MT_RPC_FLAG_REPLY | MT_RPC_FLAG_ONEWAY))) {
+        snprintf(why, cap, "first frame is method %u, not Auth", m->method);
+        return false;
+    }
+    Manta__AuthRequest *ar = manta__auth_request__unpack(&mt_rpc_pb_allocator, m->len, m->payload);
+    if (!ar) {
+        snprintf(why, cap, "undecodable AuthRequest");
+        return false;
+    }
+    bool ok = ar->token.len == MT_RPC_TOKEN_BYTES &&
+              mt__rpc_token_equal(ar->token.data, token, MT_RPC_TOKEN_BYTES);
+    manta__auth_request__free_unpacked(ar, &mt_rpc_pb_allocator);
+    if (!ok) snprintf(why, cap, "wrong token");
+    return ok;
 }
 
 bool mt__rpc_token_equal(const uint8_t *a, const uint8_t *b, size_t n)

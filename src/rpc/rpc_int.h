@@ -32,6 +32,30 @@ size_t mt__rpc_max_frame(void);
 /* Constant-time comparison of two tokens. */
 bool mt__rpc_token_equal(const uint8_t *a, const uint8_t *b, size_t n);
 
+/* Outcome of mt__rpc_frame_parse. */
+typedef enum mt__rpc_frame_result {
+    MT__RPC_FRAME_OK,       /* *out is the first frame; *need its size (header + payload) */
+    MT__RPC_FRAME_NEED,     /* incomplete: *need is how many bytes the frame needs in all */
+    MT__RPC_FRAME_OVERSIZE, /* the header's length (*need - header) exceeds max_frame: close */
+    MT__RPC_FRAME_NO_FD,    /* flagged MT_RPC_FLAG_FD but no descriptor arrived: garbage */
+} mt__rpc_frame_result;
+
+/*
+ * Decodes the frame at the front of received bytes p[0..have): the one
+ * parser of the async (conn.c) and blocking (client.c) readers. Pure: on OK
+ * out->payload points into p and out->fd is -1 (the caller hands it the
+ * next received descriptor when the frame is flagged and fd_available).
+ */
+mt__rpc_frame_result mt__rpc_frame_parse(const uint8_t *p, size_t have, size_t max_frame,
+                                         bool fd_available, mt_rpc_msg *out, size_t *need);
+/*
+ * The server's gate on the first frame of a connection: true when it is an
+ * Auth request (not a reply, not one-way) whose AuthRequest decodes and
+ * carries `token`; else false with the reason in why[cap]. Pure.
+ */
+bool mt__rpc_auth_check(const mt_rpc_msg *m, const uint8_t token[MT_RPC_TOKEN_BYTES], char *why,
+                        size_t cap);
+
 /* ---- Byte buffer ---------------------------------------------------------- */
 
 typedef struct mt__rpc_buf {

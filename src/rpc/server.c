@@ -53,22 +53,9 @@ static void reject(mt_rpc_conn *c, const char *why)
 bool mt__rpc_server_auth(mt_rpc_conn *c, const mt_rpc_msg *m)
 {
     if (m->fd >= 0) close(m->fd);
-    if (m->method != MT_RPC_METHOD_AUTH || (m->flags & (MT_RPC_FLAG_REPLY | MT_RPC_FLAG_ONEWAY))) {
-        char why[96];
-        snprintf(why, sizeof why, "first frame is method %u, not Auth", m->method);
+    char why[96];
+    if (!mt__rpc_auth_check(m, c->token, why, sizeof why)) {
         reject(c, why);
-        return false;
-    }
-    Manta__AuthRequest *ar = manta__auth_request__unpack(&mt_rpc_pb_allocator, m->len, m->payload);
-    if (!ar) {
-        reject(c, "undecodable AuthRequest");
-        return false;
-    }
-    bool ok = ar->token.len == MT_RPC_TOKEN_BYTES &&
-              mt__rpc_token_equal(ar->token.data, c->token, MT_RPC_TOKEN_BYTES);
-    manta__auth_request__free_unpacked(ar, &mt_rpc_pb_allocator);
-    if (!ok) {
-        reject(c, "wrong token");
         return false;
     }
     Manta__AuthReply rep = MANTA__AUTH_REPLY__INIT;

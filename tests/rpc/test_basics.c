@@ -1,5 +1,6 @@
 /* Tests of the rpc module's pure parts: address parsing, token files, frame
- * encoding, the constant-time comparison and the protobuf allocator. */
+ * encoding and parsing, the Auth-frame check, the constant-time comparison
+ * and the protobuf allocator. */
 #include <criterion/criterion.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -9,7 +10,7 @@
 #include <unistd.h>
 
 #include "proto/common.pb-c.h"
-#include "rpc/rpc.h"
+#include "rpc/rpc_int.h"
 
 Test(addr, parses_every_form)
 {
@@ -117,6 +118,85 @@ Test(frame, encodes_the_documented_header)
     cr_assert_str_eq(d->message, "gone");
     manta__status__free_unpacked(d, &mt_rpc_pb_allocator);
     mt_free(buf);
+}
+
+/* One frame: header + payload, as the readers receive it. */
+static size_t make_frame(uint8_t *out, uint16_t method, uint16_t flags, const void *p, size_t n)
+{
+    mt__rpc_hdr h = {(uint32_t)n, method, flags, 42, -3};
+    mt__rpc_hdr_put(out, &h);
+    memcpy(out + MT_RPC_HEADER_BYTES, p, n);
+    return MT_RPC_HEADER_BYTES + n;
+}
+
+Test(frame, parse_cuts_complete_frames_and_asks_for_the_rest)
+{
+    uint8_t buf[128];
+    size_t n = make_frame(buf, 300, MT_RPC_FLAG_REPLY, "hello", 5), need = 0;
+    mt_rpc_msg m;
+    cr_assert_eq(mt__rpc_frame_parse(NULL, 0, 1024, false, &m, &need), MT__RPC_FRAME_NEED);
+    cr_assert_eq(need, MT_RPC_HEADER_BYTES);
+    cr_assert_eq(mt__rpc_frame_parse(buf, 23, 1024, false, &m, &need), MT__RPC_FRAME_NEED);
+    cr_assert_eq(need, MT_RPC_HEADER_BYTES);
+    cr_assert_eq(mt__rpc_frame_parse(buf, n - 1, 1024, false, &m, &need), MT__RPC_FRAME_NEED);
+    cr_assert_eq(need, n);
+    cr_assert_eq(mt__rpc_frame_parse(buf, n, 1024, false, &m, &need), MT__RPC_FRAME_OK);
+    cr_assert_eq(need, n);
+    cr_assert_eq(m.method, 300);
+    cr_assert_eq(m.flags, MT_RPC_FLAG_REPLY);
+    cr_assert_eq(m.req_id, 42);
+    cr_assert_eq(m.status, -3);
+    cr_assert_eq(m.len, 5);
+    cr_assert_eq(m.payload, buf + MT_RPC_HEADER_BYTES);
+    cr_assert_eq(m.fd, -1);
+}
+
+Test(frame, parse_refuses_oversize_and_missing_descriptors)
+{
+    uint8_t buf[128];
+    size_t n = make_frame(buf, 7, MT_RPC_FLAG_FD, "abcdefgh", 8), need = 0;
+    mt_rpc_msg m;
+    cr_assert_eq(mt__rpc_frame_parse(buf, n, 7, true, &m, &need), MT__RPC_FRAME_OVERSIZE);
+    cr_assert_eq(need - MT_RPC_HEADER_BYTES, 8); /* the claimed length, for the log line */
+    cr_assert_eq(mt__rpc_frame_parse(buf, n, 8, false, &m, &need), MT__RPC_FRAME_NO_FD);
+    cr_assert_eq(mt__rpc_frame_parse(buf, n, 8, true, &m, &need), MT__RPC_FRAME_OK);
+    /* a header claiming 4 GiB is refused from the header alone */
+    mt__rpc_hdr h = {UINT32_MAX, 7, 0, 1, 0};
+    mt__rpc_hdr_put(buf, &h);
+    cr_assert_eq(mt__rpc_frame_parse(buf, MT_RPC_HEADER_BYTES, 1 << 20, false, &m, &need),
+                 MT__RPC_FRAME_OVERSIZE);
+}
+
+Test(frame, auth_check_accepts_only_an_auth_request_with_the_token)
+{
+    uint8_t token[MT_RPC_TOKEN_BYTES], other[MT_RPC_TOKEN_BYTES];
+    for (int i = 0; i < MT_RPC_TOKEN_BYTES; i++) token[i] = (uint8_t)i, other[i] = (uint8_t)(i + 1);
+    Manta__AuthRequest ar = MANTA__AUTH_REQUEST__INIT;
+    ar.token.data = token;
+    ar.token.len = MT_RPC_TOKEN_BYTES;
+    ar.client_kind = "driver";
+    uint8_t payload[256];
+    size_t plen = protobuf_c_message_pack(&ar.base, payload);
+    mt_rpc_msg m = {MT_RPC_METHOD_AUTH, 0, 0, 0, payload, plen, -1};
+    char why[96] = "";
+    cr_assert(mt__rpc_auth_check(&m, token, why, sizeof why));
+    cr_assert(!mt__rpc_auth_check(&m, other, why, sizeof why));
+    cr_assert_str_eq(why, "wrong token");
+    m.flags = MT_RPC_FLAG_ONEWAY;
+    cr_assert(!mt__rpc_auth_check(&m, token, why, sizeof why));
+    cr_assert_str_eq(why, "first frame is method 1, not Auth");
+    m.flags = 0;
+    m.method = 9;
+    cr_assert(!mt__rpc_auth_check(&m, token, why, sizeof why));
+    cr_assert_str_eq(why, "first frame is method 9, not Auth");
+    m.method = MT_RPC_METHOD_AUTH;
+    m.len = 3; /* a truncated length-delimited field */
+    cr_assert(!mt__rpc_auth_check(&m, token, why, sizeof why));
+    cr_assert_str_eq(why, "undecodable AuthRequest");
+    ar.token.len = 31; /* a short token never matches */
+    m.len = protobuf_c_message_pack(&ar.base, payload);
+    cr_assert(!mt__rpc_auth_check(&m, token, why, sizeof why));
+    cr_assert_str_eq(why, "wrong token");
 }
 
 Test(frame, oversize_payload_is_refused)
