@@ -43,7 +43,7 @@ test-asan:
 		ctest --output-on-failure -j $(JOBS)
 
 fuzz-smoke:
-	@./scripts/fuzz.sh $(FUZZ_BUILD) 30
+	@./scripts/fuzz.sh $(FUZZ_BUILD) 15
 
 fuzz: fuzz-build
 	@./scripts/fuzz.sh $(FUZZ_BUILD) $${FUZZ_SECONDS:-600}

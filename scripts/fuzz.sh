@@ -4,7 +4,7 @@
 # Usage: scripts/fuzz.sh BUILD_DIR SECONDS
 set -eu
 BUILD=${1:-build-fuzz}
-SECS=${2:-30}
+SECS=${2:-15}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 found=0
 for f in "$BUILD"/fuzz/fuzz_*; do

@@ -24,11 +24,12 @@ static int usage_error(const char *fmt, const char *arg)
     return 2;
 }
 
+/* A number in [0, 9e13]: the resource limit (node_res.c), and exact as an int64 (no UB casts). */
 static bool parse_num(const char *s, double *out)
 {
     char *end;
     double v = strtod(s, &end);
-    if (end == s || *end || v < 0 || v != v) return false;
+    if (end == s || *end || !(v >= 0 && v <= 9e13)) return false;
     *out = v;
     return true;
 }

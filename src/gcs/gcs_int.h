@@ -114,6 +114,18 @@ mt_status mt__gcs_server_start(uv_loop_t *loop, const mt__gcs_server_options *o,
 const char *mt__gcs_server_address(const mt__gcs_server *s);
 /* Closes the listener, timer and tables; run the loop afterwards to finish closing. */
 void mt__gcs_server_stop(mt__gcs_server *s);
+/*
+ * Decodes the request of `method` from payload[0..len) into *out (free with
+ * protobuf_c_message_free_unpacked on mt_rpc_pb_allocator) and checks the
+ * fields every handler relies on. MT_EUNSUPPORTED (unknown method),
+ * MT_EPARSE (does not decode), MT_EINVAL (register node/actor without one).
+ * Pure; the server runs it on every request.
+ */
+mt_status mt__gcs_request_decode(uint16_t method, const uint8_t *payload, size_t len,
+                                 ProtobufCMessage **out, mt_error *err);
+/* Applies a decoded request of a method whose reply is a plain Status to the tables. */
+mt_status mt__gcs_apply(mt__gcs_tables *t, uint16_t method, const ProtobufCMessage *req,
+                        mt_error *err);
 
 /* ---- Status text (gcs_status_fmt.c) ---- */
 

@@ -112,36 +112,36 @@ static void on_register_job(mt__gcs_server *s, mt_rpc_conn *c, const mt_rpc_msg 
 }
 
 /* Methods whose reply is a plain Status. */
-static mt_status apply(mt__gcs_server *s, uint16_t method, const ProtobufCMessage *req,
-                       mt_error *e)
+mt_status mt__gcs_apply(mt__gcs_tables *t, uint16_t method, const ProtobufCMessage *req,
+                        mt_error *e)
 {
     switch (method) {
     case MANTA__GCS_METHOD__GCS_REGISTER_NODE: {
         const Manta__RegisterNodeRequest *r = (const void *)req;
-        mt_status st = mt__gcs_node_register(s->tables, r->node, mono_ms(), e);
+        mt_status st = mt__gcs_node_register(t, r->node, mono_ms(), e);
         if (st == MT_OK)
             MT_LOG(MT_LOG_INFO, "GCS-NODE-REGISTER", "node at %s (pid %d) registered",
                    r->node->node_address, r->node->pid);
         return st;
     }
     case MANTA__GCS_METHOD__GCS_HEARTBEAT:
-        return mt__gcs_node_heartbeat(s->tables, (const void *)req, mono_ms(), e);
+        return mt__gcs_node_heartbeat(t, (const void *)req, mono_ms(), e);
     case MANTA__GCS_METHOD__GCS_UNREGISTER_NODE:
-        return mt__gcs_node_unregister(s->tables, ((const Manta__NodeIdRequest *)req)->node_id, e);
+        return mt__gcs_node_unregister(t, ((const Manta__NodeIdRequest *)req)->node_id, e);
     case MANTA__GCS_METHOD__GCS_REGISTER_ACTOR:
-        return mt__gcs_actor_register(s->tables, ((const Manta__RegisterActorRequest *)req)->actor, e);
+        return mt__gcs_actor_register(t, ((const Manta__RegisterActorRequest *)req)->actor, e);
     case MANTA__GCS_METHOD__GCS_REMOVE_ACTOR:
-        return mt__gcs_actor_remove(s->tables, ((const Manta__ActorIdRequest *)req)->actor_id, e);
+        return mt__gcs_actor_remove(t, ((const Manta__ActorIdRequest *)req)->actor_id, e);
     case MANTA__GCS_METHOD__GCS_KV_PUT: {
         const Manta__KvPutRequest *r = (const void *)req;
-        return mt__gcs_kv_put(s->tables, r->ns, r->key, r->value, r->overwrite, e);
+        return mt__gcs_kv_put(t, r->ns, r->key, r->value, r->overwrite, e);
     }
     case MANTA__GCS_METHOD__GCS_KV_DEL: {
         const Manta__KvKeyRequest *r = (const void *)req;
-        return mt__gcs_kv_del(s->tables, r->ns, r->key, e);
+        return mt__gcs_kv_del(t, r->ns, r->key, e);
     }
     case MANTA__GCS_METHOD__GCS_FINISH_JOB:
-        return mt__gcs_job_finish(s->tables, ((const Manta__JobIdRequest *)req)->job_id,
+        return mt__gcs_job_finish(t, ((const Manta__JobIdRequest *)req)->job_id,
                                   mt__gcs_wall_ms(), e);
     default:
         return mt_error_set(e, MT_EUNSUPPORTED, "unknown control store method %u", method);
@@ -179,37 +179,40 @@ static void dispatch(mt__gcs_server *s, mt_rpc_conn *c, const mt_rpc_msg *m,
     case MANTA__GCS_METHOD__GCS_LIST_ACTORS: on_list_actors(s, c, m, (const void *)req); return;
     case MANTA__GCS_METHOD__GCS_KV_GET: on_kv_get(s, c, m, (const void *)req); return;
     case MANTA__GCS_METHOD__GCS_REGISTER_JOB: on_register_job(s, c, m, (const void *)req); return;
-    default: reply_status(c, m, apply(s, m->method, req, &e), &e);
+    default: reply_status(c, m, mt__gcs_apply(s->tables, m->method, req, &e), &e);
     }
+}
+
+mt_status mt__gcs_request_decode(uint16_t method, const uint8_t *payload, size_t len,
+                                 ProtobufCMessage **out, mt_error *e)
+{
+    *out = NULL;
+    const ProtobufCMessageDescriptor *d = request_desc(method);
+    if (!d) return mt_error_set(e, MT_EUNSUPPORTED, "unknown control store method %u", method);
+    ProtobufCMessage *req = protobuf_c_message_unpack(d, &mt_rpc_pb_allocator, len, payload);
+    if (!req) return mt_error_set(e, MT_EPARSE, "method %u: request does not decode", method);
+    mt_status st = MT_OK;
+    if (method == MANTA__GCS_METHOD__GCS_REGISTER_NODE && !((Manta__RegisterNodeRequest *)req)->node)
+        st = mt_error_set(e, MT_EINVAL, "register node: no node");
+    else if (method == MANTA__GCS_METHOD__GCS_REGISTER_ACTOR &&
+             !((Manta__RegisterActorRequest *)req)->actor)
+        st = mt_error_set(e, MT_EINVAL, "register actor: no actor");
+    if (st != MT_OK) protobuf_c_message_free_unpacked(req, &mt_rpc_pb_allocator);
+    else *out = req;
+    return st;
 }
 
 static void on_request(mt_rpc_conn *c, const mt_rpc_msg *m, void *ud)
 {
     mt__gcs_server *s = ud;
     mt_error e;
-    const ProtobufCMessageDescriptor *d = request_desc(m->method);
-    if (!d) {
-        mt_error_set(&e, MT_EUNSUPPORTED, "unknown control store method %u", m->method);
-        if (!(m->flags & MT_RPC_FLAG_ONEWAY)) reply_status(c, m, MT_EUNSUPPORTED, &e);
+    ProtobufCMessage *req = NULL;
+    mt_status st = mt__gcs_request_decode(m->method, m->payload, m->len, &req, &e);
+    if (st != MT_OK) {
+        reply_status(c, m, st, &e); /* a one-way request gets no reply */
         return;
     }
-    ProtobufCMessage *req = protobuf_c_message_unpack(d, &mt_rpc_pb_allocator, m->len, m->payload);
-    if (!req) {
-        mt_error_set(&e, MT_EPARSE, "method %u: request does not decode", m->method);
-        reply_status(c, m, MT_EPARSE, &e);
-        return;
-    }
-    if (m->method == MANTA__GCS_METHOD__GCS_REGISTER_NODE &&
-        !((Manta__RegisterNodeRequest *)req)->node) {
-        mt_error_set(&e, MT_EINVAL, "register node: no node");
-        reply_status(c, m, MT_EINVAL, &e);
-    } else if (m->method == MANTA__GCS_METHOD__GCS_REGISTER_ACTOR &&
-               !((Manta__RegisterActorRequest *)req)->actor) {
-        mt_error_set(&e, MT_EINVAL, "register actor: no actor");
-        reply_status(c, m, MT_EINVAL, &e);
-    } else {
-        dispatch(s, c, m, req);
-    }
+    dispatch(s, c, m, req);
     protobuf_c_message_free_unpacked(req, &mt_rpc_pb_allocator);
 }
 

@@ -7,6 +7,7 @@
  * except transiently never (sub is only called after fits).
  */
 #include <ctype.h>
+#include <stdint.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,6 +44,8 @@ mt_status mt__node_res_add_named(node_res *r, const char *name, int64_t q, mt_er
         memcpy(r->name[i], name, len + 1);
         r->q[i] = 0;
     }
+    if (q > INT64_MAX - r->q[i]) /* a request may repeat a name; q >= 0 always */
+        return mt_error_set(err, MT_ERANGE, "resource '%s': total quantity out of range", name);
     r->q[i] += q;
     return MT_OK;
 }

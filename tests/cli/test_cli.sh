@@ -163,6 +163,17 @@ expect "groupby" 0 "{'k': 1, 'mean(v)': 1.0}
 expect "groupby missing" 2 "" "manta: data groupby: --key and --mean are required (see 'manta data groupby --help')" \
     "$M" data groupby "$T/g.csv" --key k
 
+# ---- node-daemon flags: out-of-range numbers are usage errors -----------------
+# (they used to reach float-to-integer casts: undefined behaviour)
+for v in inf 1e300 nan -1; do
+    expect "node-daemon --num-cpus $v" 2 "" - "$M" node-daemon --num-cpus "$v"
+    [ "$(head -n 1 "$T/err")" = "manta: node-daemon: bad number '$v'" ] ||
+        fail "node-daemon --num-cpus $v: stderr $(head -n 1 "$T/err")"
+done
+expect "node-daemon --object-store-memory 1e30" 2 "" - "$M" node-daemon --object-store-memory 1e30
+[ "$(head -n 1 "$T/err")" = "manta: node-daemon: bad integer '1e30'" ] ||
+    fail "node-daemon --object-store-memory 1e30: stderr $(head -n 1 "$T/err")"
+
 if [ "$fails" -ne 0 ]; then
     echo "$fails check(s) failed" >&2
     exit 1
