@@ -30,6 +30,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "gcs/session.h"
 #include "manta/core.h"
 
 enum { BATCH = 1000, CLIENTS = 4, BIG_MIB = 100, MAX_ACTORS = 16 };
@@ -467,6 +468,10 @@ int main(void)
     mt_init_options o = {.temp_dir = g_temp, .num_cpus = ncpu};
     CHECK("mt_init (embedded cluster)", mt_init_ex(&o, &err_));
     emit("cluster_start", now_s() - t0, "s");
+    /* Client drivers join the embedded cluster by its address (it is not the temp dir's latest session). */
+    mt_session_info info;
+    CHECK("reading session.json", mt_session_read_info(mt_session_dir(), &info, &err_));
+    setenv("MANTA_ADDRESS", info.gcs_address, 1);
     bench_tasks();
     bench_actors(ncpu);
     bench_objects();
