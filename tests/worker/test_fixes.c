@@ -17,34 +17,7 @@
 
 #include "gcs/session.h"
 
-static char tmpdir[256];
-
-static void rm_rf(const char *dir)
-{
-    char cmd[600];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    if (system(cmd) != 0) {}
-}
-
-static void start(const char *code_path)
-{
-    snprintf(tmpdir, sizeof tmpdir, "/tmp/mt-fix-test-XXXXXX");
-    cr_assert_not_null(mkdtemp(tmpdir));
-    mt_init_options o = {.temp_dir = tmpdir, .num_cpus = 2, .code_path = code_path,
-                         .object_store_memory = 64 << 20};
-    mt_error err;
-    mt_status st = mt_init_ex(&o, &err);
-    cr_assert_eq(st, MT_OK, "mt_init: %s", err.msg);
-}
-
-static void setup(void) { start(NULL); }
-static void setup_user(void) { start(MT_BINARY_DIR "/tests/libmanta_test_userfns.so"); }
-
-static void teardown(void)
-{
-    mt_shutdown();
-    rm_rf(tmpdir);
-}
+#include "worker/worker_test_util.h"
 
 static int64_t get_i64(mt_ref *r)
 {
