@@ -482,4 +482,16 @@ static ITEST_UNUSED int64_t itest_get_i64(mt_ref *r, int64_t timeout_ms)
     return x;
 }
 
+/* Asserts the cluster still serves: manta.add_i64(40, 2) returns 42. */
+static ITEST_UNUSED void itest_check_serving(void)
+{
+    mt_arg args[2] = {MT_ARG_I64(40), MT_ARG_I64(2)};
+    mt_ref *r = NULL;
+    mt_error err = {0};
+    cr_assert_eq(mt_task_submit("manta.add_i64", args, 2, NULL, &r, &err), MT_OK, "%s",
+                 err.msg);
+    cr_assert_eq(itest_get_i64(r, 30000), 42);
+    mt_ref_release(r);
+}
+
 #endif /* MANTA_ITEST_CLUSTER_H */

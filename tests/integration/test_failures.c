@@ -34,23 +34,12 @@ static int kill_workers(int *killed, int max)
     return n;
 }
 
-static void check_still_serving(void)
-{
-    mt_arg args[2] = {MT_ARG_I64(20), MT_ARG_I64(22)};
-    mt_ref *r = NULL;
-    mt_error err = {0};
-    cr_assert_eq(mt_task_submit("manta.add_i64", args, 2, NULL, &r, &err), MT_OK, "%s",
-                 err.msg);
-    cr_assert_eq(itest_get_i64(r, 30000), 42);
-    mt_ref_release(r);
-}
-
 Test(integration, killed_worker_task_retries, .fini = teardown, .timeout = 120)
 {
     itest_prepare(&C);
     itest_start(&C, (const char *[]){"--num-cpus", "1", NULL});
     itest_connect(&C);
-    check_still_serving(); /* warm: the worker exists and has run a task */
+    itest_check_serving(); /* warm: the worker exists and has run a task */
 
     double t0 = itest_now();
     mt_ref *r = submit("manta.sleep_ms", 2000, 0 /* default: 3 retries */);
@@ -72,7 +61,7 @@ Test(integration, killed_worker_task_retries, .fini = teardown, .timeout = 120)
         cr_assert(!itest_pid_alive(pids[i]), "killed worker %d still alive", pids[i]);
     mt_value_release(&v);
     mt_ref_release(r);
-    check_still_serving();
+    itest_check_serving();
     mt_shutdown();
     itest_stop_check(&C);
 }
@@ -82,7 +71,7 @@ Test(integration, killed_worker_no_retries, .fini = teardown, .timeout = 120)
     itest_prepare(&C);
     itest_start(&C, (const char *[]){"--num-cpus", "1", NULL});
     itest_connect(&C);
-    check_still_serving();
+    itest_check_serving();
 
     mt_ref *r = submit("manta.sleep_ms", 5000, MT_RETRIES_NONE);
     itest_sleep_ms(700);
@@ -100,7 +89,7 @@ Test(integration, killed_worker_no_retries, .fini = teardown, .timeout = 120)
     cr_assert_not_null(strstr(err.msg, "manta.sleep_ms"), "message: %s", err.msg);
     cr_assert_not_null(strstr(err.msg, "signal 9"), "message: %s", err.msg);
     mt_ref_release(r);
-    check_still_serving();
+    itest_check_serving();
     mt_shutdown();
     itest_stop_check(&C);
 }
@@ -120,7 +109,7 @@ Test(integration, crashing_task_exhausts_retries, .fini = teardown, .timeout = 1
     cr_assert_not_null(strstr(err.msg, "manta.crash"), "message: %s", err.msg);
     cr_assert_not_null(strstr(err.msg, "died"), "message: %s", err.msg);
     mt_ref_release(r);
-    check_still_serving();
+    itest_check_serving();
     mt_shutdown();
     itest_stop_check(&C);
 }
