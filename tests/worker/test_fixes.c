@@ -19,18 +19,6 @@
 
 #include "worker/worker_test_util.h"
 
-static int64_t get_i64(mt_ref *r)
-{
-    mt_value v;
-    mt_error err;
-    mt_status st = mt_get(&r, 1, 20000, &v, &err);
-    cr_assert_eq(st, MT_OK, "mt_get: %s", err.msg);
-    int64_t x = 0;
-    cr_assert_eq(mt_value_i64(&v, &x, &err), MT_OK, "%s", err.msg);
-    mt_value_release(&v);
-    return x;
-}
-
 static int64_t call_i64(mt_actor *a, const char *method)
 {
     mt_ref *r;
