@@ -106,6 +106,8 @@ void cli_sink_destroy(cli_sink *s);
 /* ---- Subcommands --------------------------------------------------------- */
 
 int cli_data_main(int argc, char **argv);
+/* Prints a data subcommand's usage and doc to stdout; returns CLI_OK. */
+int cli_data_sub_help(const char *name);
 int cli_cmd_convert(int argc, char **argv);
 int cli_cmd_gen_taxi(int argc, char **argv);
 int cli_cmd_groupby(int argc, char **argv);

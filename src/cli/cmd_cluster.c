@@ -6,6 +6,7 @@
  * Exit status: 0 ok, 1 failure, 2 usage.
  */
 #include <dirent.h>
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,6 +32,34 @@ typedef struct start_args {
     bool head, block;
 } start_args;
 
+/* A number in [0, 9e13] (the node's resource bound). */
+static bool start_number_ok(const char *v)
+{
+    char *end;
+    double d = strtod(v, &end);
+    return end != v && !*end && d >= 0 && d <= 9e13;
+}
+
+/* --object-store-memory: a whole number of bytes, at most the machine's RAM. */
+static int start_check_store(const char *v)
+{
+    char *end;
+    errno = 0;
+    long long n = strtoll(v, &end, 10);
+    if (end == v || *end || errno || n <= 0) {
+        fprintf(stderr, "manta start: bad --object-store-memory '%s' (a whole number of bytes)\n", v);
+        return 2;
+    }
+    int64_t ram = (int64_t)sysconf(_SC_PHYS_PAGES) * (int64_t)sysconf(_SC_PAGESIZE);
+    if (ram > 0 && n > ram) {
+        fprintf(stderr, "manta start: --object-store-memory %s is larger than this machine's memory "
+                        "(%lld bytes)\n", v, (long long)ram);
+        return 2;
+    }
+    return 0;
+}
+
+/* Returns 0 to go on, 2 on a usage error, -1 after printing --help. */
 static int start_parse(int argc, char **argv, start_args *a)
 {
     memset(a, 0, sizeof *a);
@@ -38,6 +67,10 @@ static int start_parse(int argc, char **argv, start_args *a)
     for (int i = 0; i < argc; i++) {
         const char *f = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         const char **dst = NULL;
+        if (!strcmp(f, "--help") || !strcmp(f, "-h")) {
+            fputs(START_USAGE, stdout);
+            return -1;
+        }
         if (!strcmp(f, "--head")) a->head = true;
         else if (!strcmp(f, "--block")) a->block = true;
         else if (!strcmp(f, "--port") && v) {
@@ -66,6 +99,12 @@ static int start_parse(int argc, char **argv, start_args *a)
                 fprintf(stderr, "manta start: %s needs a value\n%s", f, START_USAGE);
                 return 2;
             }
+            bool numeric = dst == &a->o.num_cpus || dst == &a->o.num_gpus;
+            if (numeric && !start_number_ok(v)) {
+                fprintf(stderr, "manta start: bad %s '%s' (a number in [0, 9e13])\n", f, v);
+                return 2;
+            }
+            if (dst == &a->o.object_store_memory && start_check_store(v)) return 2;
             *dst = v;
             i++;
         }
@@ -146,7 +185,7 @@ int cli_start_main(int argc, char **argv)
 {
     start_args a;
     int rc = start_parse(argc, argv, &a);
-    if (rc) return rc;
+    if (rc) return rc < 0 ? 0 : rc;
     mt_session_info running;
     if (a.head && mt_cluster_running(a.o.temp_dir, &running)) {
         fprintf(stderr, "Manta is already running at %s (session %s); run 'manta stop' first\n",
@@ -203,11 +242,22 @@ int cli_stop_main(int argc, char **argv)
     const char *temp_dir = NULL;
     int64_t grace_ms = 10000;
     for (int i = 0; i < argc; i++) {
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            printf("usage: manta stop [--force] [--grace-period SECONDS] [--temp-dir DIR]\n\n"
+                   "stops every Manta process this user started on this machine\n");
+            return 0;
+        }
         if (!strcmp(argv[i], "--force") || !strcmp(argv[i], "-f")) force = true;
         else if (!strcmp(argv[i], "--temp-dir") && i + 1 < argc) temp_dir = argv[++i];
-        else if ((!strcmp(argv[i], "--grace-period") || !strcmp(argv[i], "-g")) && i + 1 < argc)
-            grace_ms = (int64_t)(atof(argv[++i]) * 1000);
-        else {
+        else if ((!strcmp(argv[i], "--grace-period") || !strcmp(argv[i], "-g")) && i + 1 < argc) {
+            char *end;
+            double g = strtod(argv[++i], &end);
+            if (end == argv[i] || *end || !(g >= 0 && g <= 86400)) {
+                fprintf(stderr, "manta stop: bad --grace-period '%s' (seconds in [0, 86400])\n", argv[i]);
+                return 2;
+            }
+            grace_ms = (int64_t)(g * 1000);
+        } else {
             fprintf(stderr, "usage: manta stop [--force] [--grace-period SECONDS] [--temp-dir DIR]\n");
             return 2;
         }
@@ -251,6 +301,11 @@ int cli_status_main(int argc, char **argv)
 {
     const char *address = NULL, *temp_dir = NULL;
     for (int i = 0; i < argc; i++) {
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            printf("usage: manta status [--address HOST:PORT] [--temp-dir DIR]\n\n"
+                   "prints the cluster's nodes, resource usage and pending demands\n");
+            return 0;
+        }
         if (!strcmp(argv[i], "--address") && i + 1 < argc) address = argv[++i];
         else if (!strcmp(argv[i], "--temp-dir") && i + 1 < argc) temp_dir = argv[++i];
         else {

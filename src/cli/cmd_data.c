@@ -58,7 +58,7 @@ static void data_help(FILE *out)
                  "Run 'manta data <subcommand> --help' for its options.\n");
 }
 
-static int sub_help(const char *name)
+int cli_data_sub_help(const char *name)
 {
     const subcmd *s = find_sub(name);
     printf("usage: manta data %s\n\n%s\n", s->usage, s->doc);
@@ -102,7 +102,7 @@ static int parse_read(const char *cmd, int argc, char **argv, read_args *a, bool
     if (with_n) opts[k++] = (cli_opt){"--limit", "-n", &a->n, NULL};
     if (with_format) opts[k++] = (cli_opt){"--format", NULL, &a->format, NULL};
     int rc = cli_parse_args(cmd, argc, argv, opts, k, &a->file, 1, 1, &a->help);
-    if (rc == CLI_OK && a->help) return sub_help(cmd), -1;
+    if (rc == CLI_OK && a->help) return cli_data_sub_help(cmd), -1;
     return rc;
 }
 
@@ -218,7 +218,7 @@ int cli_cmd_groupby(int argc, char **argv)
     cli_opt opts[] = {{"--key", NULL, &key, NULL}, {"--mean", NULL, &mean, NULL}};
     int rc = cli_parse_args("groupby", argc, argv, opts, 2, &a.file, 1, 1, &a.help);
     if (rc) return rc;
-    if (a.help) return sub_help("groupby");
+    if (a.help) return cli_data_sub_help("groupby");
     if (!key || !mean) return cli_usage_error("groupby", "--key and --mean are required");
     mt_error err;
     mt_error_clear(&err);

@@ -113,7 +113,7 @@ int cli_cmd_convert(int argc, char **argv)
     bool help;
     int rc = cli_parse_args("convert", argc, argv, opts, 7, pos, 2, 2, &help);
     if (rc) return rc;
-    if (help) return cli_data_main(2, (char *[]){"convert", "--help"});
+    if (help) return cli_data_sub_help("convert");
     mt_parquet_write_options wo;
     if ((rc = parse_write_flags("convert", &f, &wo))) return rc;
     mt_error err;
@@ -142,7 +142,7 @@ int cli_cmd_gen_taxi(int argc, char **argv)
     bool help;
     int rc = cli_parse_args("gen-taxi", argc, argv, opts, 7, NULL, 0, 0, &help);
     if (rc) return rc;
-    if (help) return cli_data_main(2, (char *[]){"gen-taxi", "--help"});
+    if (help) return cli_data_sub_help("gen-taxi");
     int64_t rows = 2000000, seed = 0;
     if (rows_s && !cli_parse_count(rows_s, &rows))
         return cli_usage_error("gen-taxi", "--rows needs a non-negative row count, not '%s'", rows_s);

@@ -18,7 +18,8 @@ static void usage(FILE *out)
                  "  stop     stop the Manta processes this machine started\n"
                  "  status   print the cluster's nodes and resource usage\n"
                  "  data     inspect, convert and generate data files (manta data --help)\n"
-                 "  config   print every tunable with its value\n");
+                 "  config   print every tunable with its value\n"
+                 "\nRun 'manta <command> --help' for its options; 'manta --version' for the version.\n");
 }
 
 int main(int argc, char **argv)
@@ -33,6 +34,10 @@ int main(int argc, char **argv)
         usage(argc < 2 ? stderr : stdout);
         return argc < 2 ? 2 : 0;
     }
+    if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V")) {
+        printf("manta %s\n", MT_VERSION_STRING);
+        return 0;
+    }
     if (!strcmp(argv[1], "data")) return cli_data_main(argc - 2, argv + 2);
     if (!strcmp(argv[1], "start")) return cli_start_main(argc - 2, argv + 2);
     if (!strcmp(argv[1], "stop")) return cli_stop_main(argc - 2, argv + 2);
@@ -41,6 +46,13 @@ int main(int argc, char **argv)
     if (!strcmp(argv[1], "node-daemon")) return cli_node_daemon_main(argc - 2, argv + 2);
     if (!strcmp(argv[1], "worker")) return cli_worker_main(argc - 2, argv + 2);
     if (!strcmp(argv[1], "config")) {
+        if (argc > 2) {
+            bool help = !strcmp(argv[2], "--help") || !strcmp(argv[2], "-h");
+            fprintf(help ? stdout : stderr,
+                    "usage: manta config\n\nprints every tunable with its value; set one with "
+                    "MANTA_<NAME>=VALUE in the environment\n");
+            return help ? 0 : 2;
+        }
         mt_config_dump(stdout);
         return 0;
     }

@@ -95,6 +95,11 @@ static mt_status setup_store(mt__node *n, mt_error *err)
     snprintf(name, sizeof name, "manta-store-%.12s", n->node_hex);
     so.capacity = n->opts.object_store_memory > 0 ? n->opts.object_store_memory
                                                   : mt_config_int64("object_store_memory");
+    int64_t ram = (int64_t)sysconf(_SC_PHYS_PAGES) * (int64_t)sysconf(_SC_PAGESIZE);
+    if (ram > 0 && so.capacity > ram)
+        return mt_error_set(err, MT_EINVAL,
+                            "--object-store-memory %lld is larger than this machine's memory (%lld bytes)",
+                            (long long)so.capacity, (long long)ram);
     so.spill_dir = n->spill_dir;
     so.max_object_bytes = mt_config_int64("max_object_bytes");
     so.name = name;

@@ -174,6 +174,31 @@ expect "node-daemon --object-store-memory 1e30" 2 "" - "$M" node-daemon --object
 [ "$(head -n 1 "$T/err")" = "manta: node-daemon: bad integer '1e30'" ] ||
     fail "node-daemon --object-store-memory 1e30: stderr $(head -n 1 "$T/err")"
 
+# ---- every command answers --help (exit 0, usage on stdout) and --version ------
+expect "--version" 0 "manta 0.1.0" "" "$M" --version
+for c in "start" "stop" "status" "config" "data schema" "data count" "data show" "data cat" \
+         "data meta" "data convert" "data gen-taxi" "data groupby"; do
+    # shellcheck disable=SC2086
+    expect "$c --help" 0 - "" "$M" $c --help
+    grep -q "^usage: manta $c" "$T/out" || fail "$c --help: $(head -n 1 "$T/out")"
+done
+
+# ---- manta start/stop validate their flags before any daemon starts -------------
+expect "start --num-cpus -1" 2 "" "manta start: bad --num-cpus '-1' (a number in [0, 9e13])" \
+    "$M" start --head --temp-dir "$T/never" --num-cpus -1
+expect "start --num-gpus abc" 2 "" "manta start: bad --num-gpus 'abc' (a number in [0, 9e13])" \
+    "$M" start --head --temp-dir "$T/never" --num-gpus abc
+expect "start --object-store-memory 1.5" 2 "" \
+    "manta start: bad --object-store-memory '1.5' (a whole number of bytes)" \
+    "$M" start --head --temp-dir "$T/never" --object-store-memory 1.5
+expect "start --object-store-memory > RAM" 2 "" - \
+    "$M" start --head --temp-dir "$T/never" --object-store-memory 1000000000000000000
+grep -q "^manta start: --object-store-memory 1000000000000000000 is larger than this machine's memory" "$T/err" ||
+    fail "start --object-store-memory > RAM: $(cat "$T/err")"
+[ ! -e "$T/never" ] || fail "a refused start created its temp dir"
+expect "stop --grace-period -3" 2 "" "manta stop: bad --grace-period '-3' (seconds in [0, 86400])" \
+    "$M" stop --grace-period -3
+
 if [ "$fails" -ne 0 ]; then
     echo "$fails check(s) failed" >&2
     exit 1

@@ -18,10 +18,10 @@ CMP=$HERE/corpus_compare.mjs
 TO=${CORPUS_TIMEOUT:-20}
 
 if [ ! -d "$CORPUS/parquet-testing" ]; then
-    echo "SKIP: corpus not found at $CORPUS"; exit 0
+    echo "SKIP: corpus not found at $CORPUS"; exit 77
 fi
 if ! command -v node >/dev/null 2>&1; then
-    echo "SKIP: node not found"; exit 0
+    echo "SKIP: node not found"; exit 77
 fi
 MANTA=${MANTA_BIN:-}
 if [ -z "$MANTA" ] || [ ! -x "$MANTA" ]; then

@@ -11,7 +11,7 @@ set -eu
 ORACLE="$MT_BINARY_DIR/oracle"
 if [ ! -f "$ORACLE/.installed" ]; then
     echo "SKIP: oracle not installed"
-    exit 0
+    exit 77
 fi
 DATA="$MT_SOURCE_DIR/../shared/testdata/oracle-generated"
 WORK=$(mktemp -d)
