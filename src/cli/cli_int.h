@@ -14,6 +14,8 @@
 #include <stdbool.h>
 #include <stdio.h>
 
+#include "core/file.h"
+
 #include "manta/base.h"
 #include "manta/data.h"
 #include "manta/parquet.h"
@@ -89,8 +91,7 @@ typedef struct cli_sink {
     cli_kind kind;
     const char *path;
     mt_parquet_writer *pw;
-    FILE *fp;
-    char *tmp;
+    mt_atomic_file csv; /* CSV output (core/file.h) */
     bool wrote_header;
 } cli_sink;
 

@@ -4,8 +4,8 @@
  * A cli_source yields a file's rows as a sequence of tables: one per row group
  * for Parquet (memory bounded by a row group), the whole table for CSV (the
  * CSV reader has no streaming API). A cli_sink streams tables into a Parquet
- * writer, or into "<path>.tmp-<pid>" for CSV, renamed into place on close so a
- * failed run leaves nothing behind. Main thread only.
+ * writer, or into an exclusively created temporary file for CSV (core/file.h),
+ * renamed into place on close so a failed run leaves nothing behind. Main thread only.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -111,13 +111,7 @@ mt_status cli_sink_open(cli_sink *s, const char *path, const mt_type *schema,
     s->path = path;
     MT_RETURN_NOT_OK(cli_kind_of_output(path, &s->kind, err));
     if (s->kind == CLI_PARQUET) return mt_parquet_writer_open(path, schema, o, &s->pw, err);
-    size_t cap = strlen(path) + 32;
-    s->tmp = mt_malloc(cap);
-    if (!s->tmp) return mt_error_set(err, MT_ENOMEM, "%s: out of memory", path);
-    snprintf(s->tmp, cap, "%s.tmp-%ld", path, (long)getpid());
-    s->fp = fopen(s->tmp, "wb");
-    if (!s->fp) return mt_error_set(err, MT_EIO, "%s: %s", path, strerror(errno));
-    return MT_OK;
+    return mt_atomic_file_open(&s->csv, path, 0666, err);
 }
 
 mt_status cli_sink_write(cli_sink *s, const mt_table *t, mt_error *err)
@@ -125,7 +119,7 @@ mt_status cli_sink_write(cli_sink *s, const mt_table *t, mt_error *err)
     if (s->kind == CLI_PARQUET) return mt_parquet_writer_write(s->pw, t, err);
     mt_csv_write_options wo = {.no_header = s->wrote_header};
     s->wrote_header = true;
-    mt_status st = mt_csv_write_stream(s->fp, t, &wo, err);
+    mt_status st = mt_csv_write_stream(s->csv.fp, t, &wo, err);
     if (st != MT_OK) mt_error_prefix(err, "writing %s", s->path);
     return st;
 }
@@ -133,25 +127,12 @@ mt_status cli_sink_write(cli_sink *s, const mt_table *t, mt_error *err)
 mt_status cli_sink_close(cli_sink *s, mt_error *err)
 {
     if (s->kind == CLI_PARQUET) return mt_parquet_writer_close(s->pw, err);
-    if (!s->fp) return mt_error_set(err, MT_ESTATE, "%s: already closed", s->path);
-    int bad = ferror(s->fp);
-    bad |= fclose(s->fp);
-    s->fp = NULL;
-    if (bad || rename(s->tmp, s->path) != 0) {
-        int e = errno;
-        remove(s->tmp);
-        return mt_error_set(err, MT_EIO, "%s: %s", s->path, strerror(e ? e : EIO));
-    }
-    mt_free(s->tmp);
-    s->tmp = NULL;
-    return MT_OK;
+    return mt_atomic_file_commit(&s->csv, err);
 }
 
 void cli_sink_destroy(cli_sink *s)
 {
     mt_parquet_writer_destroy(s->pw);
-    if (s->fp) fclose(s->fp);
-    if (s->tmp) remove(s->tmp);
-    mt_free(s->tmp);
+    mt_atomic_file_abort(&s->csv);
     memset(s, 0, sizeof *s);
 }

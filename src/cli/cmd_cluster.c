@@ -19,13 +19,17 @@
 #include "gcs/gcs_client.h"
 #include "gcs/gcs_int.h"
 #include "gcs/session.h"
+#include "node/node.h"
 
 /* ---- start ---- */
 
 static const char *START_USAGE =
     "usage: manta start --head [--port 6379] [--num-cpus N] [--num-gpus N] [--resources JSON]\n"
     "                   [--object-store-memory BYTES] [--temp-dir DIR] [--node-ip-address IP] [--block]\n"
-    "       manta start --address HOST:PORT [--token-file FILE] [same resource flags] [--block]\n";
+    "       manta start --address HOST:PORT [--token HEX | --token-file FILE] [same resource flags] [--block]\n"
+    "\n"
+    "A node joining from another machine needs the cluster token: --token, --token-file or\n"
+    "MANTA_TOKEN (the head's token is the file 'token' in its session folder).\n";
 
 typedef struct start_args {
     mt_cluster_start_options o;
@@ -90,6 +94,7 @@ static int start_parse(int argc, char **argv, start_args *a)
         else if (!strcmp(f, "--node-ip-address")) dst = &a->o.node_ip;
         else if (!strcmp(f, "--address")) dst = &a->o.join_address;
         else if (!strcmp(f, "--token-file")) dst = &a->o.token_file;
+        else if (!strcmp(f, "--token")) dst = &a->o.token;
         else {
             fprintf(stderr, "manta start: unexpected argument '%s'\n%s", f, START_USAGE);
             return 2;
@@ -105,6 +110,16 @@ static int start_parse(int argc, char **argv, start_args *a)
                 return 2;
             }
             if (dst == &a->o.object_store_memory && start_check_store(v)) return 2;
+            mt_error e;
+            if (dst == &a->o.resources && mt_node_resources_check(v, &e) != MT_OK) {
+                fprintf(stderr, "manta start: %s\n", e.msg);
+                return 2;
+            }
+            uint8_t tok[MT_RPC_TOKEN_BYTES];
+            if (dst == &a->o.token && mt_rpc_token_parse(v, tok, &e) != MT_OK) {
+                fprintf(stderr, "manta start: bad --token: %s\n", e.msg);
+                return 2;
+            }
             *dst = v;
             i++;
         }

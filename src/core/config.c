@@ -141,7 +141,9 @@ void mt_config_dump(void *fp)
         case MT_CONFIG_INT64: fprintf(f, "%s = %lld", e->name, (long long)e->i); break;
         case MT_CONFIG_DOUBLE: fprintf(f, "%s = %g", e->name, e->d); break;
         case MT_CONFIG_BOOL: fprintf(f, "%s = %s", e->name, e->i ? "true" : "false"); break;
-        case MT_CONFIG_STRING: fprintf(f, "%s = %s", e->name, e->s); break;
+        case MT_CONFIG_STRING: /* a secret is shown as set or not, never its value */
+            fprintf(f, "%s = %s", e->name, strcmp(e->name, "token") || !*e->s ? e->s : "(set)");
+            break;
         }
         fprintf(f, "  # %s\n", e->doc);
     }

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/file.h"
 #include "data/print_int.h"
 
 static const char *const null_tokens[] = {"", "NA", "N/A", "NULL", "null", NULL};
@@ -139,17 +140,13 @@ mt_status mt_csv_write_stream(FILE *out, const mt_table *t, const mt_csv_write_o
 mt_status mt_csv_write(const char *path, const mt_table *t, const mt_csv_write_options *opts,
                        mt_error *err)
 {
-    char tmp[4096];
-    if ((size_t)snprintf(tmp, sizeof tmp, "%s.tmp-%ld", path, (long)getpid()) >= sizeof tmp)
-        return mt_error_set(err, MT_EINVAL, "%s: path too long", path);
-    FILE *f = fopen(tmp, "wb");
-    if (!f) return mt_error_set_errno(err, MT_EIO, errno, "%s: cannot create", tmp);
-    mt_status st = mt_csv_write_stream(f, t, opts, err);
-    if (st != MT_OK) mt_error_prefix(err, "%s", path);
-    if (fflush(f) != 0 && st == MT_OK) st = mt_error_set_errno(err, MT_EIO, errno, "%s: write", path);
-    if (fclose(f) != 0 && st == MT_OK) st = mt_error_set_errno(err, MT_EIO, errno, "%s: close", path);
-    if (st == MT_OK && rename(tmp, path) != 0)
-        st = mt_error_set_errno(err, MT_EIO, errno, "%s: cannot rename from temporary file", path);
-    if (st != MT_OK) unlink(tmp);
-    return st;
+    mt_atomic_file af;
+    MT_RETURN_NOT_OK(mt_atomic_file_open(&af, path, 0666, err));
+    mt_status st = mt_csv_write_stream(af.fp, t, opts, err);
+    if (st != MT_OK) {
+        mt_error_prefix(err, "%s", path);
+        mt_atomic_file_abort(&af);
+        return st;
+    }
+    return mt_atomic_file_commit(&af, err);
 }

@@ -16,6 +16,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "core/file.h"
 #include "gcs/session.h"
 
 typedef struct starter {
@@ -85,36 +86,42 @@ static mt_status start_node(starter *s, mt_session_info *out, mt_error *err)
     return MT_OK;
 }
 
-/* Join: the token comes from --token-file or the latest local session. */
+/* Join: the token comes from --token, --token-file, MANTA_TOKEN (config
+ * `token`) or, on the head's own machine, the latest local session. */
 static mt_status join_token(starter *s, mt_error *err)
 {
     uint8_t tok[MT_RPC_TOKEN_BYTES];
-    char src[MT_SESSION_PATH_MAX], dst[MT_SESSION_PATH_MAX], latest[MT_SESSION_PATH_MAX];
-    if (s->o->token_file) {
-        snprintf(src, sizeof src, "%s", s->o->token_file);
+    const char *hex = s->o->token && *s->o->token ? s->o->token : NULL;
+    if (!hex && !s->o->token_file && *mt_config_string("token")) hex = mt_config_string("token");
+    if (hex) {
+        if (mt_rpc_token_parse(hex, tok, err) != MT_OK)
+            return mt_error_prefix(err, "joining %s: bad token", s->o->join_address);
     } else {
-        mt_status st = mt_session_latest(s->o->temp_dir, latest, sizeof latest, err);
-        if (st != MT_OK)
-            return mt_error_prefix(err, "joining %s needs the cluster token (--token-file)",
-                                   s->o->join_address);
-        MT_RETURN_NOT_OK(mt_session_path(latest, "token", src, sizeof src, err));
+        char src[MT_SESSION_PATH_MAX], latest[MT_SESSION_PATH_MAX];
+        if (s->o->token_file) {
+            snprintf(src, sizeof src, "%s", s->o->token_file);
+        } else {
+            mt_status st = mt_session_latest(s->o->temp_dir, latest, sizeof latest, err);
+            if (st != MT_OK)
+                return mt_error_set(err, MT_ENOTFOUND,
+                                    "joining %s needs the cluster token: pass --token, --token-file "
+                                    "or set MANTA_TOKEN (the head's token is in its session folder)",
+                                    s->o->join_address);
+            MT_RETURN_NOT_OK(mt_session_path(latest, "token", src, sizeof src, err));
+        }
+        MT_RETURN_NOT_OK(mt_rpc_token_load(src, tok, err));
     }
-    MT_RETURN_NOT_OK(mt_rpc_token_load(src, tok, err));
+    char dst[MT_SESSION_PATH_MAX], text[2 * MT_RPC_TOKEN_BYTES + 2];
     MT_RETURN_NOT_OK(mt_session_path(s->dir, "token", dst, sizeof dst, err));
-    char hex[2 * MT_RPC_TOKEN_BYTES + 2];
-    for (int i = 0; i < MT_RPC_TOKEN_BYTES; i++) snprintf(hex + 2 * i, 3, "%02x", tok[i]);
-    strcat(hex, "\n");
-    int fd = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    if (fd < 0) return mt_error_set_errno(err, MT_EIO, errno, "creating %s", dst);
-    ssize_t w = write(fd, hex, strlen(hex));
-    close(fd);
-    if (w != (ssize_t)strlen(hex)) return mt_error_set_errno(err, MT_EIO, errno, "writing %s", dst);
-    return MT_OK;
+    for (int i = 0; i < MT_RPC_TOKEN_BYTES; i++) snprintf(text + 2 * i, 3, "%02x", tok[i]);
+    strcat(text, "\n");
+    return mt_file_write_atomic(dst, text, strlen(text), 0600, err);
 }
 
 static mt_status prepare(starter *s, mt_session_info *out, mt_error *err)
 {
     MT_RETURN_NOT_OK(mt_session_find_bin(s->bin, sizeof s->bin, err));
+    /* session_latest moves to the new session only once it is up (mt_cluster_start). */
     MT_RETURN_NOT_OK(mt_session_create(s->o->temp_dir, s->dir, sizeof s->dir, err));
     snprintf(out->session_dir, sizeof out->session_dir, "%s", s->dir);
     snprintf(out->node_ip, sizeof out->node_ip, "%s", s->ip);
@@ -132,6 +139,16 @@ static mt_status prepare(starter *s, mt_session_info *out, mt_error *err)
     return mt_rpc_token_create(tok, token, err);
 }
 
+/* Removes a session folder no daemon ever ran in (a refused join): only what prepare() made. */
+static void remove_unstarted(const char *dir)
+{
+    static const char *const files[] = {"token", "logs", "sockets", "spill"};
+    char p[MT_SESSION_PATH_MAX];
+    for (size_t i = 0; i < sizeof files / sizeof *files; i++)
+        if (mt_session_path(dir, files[i], p, sizeof p, NULL) == MT_OK && unlink(p) != 0) rmdir(p);
+    rmdir(dir);
+}
+
 mt_status mt_cluster_start(const mt_cluster_start_options *o, mt_session_info *out, mt_error *err)
 {
     memset(out, 0, sizeof *out);
@@ -141,7 +158,11 @@ mt_status mt_cluster_start(const mt_cluster_start_options *o, mt_session_info *o
     if (st == MT_OK && !o->join_address) st = start_gcs(&s, out, err);
     if (st == MT_OK) st = start_node(&s, out, err);
     if (st == MT_OK) st = mt_session_write_info(out, err);
+    if (st == MT_OK) st = mt_session_point_latest(o->temp_dir, s.dir, err);
+    /* A failed start leaves session_latest as it was; the failed session's
+     * folder stays for its logs, which the message points at. */
     if (st != MT_OK && s.n_pids) mt_session_kill(s.pids, s.n_pids, false, 3000);
+    if (st != MT_OK && !s.n_pids && s.dir[0]) remove_unstarted(s.dir);
     return st;
 }
 

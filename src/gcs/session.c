@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <jansson.h>
 #include <limits.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,11 +21,38 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/file.h"
+
+static char default_root[64];
+static pthread_once_t default_root_once = PTHREAD_ONCE_INIT;
+
+static void make_default_root(void)
+{
+    snprintf(default_root, sizeof default_root, "/tmp/manta-%u", (unsigned)geteuid());
+}
+
 const char *mt_session_temp_root(const char *temp_dir)
 {
     if (temp_dir && temp_dir[0]) return temp_dir;
     const char *t = mt_config_string("temp_dir");
-    return t ? t : "";
+    if (t && t[0]) return t;
+    pthread_once(&default_root_once, make_default_root);
+    return default_root;
+}
+
+mt_status mt_session_check_owner(const char *dir, const char *what, mt_error *err)
+{
+    struct stat sb;
+    if (stat(dir, &sb) != 0)
+        return mt_error_set_errno(err, errno == ENOENT ? MT_ENOTFOUND : MT_EIO, errno, "%s %s", what, dir);
+    if (!S_ISDIR(sb.st_mode)) return mt_error_set(err, MT_EINVAL, "%s %s is not a directory", what, dir);
+    if (sb.st_uid != geteuid())
+        return mt_error_set(err, MT_EINVAL, "refusing %s %s: owned by uid %u, not by this user (uid %u)",
+                            what, dir, (unsigned)sb.st_uid, (unsigned)geteuid());
+    if (sb.st_mode & 022)
+        return mt_error_set(err, MT_EINVAL, "refusing %s %s: writable by group or other (mode %03o)",
+                            what, dir, (unsigned)(sb.st_mode & 0777));
+    return MT_OK;
 }
 
 mt_status mt_session_path(const char *session_dir, const char *name, char *out, size_t cap,
@@ -36,7 +64,7 @@ mt_status mt_session_path(const char *session_dir, const char *name, char *out, 
     return MT_OK;
 }
 
-/* mkdir -p for the temp root (each component 0755 when created by us). */
+/* mkdir -p for the temp root (each component `mode` when created by us). */
 static mt_status mkdirs(const char *path, mode_t mode, mt_error *err)
 {
     char buf[MT_SESSION_PATH_MAX];
@@ -91,9 +119,10 @@ static mt_status point_latest(const char *root, const char *dir, mt_error *err)
 {
     char link[MT_SESSION_PATH_MAX], tmp[MT_SESSION_PATH_MAX + 32];
     MT_RETURN_NOT_OK(mt_session_path(root, "session_latest", link, sizeof link, err));
-    snprintf(tmp, sizeof tmp, "%s.tmp-%d", link, (int)getpid());
-    unlink(tmp);
-    if (symlink(dir, tmp) != 0)
+    mt_id r = mt_id_random();
+    snprintf(tmp, sizeof tmp, "%s.tmp-%02x%02x%02x%02x", link, r.bytes[0], r.bytes[1], r.bytes[2],
+             r.bytes[3]);
+    if (symlink(dir, tmp) != 0) /* never follows or replaces anything already there */
         return mt_error_set_errno(err, MT_EIO, errno, "creating link %s", tmp);
     if (rename(tmp, link) != 0) {
         int e = errno;
@@ -103,10 +132,12 @@ static mt_status point_latest(const char *root, const char *dir, mt_error *err)
     return MT_OK;
 }
 
-static mt_status create_dir(const char *temp_dir, bool latest, char *dir_out, size_t cap, mt_error *err)
+mt_status mt_session_create(const char *temp_dir, char *dir_out, size_t cap, mt_error *err)
 {
     const char *root = mt_session_temp_root(temp_dir);
-    MT_RETURN_NOT_OK(mkdirs(root, 0755, err));
+    MT_RETURN_NOT_OK(mkdirs(root, 0700, err));
+    /* Another user's (or a shared writable) root could swap our session for theirs. */
+    MT_RETURN_NOT_OK(mt_session_check_owner(root, "temp root", err));
     MT_RETURN_NOT_OK(make_session_name(root, dir_out, cap, err));
     MT_RETURN_NOT_OK(check_socket_room(dir_out, err));
     if (mkdir(dir_out, 0700) != 0)
@@ -118,17 +149,12 @@ static mt_status create_dir(const char *temp_dir, bool latest, char *dir_out, si
         if (mkdir(p, 0700) != 0 && errno != EEXIST)
             return mt_error_set_errno(err, MT_EIO, errno, "creating %s", p);
     }
-    return latest ? point_latest(root, dir_out, err) : MT_OK;
+    return MT_OK;
 }
 
-mt_status mt_session_create(const char *temp_dir, char *dir_out, size_t cap, mt_error *err)
+mt_status mt_session_point_latest(const char *temp_dir, const char *dir, mt_error *err)
 {
-    return create_dir(temp_dir, true, dir_out, cap, err);
-}
-
-mt_status mt_session_create_private(const char *temp_dir, char *dir_out, size_t cap, mt_error *err)
-{
-    return create_dir(temp_dir, false, dir_out, cap, err);
+    return point_latest(mt_session_temp_root(temp_dir), dir, err);
 }
 
 mt_status mt_session_latest(const char *temp_dir, char *dir_out, size_t cap, mt_error *err)
@@ -141,38 +167,10 @@ mt_status mt_session_latest(const char *temp_dir, char *dir_out, size_t cap, mt_
     struct stat sb;
     if (stat(resolved, &sb) != 0 || !S_ISDIR(sb.st_mode))
         return mt_error_set(err, MT_ENOTFOUND, "no Manta session in %s", root);
+    MT_RETURN_NOT_OK(mt_session_check_owner(root, "temp root", err));
+    MT_RETURN_NOT_OK(mt_session_check_owner(resolved, "session folder", err));
     if (strlen(resolved) >= cap) return mt_error_set(err, MT_ERANGE, "session path too long");
     strcpy(dir_out, resolved);
-    return MT_OK;
-}
-
-/* Writes `len` bytes to path via a temp file + rename, mode `mode`. */
-static mt_status write_atomic(const char *path, const char *data, size_t len, mode_t mode,
-                              mt_error *err)
-{
-    char tmp[MT_SESSION_PATH_MAX + 32];
-    int n = snprintf(tmp, sizeof tmp, "%s.tmp-%d", path, (int)getpid());
-    if (n < 0 || (size_t)n >= sizeof tmp) return mt_error_set(err, MT_ERANGE, "path too long");
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
-    if (fd < 0) return mt_error_set_errno(err, MT_EIO, errno, "creating %s", tmp);
-    size_t off = 0;
-    while (off < len) {
-        ssize_t w = write(fd, data + off, len - off);
-        if (w < 0 && errno == EINTR) continue;
-        if (w <= 0) {
-            int e = errno;
-            close(fd);
-            unlink(tmp);
-            return mt_error_set_errno(err, MT_EIO, e, "writing %s", tmp);
-        }
-        off += (size_t)w;
-    }
-    close(fd);
-    if (rename(tmp, path) != 0) {
-        int e = errno;
-        unlink(tmp);
-        return mt_error_set_errno(err, MT_EIO, e, "renaming %s", tmp);
-    }
     return MT_OK;
 }
 
@@ -199,7 +197,7 @@ mt_status mt_session_write_info(const mt_session_info *info, mt_error *err)
         }
         memcpy(withnl, text, len);
         withnl[len] = '\n';
-        st = write_atomic(path, withnl, len + 1, 0600, err);
+        st = mt_file_write_atomic(path, withnl, len + 1, 0600, err);
         mt_free(withnl);
     }
     free(text);
@@ -217,6 +215,7 @@ mt_status mt_session_read_info(const char *session_dir, mt_session_info *out, mt
 {
     memset(out, 0, sizeof *out);
     char path[MT_SESSION_PATH_MAX];
+    MT_RETURN_NOT_OK(mt_session_check_owner(session_dir, "session folder", err));
     MT_RETURN_NOT_OK(mt_session_path(session_dir, "session.json", path, sizeof path, err));
     if (access(path, F_OK) != 0) return mt_error_set(err, MT_ENOTFOUND, "%s: no such file", path);
     json_error_t je;
@@ -249,7 +248,7 @@ mt_status mt_session_load_token(const char *session_dir, uint8_t token[MT_RPC_TO
 
 mt_status mt_session_write_ready(const char *path, const char *lines, mt_error *err)
 {
-    return write_atomic(path, lines, strlen(lines), 0644, err);
+    return mt_file_write_atomic(path, lines, strlen(lines), 0644, err);
 }
 
 mt_status mt_session_ready_get(const char *path, const char *key, char *out, size_t cap,

@@ -34,23 +34,26 @@ typedef struct mt_session_info {
     int node_pid;
 } mt_session_info;
 
-/* The temp root: `temp_dir` if not NULL/empty, else config `temp_dir`. */
+/* The temp root: `temp_dir` if not NULL/empty, else config `temp_dir`, else
+ * the per-user /tmp/manta-<uid>. */
 const char *mt_session_temp_root(const char *temp_dir);
 
 /*
- * Creates <root>/session_<date>_<pid>/ with logs/, sockets/, spill/
- * (mode 0700 for the session folder) and points <root>/session_latest at it
- * (replacing the old link atomically). Writes the folder path into dir_out.
- * Does not create the token (see mt_rpc_token_create).
+ * Creates <root>/session_<date>_<pid>/ with logs/, sockets/, spill/ (mode
+ * 0700) and writes the folder path into dir_out. The root is created 0700
+ * when missing and refused when another user owns it or group/other may
+ * write it. session_latest is not touched (mt_session_point_latest does
+ * that once the session is up, so a failed start changes nothing). Does not
+ * create the token (see mt_rpc_token_create).
  */
 mt_status mt_session_create(const char *temp_dir, char *dir_out, size_t cap, mt_error *err);
 
-/*
- * Like mt_session_create, but leaves <root>/session_latest alone: for a
- * driver's embedded cluster, which other drivers must not join by default
- * (it stops with its driver). They can still name its control store.
- */
-mt_status mt_session_create_private(const char *temp_dir, char *dir_out, size_t cap, mt_error *err);
+/* Points <root>/session_latest at `dir` (replacing the old link atomically). */
+mt_status mt_session_point_latest(const char *temp_dir, const char *dir, mt_error *err);
+
+/* MT_EINVAL unless `dir` is a directory owned by this user without group/other
+ * write; `what` names it in the message ("temp root", "session folder"). */
+mt_status mt_session_check_owner(const char *dir, const char *what, mt_error *err);
 
 /*
  * Resolves <root>/session_latest into dir_out (an absolute path).
@@ -139,7 +142,8 @@ typedef struct mt_cluster_start_options {
     const char *resources;           /* JSON object */
     const char *object_store_memory; /* bytes */
     const char *join_address;        /* non-NULL: join this control store (no gcs-server) */
-    const char *token_file;          /* join: token to copy; NULL = the latest local session's */
+    const char *token_file;          /* join: token file to copy */
+    const char *token;               /* join: token as hex; NULL = token_file, config token, latest session's */
     int64_t timeout_ms;              /* per daemon; 0 = 30000 */
 } mt_cluster_start_options;
 

@@ -31,4 +31,8 @@ typedef struct mt_node_options {
  */
 mt_status mt_node_daemon_run(const mt_node_options *opts, mt_error *err);
 
+/* Checks a --resources JSON object the way the daemon will read it
+ * (numbers >= 0; CPU, GPU, memory, object_store_memory have their own flags). */
+mt_status mt_node_resources_check(const char *json, mt_error *err);
+
 #endif /* MANTA_NODE_H */

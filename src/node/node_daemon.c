@@ -60,11 +60,26 @@ static mt_status setup_paths(mt__node *n, mt_error *err)
     return mt_rpc_token_load(p, n->token, err);
 }
 
+static const char *const base_resources[] = {"CPU", "GPU", "memory", "object_store_memory"};
+
+mt_status mt_node_resources_check(const char *json, mt_error *err)
+{
+    node_res r;
+    MT_RETURN_NOT_OK(mt__node_res_parse_json(json, &r, err));
+    for (size_t i = 0; i < sizeof base_resources / sizeof *base_resources; i++)
+        if (mt__node_res_get(&r, base_resources[i]) != 0)
+            return mt_error_set(err, MT_EINVAL, "--resources: use the flag for %s", base_resources[i]);
+    return MT_OK;
+}
+
 static mt_status setup_resources(mt__node *n, mt_error *err)
 {
     const mt_node_options *o = &n->opts;
     mt__node_res_clear(&n->total);
-    if (o->resources_json) MT_RETURN_NOT_OK(mt__node_res_parse_json(o->resources_json, &n->total, err));
+    if (o->resources_json) {
+        MT_RETURN_NOT_OK(mt_node_resources_check(o->resources_json, err));
+        MT_RETURN_NOT_OK(mt__node_res_parse_json(o->resources_json, &n->total, err));
+    }
     double cpus = o->num_cpus >= 0 ? o->num_cpus : (double)sysconf(_SC_NPROCESSORS_ONLN);
     double gpus = o->num_gpus > 0 ? o->num_gpus : 0;
     int64_t ram = (int64_t)sysconf(_SC_PHYS_PAGES) * (int64_t)sysconf(_SC_PAGESIZE);
@@ -75,8 +90,6 @@ static mt_status setup_resources(mt__node *n, mt_error *err)
         {"CPU", cpus}, {"GPU", gpus}, {"memory", (double)mem}, {"object_store_memory", (double)store},
     };
     for (size_t i = 0; i < sizeof base / sizeof *base; i++) {
-        if (mt__node_res_get(&n->total, base[i].name) != 0)
-            return mt_error_set(err, MT_EINVAL, "--resources: use the flag for %s", base[i].name);
         if (base[i].q <= 0 && strcmp(base[i].name, "CPU")) continue;
         MT_RETURN_NOT_OK(mt__node_res_add_named(&n->total, base[i].name,
                                                 (int64_t)(base[i].q * NODE_RES_SCALE + 0.5), err));

@@ -12,23 +12,19 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/file.h"
 #include "node/node_int.h"
 #include "proto/gcs.pb-c.h"
 
 mt_status mt__node_write_ready(mt__node *n, mt_error *err)
 {
-    char path[700], tmp[720];
+    char path[700], text[1600];
     snprintf(path, sizeof path, "%s/node.ready", n->session_dir);
-    snprintf(tmp, sizeof tmp, "%s.tmp.%d", path, (int)getpid());
-    FILE *f = fopen(tmp, "w");
-    if (!f) return mt_error_set_errno(err, MT_EIO, errno, "writing %s", tmp);
-    fprintf(f, "node_id=%s\naddress=%s\nsocket=%s\npid=%d\n", n->node_hex, n->node_address,
-            n->node_socket, (int)getpid());
-    if (fclose(f) != 0 || rename(tmp, path) != 0) {
-        int e = errno;
-        unlink(tmp);
-        return mt_error_set_errno(err, MT_EIO, e, "writing %s", path);
-    }
+    int len = snprintf(text, sizeof text, "node_id=%s\naddress=%s\nsocket=%s\npid=%d\n", n->node_hex,
+                       n->node_address, n->node_socket, (int)getpid());
+    if (len < 0 || (size_t)len >= sizeof text)
+        return mt_error_set(err, MT_ERANGE, "writing %s: contents too long", path);
+    MT_RETURN_NOT_OK(mt_file_write_atomic(path, text, (size_t)len, 0600, err));
     n->ready_written = true;
     MT_LOG(MT_LOG_INFO, "NODE-READY", "node %s ready at %s", n->node_hex, n->node_address);
     return MT_OK;

@@ -121,7 +121,7 @@ mt_status mt__node_pool_start_worker(mt__node *n, mt_error *err)
     char hex[2 * MT_ID_SIZE + 1], log_path[700];
     mt_id_hex(w->id, hex);
     snprintf(log_path, sizeof log_path, "%s/logs/worker-%s.log", n->session_dir, hex);
-    int fd = open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    int fd = open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0644);
     if (fd < 0) {
         mt_free(w);
         return mt_error_set_errno(err, MT_EIO, errno, "opening %s", log_path);

@@ -3,9 +3,10 @@
  * encodes each leaf column chunk into pages (dictionary with PLAIN fallback,
  * DATA_PAGE or DATA_PAGE_V2, compressed, CRC-checked), and writes the footer.
  *
- * A writer is used by one thread at a time. Output goes to
- * "<path>.tmp-<pid>"; only a successful mt_parquet_writer_close renames it
- * into place, and mt_parquet_writer_destroy removes it otherwise. After any
+ * A writer is used by one thread at a time. Output goes to an exclusively
+ * created temporary file beside the target (core/file.h); only a successful
+ * mt_parquet_writer_close fsyncs and renames it into place, and
+ * mt_parquet_writer_destroy removes it otherwise. After any
  * failed call the writer is poisoned (further calls are MT_ESTATE). The
  * output depends only on the input and options (no clocks, no random ids).
  */
@@ -15,14 +16,15 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "core/file.h"
 #include "parquet/pq_encode.h"
 #include "parquet/pq_thrift_write.h"
 
 #define CREATED_BY "manta version 0.1.0"
 
 struct mt_parquet_writer {
-    char *path, *tmp_path;
-    FILE *f;
+    char *path;
+    mt_atomic_file af;
     mt_type *schema;
     pq_w_schema ws;
     mt_parquet_codec codec;
@@ -37,7 +39,7 @@ struct mt_parquet_writer {
     pq_w_row_group_meta *rgs;
     pq_w_stats **rg_stats;
     int32_t nrg, rg_cap;
-    bool failed, closed, tmp_created;
+    bool failed, closed;
     pq_buf chunk, page, vals, comp; /* scratch, reused across chunks */
     uint32_t *idx;
     int64_t idx_cap;
@@ -56,12 +58,12 @@ typedef struct chunk {
 
 static mt_status io_error(mt_parquet_writer *w, mt_error *err)
 {
-    return mt_error_set_errno(err, MT_EIO, errno, "write to %s failed", w->tmp_path);
+    return mt_error_set_errno(err, MT_EIO, errno, "write to %s failed", w->path);
 }
 
 static mt_status file_write(mt_parquet_writer *w, const void *p, size_t n, mt_error *err)
 {
-    if (n && fwrite(p, 1, n, w->f) != n) return io_error(w, err);
+    if (n && fwrite(p, 1, n, w->af.fp) != n) return io_error(w, err);
     w->offset += (int64_t)n;
     return MT_OK;
 }
@@ -462,14 +464,9 @@ static mt_status apply_options(mt_parquet_writer *w, const mt_parquet_write_opti
 
 static mt_status open_file(mt_parquet_writer *w, const char *path, mt_error *err)
 {
-    size_t n = strlen(path) + 32;
     w->path = mt_strdup(path);
-    w->tmp_path = mt_malloc(n);
-    if (!w->path || !w->tmp_path) return mt_error_set(err, MT_ENOMEM, "out of memory");
-    snprintf(w->tmp_path, n, "%s.tmp-%ld", path, (long)getpid());
-    w->f = fopen(w->tmp_path, "wb");
-    if (!w->f) return mt_error_set_errno(err, MT_EIO, errno, "cannot create %s", w->tmp_path);
-    w->tmp_created = true;
+    if (!w->path) return mt_error_set(err, MT_ENOMEM, "out of memory");
+    MT_RETURN_NOT_OK(mt_atomic_file_open(&w->af, path, 0666, err));
     return file_write(w, "PAR1", 4, err);
 }
 
@@ -590,12 +587,10 @@ mt_status mt_parquet_writer_close(mt_parquet_writer *w, mt_error *err)
     mt_status rc = flush_row_group(w, err);
     if (rc == MT_OK) rc = write_footer(w, err);
     if (rc == MT_OK) {
-        int e = fclose(w->f);
-        w->f = NULL;
-        if (e != 0) rc = io_error(w, err);
+        rc = mt_atomic_file_commit(&w->af, err); /* its message names the file */
+        w->failed = rc != MT_OK;
+        if (rc != MT_OK) return rc;
     }
-    if (rc == MT_OK && rename(w->tmp_path, w->path) != 0)
-        rc = mt_error_set_errno(err, MT_EIO, errno, "cannot rename %s into place", w->tmp_path);
     if (rc != MT_OK) {
         w->failed = true;
         mt_error_prefix(err, "writing %s", w->path);
@@ -608,8 +603,7 @@ mt_status mt_parquet_writer_close(mt_parquet_writer *w, mt_error *err)
 void mt_parquet_writer_destroy(mt_parquet_writer *w)
 {
     if (!w) return;
-    if (w->f) fclose(w->f);
-    if (!w->closed && w->tmp_created) remove(w->tmp_path);
+    mt_atomic_file_abort(&w->af);
     release_parts(w);
     mt_free(w->parts);
     for (int32_t i = 0; i < w->nrg; i++) {
@@ -630,7 +624,6 @@ void mt_parquet_writer_destroy(mt_parquet_writer *w)
     pq_buf_fini(&w->comp);
     mt_free(w->idx);
     mt_free(w->path);
-    mt_free(w->tmp_path);
     mt_free(w);
 }
 

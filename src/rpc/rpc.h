@@ -93,6 +93,8 @@ mt_status mt_rpc_addr_parse(const char *text, mt_rpc_addr *out, mt_error *err);
 mt_status mt_rpc_token_create(const char *path, uint8_t token[MT_RPC_TOKEN_BYTES], mt_error *err);
 /* Reads a token file; refuses files readable by group/other. */
 mt_status mt_rpc_token_load(const char *path, uint8_t token[MT_RPC_TOKEN_BYTES], mt_error *err);
+/* Decodes MT_RPC_TOKEN_BYTES from hex text (one trailing newline allowed). */
+mt_status mt_rpc_token_parse(const char *hex, uint8_t token[MT_RPC_TOKEN_BYTES], mt_error *err);
 
 /* ---- Loops -------------------------------------------------------------- */
 

@@ -87,10 +87,22 @@ mt_status mt_rpc_token_load(const char *path, uint8_t token[MT_RPC_TOKEN_BYTES],
                             2 * MT_RPC_TOKEN_BYTES);
     if (n > 2 * MT_RPC_TOKEN_BYTES + 1 || (n > 2 * MT_RPC_TOKEN_BYTES && text[2 * MT_RPC_TOKEN_BYTES] != '\n'))
         return mt_error_set(err, MT_ECORRUPT, "token %s: trailing data", path);
+    text[2 * MT_RPC_TOKEN_BYTES] = 0;
+    mt_status rc = mt_rpc_token_parse(text, token, err);
+    if (rc != MT_OK) mt_error_prefix(err, "token %s", path);
+    return rc;
+}
+
+mt_status mt_rpc_token_parse(const char *hex, uint8_t token[MT_RPC_TOKEN_BYTES], mt_error *err)
+{
+    size_t n = strlen(hex);
+    if (n && hex[n - 1] == '\n') n--;
+    if (n != 2 * MT_RPC_TOKEN_BYTES)
+        return mt_error_set(err, MT_ECORRUPT, "expected %d hex digits, got %zu characters",
+                            2 * MT_RPC_TOKEN_BYTES, n);
     for (int i = 0; i < MT_RPC_TOKEN_BYTES; i++) {
-        int hi = hexval(text[2 * i]), lo = hexval(text[2 * i + 1]);
-        if (hi < 0 || lo < 0)
-            return mt_error_set(err, MT_ECORRUPT, "token %s: not hex at byte %d", path, 2 * i);
+        int hi = hexval(hex[2 * i]), lo = hexval(hex[2 * i + 1]);
+        if (hi < 0 || lo < 0) return mt_error_set(err, MT_ECORRUPT, "not hex at character %d", 2 * i);
         token[i] = (uint8_t)(hi << 4 | lo);
     }
     return MT_OK;

@@ -45,9 +45,19 @@ mt_status mt__store_spill(mt_store *s, mt__store_entry *e, mt_error *err)
 {
     char *path = spill_path(s, e->id);
     if (!path) return mt_error_set(err, MT_ENOMEM, "object store: spill path");
-    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
     if (fd < 0) {
         mt_status st = mt_error_set_errno(err, MT_EIO, errno, "creating %s", path);
+        mt_free(path);
+        return st;
+    }
+    /* Reserve the blocks first: a full disk is MT_ENOSPC before any byte moves. */
+    int fe = e->size > 0 ? posix_fallocate(fd, 0, (off_t)e->size) : 0;
+    if (fe != 0 && fe != EOPNOTSUPP && fe != EINVAL) {
+        mt_status st = mt_error_set_errno(err, fe == ENOSPC ? MT_ENOSPC : MT_EIO, fe,
+                                          "spilling %lld bytes to %s", (long long)e->size, path);
+        close(fd);
+        unlink(path);
         mt_free(path);
         return st;
     }
@@ -99,10 +109,16 @@ mt_status mt__store_disk_create(mt_store *s, mt__store_entry *e, mt_error *err)
 {
     char *path = spill_path(s, e->id);
     if (!path) return mt_error_set(err, MT_ENOMEM, "object store: spill path");
-    int fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    if (fd < 0 || ftruncate(fd, (off_t)e->size) != 0) {
-        mt_status st = mt_error_set_errno(err, MT_EIO, errno, "creating %s of %lld bytes", path,
-                                          (long long)e->size);
+    /* The file is mapped and written through the mapping: its blocks are
+     * allocated up front (posix_fallocate), so a full disk is MT_ENOSPC here
+     * and never SIGBUS later. ftruncate only where the file system cannot
+     * allocate (then the size is still right). */
+    int fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+    int fe = fd < 0 ? errno : e->size > 0 ? posix_fallocate(fd, 0, (off_t)e->size) : 0;
+    if (fd >= 0 && (fe == EOPNOTSUPP || fe == EINVAL)) fe = ftruncate(fd, (off_t)e->size) ? errno : 0;
+    if (fd < 0 || fe != 0) {
+        mt_status st = mt_error_set_errno(err, fe == ENOSPC ? MT_ENOSPC : MT_EIO, fe,
+                                          "creating %s of %lld bytes", path, (long long)e->size);
         if (fd >= 0) {
             close(fd);
             unlink(path);

@@ -131,8 +131,10 @@ static mt_status place_new(mt_store *s, mt__store_entry *e, mt_error *err)
     if (st != MT_OK) {
         mt_error_prefix(err, "object of %lld bytes does not fit in the store (%lld bytes) and "
                         "spilling failed", (long long)e->size, (long long)s->capacity);
-        if (err) err->code = MT_ENOMEM;
-        return MT_ENOMEM;
+        /* A full spill disk stays MT_ENOSPC so callers can tell it from memory pressure. */
+        mt_status code = st == MT_ENOSPC ? MT_ENOSPC : MT_ENOMEM;
+        if (err) err->code = code;
+        return code;
     }
     return MT_OK;
 }

@@ -82,7 +82,7 @@ static struct {
  */
 static mt_status spawn(const char *bin, char *const argv[], const char *log, int *pid_out, mt_error *err)
 {
-    int logfd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+    int logfd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
     int nullfd = open("/dev/null", O_RDONLY | O_CLOEXEC);
     if (logfd < 0 || nullfd < 0) {
         mt_status st = mt_error_set_errno(err, MT_EIO, errno, "opening %s", logfd < 0 ? log : "/dev/null");
@@ -227,7 +227,7 @@ static mt_status start_embedded(const mt_init_options *o, mt_error *err)
     memset(&info, 0, sizeof info);
     uint8_t token[MT_RPC_TOKEN_BYTES];
     char tok[MT_SESSION_PATH_MAX + 16];
-    MT_RETURN_NOT_OK(mt_session_create_private(o->temp_dir, info.session_dir, sizeof info.session_dir, err));
+    MT_RETURN_NOT_OK(mt_session_create(o->temp_dir, info.session_dir, sizeof info.session_dir, err));
     MT_RETURN_NOT_OK(mt_session_path(info.session_dir, "token", tok, sizeof tok, err));
     MT_RETURN_NOT_OK(mt_rpc_token_create(tok, token, err));
     mt_status st = start_daemons_kept(o, &info, err);

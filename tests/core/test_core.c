@@ -88,7 +88,7 @@ Test(config, defaults_env_and_set)
     cr_assert_eq(mt_config_load(&err), MT_EINVAL);
     cr_assert_str_eq(err.msg, "environment MANTA_CSV_BLOCK_ROWS: config csv_block_rows: 'lots' is not an integer");
     unsetenv("MANTA_CSV_BLOCK_ROWS");
-    cr_assert_str_eq(mt_config_string("temp_dir"), "/tmp/manta");
+    cr_assert_str_eq(mt_config_string("temp_dir"), "");
 }
 
 Test(id, random_hex_roundtrip)

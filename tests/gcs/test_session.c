@@ -52,6 +52,9 @@ Test(session, create_latest_and_info)
         cr_assert_eq(stat(p, &sb), 0, "%s", p);
         cr_assert(S_ISDIR(sb.st_mode));
     }
+    /* session_latest moves only when asked (once a session is up) */
+    cr_assert_eq(mt_session_latest(g_root, latest, sizeof latest, &err), MT_ENOTFOUND);
+    cr_assert_eq(mt_session_point_latest(g_root, dir, &err), MT_OK, "%s", err.msg);
     cr_assert_eq(mt_session_latest(g_root, latest, sizeof latest, &err), MT_OK);
     cr_assert_str_eq(latest, dir);
 
@@ -113,4 +116,22 @@ Test(session, find_bin_and_pids)
     cr_assert(mt_session_pid_alive(getpid()));
     cr_assert(!mt_session_pid_alive(0));
     cr_assert(!mt_session_pid_alive(-5));
+}
+
+Test(session, roots_and_sessions_of_others_are_refused)
+{
+    char dir[MT_SESSION_PATH_MAX], open_root[300];
+    mt_error err;
+    snprintf(open_root, sizeof open_root, "%s/open", g_root);
+    cr_assert_eq(mkdir(open_root, 0700), 0);
+    cr_assert_eq(chmod(open_root, 0777), 0);
+    cr_assert_eq(mt_session_create(open_root, dir, sizeof dir, &err), MT_EINVAL);
+    char want[600];
+    snprintf(want, sizeof want, "refusing temp root %s: writable by group or other (mode 777)", open_root);
+    cr_assert_str_eq(err.msg, want);
+    cr_assert_eq(mt_session_check_owner(g_root, "temp root", &err), MT_OK, "%s", err.msg);
+    /* the default root is per user */
+    char per_user[64];
+    snprintf(per_user, sizeof per_user, "/tmp/manta-%u", (unsigned)geteuid());
+    cr_assert_str_eq(mt_session_temp_root(NULL), per_user);
 }

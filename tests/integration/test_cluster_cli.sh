@@ -49,6 +49,48 @@ grep -qx "Manta is already running at $ADDR (session $S); run 'manta stop' first
 [ "$(ls "$T" | grep -v out.txt | sort)" = "$(echo "$BEFORE" | grep -v out.txt)" ] || fail "second start changed $T"
 [ "$(readlink "$T/session_latest")" = "$S" ] || fail "session_latest moved"
 
+# --- a daemon that fails to start (port taken): exit 1, log tail, nothing left, latest untouched ---
+mkdir -m 700 "$T/other"
+"$M" start --head --port "$PORT" --temp-dir "$T/other" >"$OUT" 2>&1 && fail "start on a taken port succeeded"
+grep -q '^manta start: gcs-server did not start (log: .*/logs/gcs.log): process [0-9]* exited with status 1$' "$OUT" || fail "failed-start message"
+grep -q '^---- last lines of .*/logs/gcs.log ----$' "$OUT" && grep -q "Address already in use" "$OUT" || fail "no log tail"
+[ ! -e "$T/other/session_latest" ] || fail "a failed start pointed session_latest at $(readlink "$T/other/session_latest")"
+SF=$(ls -d "$T"/other/session_* 2>/dev/null)
+[ -n "$SF" ] && [ -f "$SF/logs/gcs.log" ] || fail "the failed session's logs are gone"
+[ -z "$(pgrep -f -- "$SF" 2>/dev/null)" ] || fail "failed start left processes: $(pgrep -af -- "$SF")"
+
+# --- joining without a token: clear error, nothing created; with --token / MANTA_TOKEN: joins ---
+mkdir -m 700 "$T/join"
+"$M" start --address "$ADDR" --temp-dir "$T/join" >"$OUT" 2>&1 && fail "join without a token succeeded"
+grep -qx "manta start: joining $ADDR needs the cluster token: pass --token, --token-file or set MANTA_TOKEN (the head's token is in its session folder)" "$OUT" || fail "no-token message"
+[ -z "$(ls "$T/join")" ] || fail "a refused join left $(ls "$T/join")"
+"$M" start --address "$ADDR" --temp-dir "$T/join" --token 0123 >"$OUT" 2>&1 && fail "short --token accepted"
+grep -qx "manta start: bad --token: expected 64 hex digits, got 4 characters" "$OUT" || fail "bad-token message"
+"$M" start --address "$ADDR" --temp-dir "$T/join" --token "$(cat "$S/token")" >"$OUT" 2>&1 || fail "join with --token exited $?"
+MANTA_TOKEN=$(cat "$S/token") "$M" start --address "$ADDR" --temp-dir "$T/join2" >"$OUT" 2>&1 || fail "join with MANTA_TOKEN exited $?"
+"$M" config >"$OUT" 2>&1
+MANTA_TOKEN=$(cat "$S/token") "$M" config | grep -qx "token = (set)  # .*" || fail "manta config shows the token"
+MANTA_TOKEN=$(cat "$S/token") "$M" config | grep -q "$(cat "$S/token")" && fail "manta config printed the token"
+"$M" status --temp-dir "$T" >"$OUT" 2>&1 || fail "status with joined nodes exited $?"
+[ "$(grep -Ec '^ 1 node_[0-9a-f]{40}$' "$OUT")" = 3 ] || fail "joined nodes not active"
+"$M" stop --temp-dir "$T/join" >/dev/null 2>&1
+"$M" stop --temp-dir "$T/join2" >/dev/null 2>&1
+
+# --- temp roots and sessions must be this user's and not writable by others ---
+mkdir -m 777 "$T/open"
+"$M" start --head --port 0 --temp-dir "$T/open" >"$OUT" 2>&1 && fail "start in a world-writable root succeeded"
+grep -qx "manta start: refusing temp root $T/open: writable by group or other (mode 777)" "$OUT" || fail "open-root message"
+[ -z "$(ls "$T/open")" ] || fail "refused root got $(ls "$T/open")"
+if [ "$(id -u)" = 0 ] && id nobody >/dev/null 2>&1; then
+    mkdir -m 700 "$T/theirs" "$T/planted" "$T/planted/s"
+    chown nobody "$T/theirs" "$T/planted/s"
+    "$M" start --head --port 0 --temp-dir "$T/theirs" >"$OUT" 2>&1 && fail "start in another user's root succeeded"
+    grep -qx "manta start: refusing temp root $T/theirs: owned by uid $(id -u nobody), not by this user (uid 0)" "$OUT" || fail "foreign-root message"
+    ln -s "$T/planted/s" "$T/planted/session_latest"
+    "$M" status --temp-dir "$T/planted" >"$OUT" 2>&1 && fail "status followed a planted session"
+    grep -q "refusing session folder $T/planted/s: owned by uid $(id -u nobody)" "$OUT" || fail "planted-session message"
+fi
+
 # --- garbage on the control store port: closed, daemon still answers ---
 if command -v python3 >/dev/null 2>&1; then
     python3 - "$PORT" <<'PY' || fail "garbage connection was not closed"
@@ -73,12 +115,7 @@ N=$(sed -n 's/^Stopped all \([0-9]*\) Manta processes\.$/\1/p' "$OUT")
 grep -qx 'Did not find any active Manta processes.' "$OUT" || fail "nothing-running text"
 "$M" status --temp-dir "$T" >"$OUT" 2>&1 && fail "status succeeded with nothing running"
 
-# --- a daemon that fails to start: exit 1, its log tail, nothing left running ---
-"$M" start --head --port 0 --temp-dir "$T" --num-cpus abc >"$OUT" 2>&1 && fail "start with --num-cpus abc succeeded"
-grep -q '^manta start: node-daemon did not start (log: .*/logs/node.log): process [0-9]* exited with status 2$' "$OUT" || fail "failed-start message"
-grep -q '^---- last lines of .*/logs/node.log ----$' "$OUT" && grep -q "'abc'" "$OUT" || fail "no log tail"
 SF=$(readlink "$T/session_latest")
-[ -z "$(pgrep -f -- "$SF" 2>/dev/null)" ] || fail "failed start left processes: $(pgrep -af -- "$SF")"
 
 # --- --block: a dead daemon ends `manta start` with status 1 ---
 "$M" start --head --port 0 --temp-dir "$T" --block >"$OUT" 2>&1 &

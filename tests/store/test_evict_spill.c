@@ -1,7 +1,10 @@
 /* test_evict_spill.c — LRU eviction of secondary copies, spilling and restore,
  * objects bigger than the arena, and the no-spill out-of-memory errors. */
 #include <criterion/criterion.h>
+#include <string.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "store/store.h"
 #include "store/store_client.h"
@@ -261,5 +264,48 @@ Test(spill, disk_failure_for_an_on_disk_object_is_enomem)
     cr_assert_not(mt_store_object_contains(s, tid(1), NULL));
     cr_assert_eq(count_files(dir), 0);
     mt_store_destroy(s);
+    rm_dir(dir);
+}
+
+/* A spill folder on a 64 KiB tmpfs (root only; skipped otherwise). */
+static bool tiny_disk(char *dir)
+{
+    if (geteuid() != 0) return false;
+    if (mount("mt-tiny", dir, "tmpfs", 0, "size=64k,mode=0700") != 0) return false;
+    return true;
+}
+
+Test(spill, full_disk_is_enospc_not_sigbus)
+{
+    char *dir = make_tmp_dir();
+    if (!tiny_disk(dir)) {
+        rm_dir(dir);
+        cr_skip_test("needs root to mount a small tmpfs");
+    }
+    mt_store *s = open_store(4096, dir);
+    mt_store_ref ref;
+    mt_error err;
+    /* Too big for the arena and for the disk: refused at create, not at first touch. */
+    cr_assert_eq(mt_store_object_create(s, tid(1), 1 << 20, true, &ref, &err), MT_ENOSPC, "%s", err.msg);
+    cr_assert(strstr(err.msg, "No space left on device"), "%s", err.msg);
+    cr_assert_not(mt_store_object_contains(s, tid(1), NULL));
+    cr_assert_eq(count_files(dir), 0, "no half-allocated file left");
+    /* Fill the disk, then force a spill of a resident object: ENOSPC, object intact. */
+    char filler[2048];
+    snprintf(filler, sizeof filler, "%s/filler", dir);
+    FILE *f = fopen(filler, "wb");
+    cr_assert_not_null(f);
+    static char junk[4096];
+    while (fwrite(junk, 1, sizeof junk, f) == sizeof junk && fflush(f) == 0) {}
+    fclose(f);
+    put(s, 2, 4096, true);
+    cr_assert_eq(mt_store_object_create(s, tid(3), 4096, true, &ref, &err), MT_ENOSPC, "%s", err.msg);
+    mt_store_ref r2;
+    cr_assert_eq(mt_store_object_get(s, tid(2), &r2, &err), MT_OK, "%s", err.msg);
+    check_bytes(mt_store_base(s) + r2.offset, 2, 4096);
+    cr_assert_eq(mt_store_object_release(s, tid(2), &err), MT_OK);
+    mt_store_destroy(s);
+    unlink(filler);
+    cr_assert_eq(umount(dir), 0);
     rm_dir(dir);
 }
