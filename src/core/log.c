@@ -3,9 +3,14 @@
  * One process-wide sink guarded by a mutex; any thread. Daemons point the
  * sink at a file in their session folder; tools leave it on stderr with the
  * threshold at WARN.
+ *
+ * Repeats are rate-limited per call site: at most LOG_BURST lines per site
+ * per second; the first line after a quiet spell says how many were dropped.
+ * A hot failure (an accept loop out of descriptors) cannot fill the disk.
  */
 #include <errno.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -39,6 +44,37 @@ mt_status mt_log_open(const char *path, mt_error *err)
     return MT_OK;
 }
 
+#define LOG_BURST 10
+#define LOG_SITES 64
+
+typedef struct log_site {
+    const char *file;
+    int line;
+    time_t window; /* second the current window started */
+    int64_t count, dropped;
+} log_site;
+
+static log_site sites[LOG_SITES];
+
+/* Under sink_mu: false when this line is dropped; *dropped = lines dropped before it. */
+static bool log_admit(const char *file, int line, time_t now, int64_t *dropped)
+{
+    log_site *s = &sites[((uintptr_t)file / 8 + (unsigned)line * 31u) % LOG_SITES];
+    *dropped = 0;
+    if (s->file != file || s->line != line) {
+        *s = (log_site){.file = file, .line = line, .window = now};
+    } else if (now != s->window) {
+        *dropped = s->dropped;
+        s->window = now;
+        s->count = s->dropped = 0;
+    }
+    if (++s->count > LOG_BURST) {
+        s->dropped++;
+        return false;
+    }
+    return true;
+}
+
 void mt__log_write(mt_log_level level, const char *event, const char *file, int line,
                    const char *fmt, ...)
 {
@@ -54,9 +90,14 @@ void mt__log_write(mt_log_level level, const char *event, const char *file, int 
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
     pthread_mutex_lock(&sink_mu);
-    FILE *out = sink ? sink : stderr;
-    fprintf(out, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ %s %s %s:%d %s\n", tm.tm_year + 1900,
-            tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000,
-            level_name(level), event, base, line, msg);
+    int64_t dropped;
+    if (log_admit(file, line, ts.tv_sec, &dropped)) {
+        FILE *out = sink ? sink : stderr;
+        char note[64] = "";
+        if (dropped) snprintf(note, sizeof note, " (%lld similar lines dropped)", (long long)dropped);
+        fprintf(out, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ %s %s %s:%d %s%s\n", tm.tm_year + 1900,
+                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000,
+                level_name(level), event, base, line, msg, note);
+    }
     pthread_mutex_unlock(&sink_mu);
 }

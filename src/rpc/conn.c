@@ -232,8 +232,11 @@ static void dispatch(mt_rpc_conn *c, mt_rpc_msg *m)
 static void parse_frames(mt_rpc_conn *c)
 {
     mt__rpc_sock *sock = c->sock;
-    size_t maxf = mt__rpc_max_frame();
     while (c->sock == sock && !c->closing) {
+        /* Until a peer has authenticated it may send one small Auth frame only:
+         * nobody can make the server reserve a big buffer without the token. */
+        size_t maxf = c->is_server && c->state != RPC_ST_READY ? MT_RPC_PREAUTH_MAX_FRAME
+                                                               : mt__rpc_max_frame();
         size_t have = c->in.len - c->in.off, need;
         mt_rpc_msg m;
         switch (mt__rpc_frame_parse(have ? c->in.data + c->in.off : NULL, have, maxf, c->nrfds > 0, &m, &need)) {
@@ -267,7 +270,9 @@ static void parse_frames(mt_rpc_conn *c)
 
 static void do_read(mt_rpc_conn *c)
 {
-    if (!mt__rpc_buf_reserve(&c->in, 65536)) {
+    size_t room = c->is_server && c->state != RPC_ST_READY ? MT_RPC_PREAUTH_MAX_FRAME + MT_RPC_HEADER_BYTES
+                                                           : 65536;
+    if (!mt__rpc_buf_reserve(&c->in, room)) {
         MT_LOG(MT_LOG_ERROR, "RPC-NOMEM", "closing connection %s: out of memory", c->addr);
         lost(c);
         return;

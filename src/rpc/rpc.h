@@ -44,6 +44,9 @@
 #include "manta/base.h"
 
 #define MT_RPC_HEADER_BYTES 24
+/* Largest frame a server accepts before the peer has authenticated (an
+ * AuthRequest is under 200 bytes); bigger claims close the connection. */
+#define MT_RPC_PREAUTH_MAX_FRAME 4096
 #define MT_RPC_METHOD_AUTH 1
 #define MT_RPC_FLAG_REPLY 1u
 #define MT_RPC_FLAG_ONEWAY 2u

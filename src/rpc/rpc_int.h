@@ -53,6 +53,16 @@ mt__rpc_frame_result mt__rpc_frame_parse(const uint8_t *p, size_t have, size_t m
  * Auth request (not a reply, not one-way) whose AuthRequest decodes and
  * carries `token`; else false with the reason in why[cap]. Pure.
  */
+/*
+ * accept4 (non-blocking, close-on-exec) on a listening socket. When the
+ * process is out of descriptors (EMFILE/ENFILE) the pending connection is
+ * taken with the spare descriptor *spare (kept open on /dev/null; -1 = none
+ * yet) and closed at once, so the listener does not stay readable and spin;
+ * that is logged (rate-limited). Returns the fd, or -1 with errno (EAGAIN
+ * when nothing is pending, EMFILE after shedding one).
+ */
+int mt__rpc_accept(int lfd, int *spare, const char *where);
+
 bool mt__rpc_auth_check(const mt_rpc_msg *m, const uint8_t token[MT_RPC_TOKEN_BYTES], char *why,
                         size_t cap);
 

@@ -9,6 +9,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -29,6 +30,7 @@ struct mt_rpc_server {
     void *ud;
     mt_rpc_conn *conns;
     uint64_t accepted;
+    int spare_fd; /* kept for shedding connections when out of descriptors */
 };
 
 static void server_close_obj(void *obj) { mt_rpc_server_close(obj); }
@@ -71,6 +73,25 @@ bool mt__rpc_server_auth(mt_rpc_conn *c, const mt_rpc_msg *m)
     return !c->closing;
 }
 
+int mt__rpc_accept(int lfd, int *spare, const char *where)
+{
+    if (*spare < 0) *spare = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    int fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (fd >= 0 || (errno != EMFILE && errno != ENFILE)) return fd;
+    int e = errno;
+    if (*spare >= 0) {
+        close(*spare);
+        *spare = -1;
+        int victim = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+        if (victim >= 0) close(victim);
+        *spare = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    }
+    MT_LOG(MT_LOG_ERROR, "RPC-EMFILE", "%s: out of file descriptors (%s); refused a connection",
+           where, strerror(e));
+    errno = e;
+    return -1;
+}
+
 static void accept_one(mt_rpc_server *s, int fd)
 {
     mt_rpc_conn *c = mt__rpc_conn_new(s->loop, &s->h, s->ud);
@@ -107,8 +128,9 @@ static void listen_cb(uv_poll_t *p, int status, int events)
     (void)events;
     if (status < 0 || s->closing) return;
     for (int i = 0; i < 64; i++) {
-        int fd = accept4(s->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        int fd = mt__rpc_accept(s->fd, &s->spare_fd, s->addr);
         if (fd < 0) {
+            if (errno == EMFILE || errno == ENFILE) continue; /* shed; take the next one */
             if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR && errno != ECONNABORTED)
                 MT_LOG(MT_LOG_WARN, "RPC-ACCEPT", "%s: accept: %s", s->addr, strerror(errno));
             return;
@@ -138,6 +160,7 @@ mt_status mt_rpc_server_listen(uv_loop_t *loop, const char *address,
     }
     s->loop = loop;
     s->poll.data = s;
+    s->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
     memcpy(s->token, token, MT_RPC_TOKEN_BYTES);
     if (h) s->h = *h;
     s->ud = ud;
@@ -153,6 +176,7 @@ static void listener_closed(uv_handle_t *h)
 {
     mt_rpc_server *s = h->data;
     close(s->fd);
+    if (s->spare_fd >= 0) close(s->spare_fd);
     mt_free(s);
 }
 

@@ -79,6 +79,7 @@ mt_id mt__task_id_new(void);
 typedef struct mt__wconn {
     int fd;
     bool authed;
+    int64_t auth_deadline_ns; /* closed if not authenticated by then */
     mt__rpc_buf in, out;
     size_t frame_hdr; /* the open result frame (mt__wire_begin_frame's offset), or SIZE_MAX */
 } mt__wconn;
@@ -112,6 +113,8 @@ typedef struct mt__worker {
     int pid;
     int64_t spin_ns; /* polls without blocking this long after work before sleeping */
     size_t max_frame; /* rpc_max_frame_bytes, read once */
+    int64_t auth_timeout_ns; /* rpc_connect_timeout_ms, read once */
+    int spare_fd;            /* for shedding connections when out of descriptors */
 } mt__worker;
 
 /* Runs one task spec and appends its result to c->out (exec.c). */

@@ -94,12 +94,9 @@ static mt_status register_worker(mt__worker *w, mt_error *err)
 
 static bool handle_auth(mt__worker *w, mt__wconn *c, const mt_rpc_msg *m)
 {
-    if (m->method != MT_RPC_METHOD_AUTH) return false;
-    Manta__AuthRequest *a = manta__auth_request__unpack(&mt_rpc_pb_allocator, m->len, m->payload);
-    bool ok = a && a->token.len == MT_RPC_TOKEN_BYTES && mt__rpc_token_equal(a->token.data, w->token, MT_RPC_TOKEN_BYTES);
-    if (a) manta__auth_request__free_unpacked(a, &mt_rpc_pb_allocator);
-    if (!ok) {
-        MT_LOG(MT_LOG_WARN, "WORKER-AUTH", "connection refused: bad or missing token");
+    char why[96];
+    if (!mt__rpc_auth_check(m, w->token, why, sizeof why)) { /* the daemons' own gate */
+        MT_LOG(MT_LOG_WARN, "WORKER-AUTH", "connection refused: %s", why);
         return false;
     }
     Manta__AuthReply rep = MANTA__AUTH_REPLY__INIT;
@@ -142,7 +139,8 @@ static bool serve_conn(mt__worker *w, mt__wconn *c)
     int64_t last_flush = mt_time_now_ns();
     mt_rpc_msg m;
     int r;
-    while ((r = mt__wire_next_frame(&c->in, w->max_frame, &m)) == 1) {
+    /* Before Auth only a small frame is accepted, as on the daemons' sockets. */
+    while ((r = mt__wire_next_frame(&c->in, c->authed ? w->max_frame : MT_RPC_PREAUTH_MAX_FRAME, &m)) == 1) {
         if (!c->authed) {
             if (!handle_auth(w, c, &m)) return false;
         } else if (m.method == MANTA__WORKER_METHOD__WORKER_PUSH_TASKS) {
@@ -160,10 +158,22 @@ static bool serve_conn(mt__worker *w, mt__wconn *c)
     return !eof;
 }
 
+/* Closes connections that did not authenticate within rpc_connect_timeout_ms. */
+static void close_silent(mt__worker *w)
+{
+    int64_t now = mt_time_now_ns();
+    for (int i = w->nconns - 1; i >= 0; i--)
+        if (!w->conns[i]->authed && now >= w->conns[i]->auth_deadline_ns) {
+            MT_LOG(MT_LOG_WARN, "WORKER-AUTH", "closing a connection that did not authenticate in time");
+            conn_close(w, i);
+        }
+}
+
 static void accept_conns(mt__worker *w)
 {
     for (;;) {
-        int fd = accept4(w->lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        int fd = mt__rpc_accept(w->lfd, &w->spare_fd, w->address);
+        if (fd < 0 && (errno == EMFILE || errno == ENFILE)) continue;
         if (fd < 0) return;
         mt__wconn *c = w->nconns < MT__WORKER_MAX_CONNS ? mt_calloc(1, sizeof *c) : NULL;
         if (!c) {
@@ -172,6 +182,7 @@ static void accept_conns(mt__worker *w)
         }
         c->fd = fd;
         c->frame_hdr = SIZE_MAX;
+        c->auth_deadline_ns = mt_time_now_ns() + w->auth_timeout_ns;
         w->conns[w->nconns++] = c;
     }
 }
@@ -196,7 +207,18 @@ static void serve(mt__worker *w)
         for (int i = 0; i < w->nconns; i++)
             pf[n++] = (struct pollfd){.fd = w->conns[i]->fd,
                                       .events = (short)(POLLIN | (w->conns[i]->out.off < w->conns[i]->out.len ? POLLOUT : 0))};
-        int rc = poll(pf, (nfds_t)n, mt_time_now_ns() < spin_until ? 0 : -1);
+        int64_t now = mt_time_now_ns(), first_deadline = INT64_MAX;
+        for (int i = 0; i < w->nconns; i++)
+            if (!w->conns[i]->authed && w->conns[i]->auth_deadline_ns < first_deadline)
+                first_deadline = w->conns[i]->auth_deadline_ns;
+        int wait_ms = now < spin_until ? 0
+                      : first_deadline == INT64_MAX ? -1
+                      : (int)((first_deadline - now) / 1000000 + 1);
+        int rc = poll(pf, (nfds_t)n, wait_ms < -1 ? 0 : wait_ms);
+        if (first_deadline != INT64_MAX && mt_time_now_ns() >= first_deadline) {
+            close_silent(w);
+            continue;
+        }
         if (rc < 0) {
             if (errno == EINTR) continue;
             return;
@@ -232,9 +254,11 @@ int mt__worker_main(const char *session_dir, const char *node_socket, const char
     signal(SIGPIPE, SIG_IGN);
     snprintf(w.session_dir, sizeof w.session_dir, "%s", session_dir);
     w.lfd = -1;
+    w.spare_fd = -1;
     w.inline_max = mt_config_int64("inline_object_bytes");
     w.spin_ns = mt_config_int64("wait_spin_us") * 1000;
     w.max_frame = mt__rpc_max_frame();
+    w.auth_timeout_ns = mt_config_int64("rpc_connect_timeout_ms") * 1000000;
     w.pid = (int)getpid();
     mt_status st = mt_id_from_hex(worker_hex, &w.worker_id, &err);
     if (st == MT_OK) st = mt_session_load_token(session_dir, w.token, &err);

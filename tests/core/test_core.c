@@ -1,8 +1,11 @@
 /* Tests of the core module: status names, error context, allocator accounting
  * and failure injection, config overrides, ids. */
 #include <criterion/criterion.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "manta/base.h"
 
@@ -103,4 +106,40 @@ Test(id, random_hex_roundtrip)
     cr_assert_eq(mt_id_from_hex(hex, &c, &err), MT_OK);
     cr_assert(mt_id_equal(a, c));
     cr_assert_eq(mt_id_from_hex("zz", &c, &err), MT_EINVAL);
+}
+
+static void log_burst(int n)
+{
+    for (int i = 0; i < n; i++) MT_LOG(MT_LOG_ERROR, "TEST-BURST", "line %d", i);
+}
+
+Test(log, repeats_from_one_site_are_rate_limited)
+{
+    char path[256];
+    snprintf(path, sizeof path, "%s/log-burst-%d.log", MT_BINARY_DIR, (int)getpid());
+    unlink(path);
+    mt_error err;
+    cr_assert_eq(mt_log_open(path, &err), MT_OK, "%s", err.msg);
+    /* start at the beginning of a second so the burst stays in one window */
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    usleep((useconds_t)((1000000000 - ts.tv_nsec) / 1000 + 1000));
+    log_burst(1000);
+    clock_gettime(CLOCK_REALTIME, &ts);
+    usleep((useconds_t)((1000000000 - ts.tv_nsec) / 1000 + 1000));
+    log_burst(1);
+    mt_log_open(NULL, NULL);
+    FILE *f = fopen(path, "r");
+    cr_assert_not_null(f);
+    char line[1200];
+    int lines = 0;
+    bool noted = false;
+    while (fgets(line, sizeof line, f)) {
+        lines++;
+        if (strstr(line, "line 0 (990 similar lines dropped)")) noted = true;
+    }
+    fclose(f);
+    unlink(path);
+    cr_assert_eq(lines, 11, "10 lines of the burst and the one after it, got %d", lines);
+    cr_assert(noted, "the line after the burst says how many were dropped");
 }

@@ -9,6 +9,7 @@
 #include "integration/itest_cluster.h"
 
 #include <poll.h>
+#include <sys/resource.h>
 #include <sys/un.h>
 
 #include "proto/common.pb-c.h"
@@ -47,17 +48,19 @@ static int dial(const char *address)
 
 /*
  * Sends `bytes` as the first thing on a new connection and asserts that the
- * server closes it within 5 s without ever answering with a success status.
+ * server closes it within `limit` seconds without ever answering with a
+ * success status.
  */
-static void expect_refused(const char *address, const void *bytes, size_t n, const char *what)
+static void expect_refused_within(const char *address, const void *bytes, size_t n, const char *what,
+                                  double limit)
 {
     int fd = dial(address);
-    cr_assert_eq(send(fd, bytes, n, MSG_NOSIGNAL), (ssize_t)n, "%s to %s: send", what,
-                 address);
+    if (n)
+        cr_assert_eq(send(fd, bytes, n, MSG_NOSIGNAL), (ssize_t)n, "%s to %s: send", what, address);
     uint8_t buf[4096];
     size_t got = 0;
     bool closed = false;
-    double deadline = itest_now() + 5;
+    double deadline = itest_now() + limit;
     while (!closed && itest_now() < deadline) {
         struct pollfd p = {.fd = fd, .events = POLLIN};
         if (poll(&p, 1, 100) <= 0)
@@ -71,7 +74,7 @@ static void expect_refused(const char *address, const void *bytes, size_t n, con
             got = 0;
     }
     close(fd);
-    cr_assert(closed, "%s to %s: connection still open after 5 s", what, address);
+    cr_assert(closed, "%s to %s: connection still open after %.1f s", what, address, limit);
     /* If the server replied before closing, that reply must carry an error status. */
     if (got >= MT_RPC_HEADER_BYTES) {
         int32_t status;
@@ -80,8 +83,20 @@ static void expect_refused(const char *address, const void *bytes, size_t n, con
     }
 }
 
+static void expect_refused(const char *address, const void *bytes, size_t n, const char *what)
+{
+    expect_refused_within(address, bytes, n, what, 5);
+}
+
 static void refuse_all_kinds(const char *address)
 {
+    /* Before Auth a peer may not make the server hold a big frame: a 1 MiB
+     * claim (well under rpc_max_frame_bytes) is closed at once, not buffered. */
+    uint8_t claim[MT_RPC_HEADER_BYTES] = {0x00, 0x00, 0x10, 0x00, 1, 0};
+    expect_refused_within(address, claim, sizeof claim, "a 1 MiB frame before Auth", 1.0);
+    /* A silent client is closed after rpc_connect_timeout_ms (1 s here). */
+    expect_refused_within(address, NULL, 0, "a silent client", 4.0);
+
     char garbage[256];
     for (size_t i = 0; i < sizeof garbage; i++)
         garbage[i] = (char)(i * 37 + 11);
@@ -144,6 +159,7 @@ static void expect_serving(const char *address, const uint8_t token[MT_RPC_TOKEN
 Test(integration, unauthenticated_connections_refused, .fini = teardown, .timeout = 180)
 {
     itest_prepare(&C);
+    setenv("MANTA_RPC_CONNECT_TIMEOUT_MS", "1000", 1); /* daemons and workers inherit it */
     itest_start(&C, (const char *[]){"--num-cpus", "2", NULL});
     itest_connect(&C);
     itest_check_serving(); /* workers exist and are listening */
@@ -187,6 +203,84 @@ Test(integration, unauthenticated_connections_refused, .fini = teardown, .timeou
                    &manta__node_stats_reply__descriptor);
     itest_check_serving();
     mt_shutdown();
+    itest_stop_check(&C);
+}
+
+/* utime + stime of a process, in clock ticks. */
+static long cpu_ticks(int pid)
+{
+    char path[64], buf[2048];
+    snprintf(path, sizeof path, "/proc/%d/stat", pid);
+    ssize_t n = itest_read_file(path, buf, sizeof buf);
+    cr_assert_gt(n, 0, "cannot read %s", path);
+    const char *p = strrchr(buf, ')');
+    cr_assert_not_null(p);
+    long ut = 0, st = 0;
+    /* fields after "comm)": state(3) ... utime(14) stime(15) */
+    cr_assert_eq(sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %ld %ld", &ut, &st), 2);
+    return ut + st;
+}
+
+static int open_fds(int pid)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/fd", pid);
+    DIR *d = opendir(path);
+    cr_assert_not_null(d);
+    int n = 0;
+    for (struct dirent *e; (e = readdir(d));)
+        if (e->d_name[0] != '.') n++;
+    closedir(d);
+    return n;
+}
+
+static off_t file_size(const char *path)
+{
+    struct stat sb;
+    return stat(path, &sb) == 0 ? sb.st_size : -1;
+}
+
+/* Out of descriptors, the control store sheds new connections instead of
+ * spinning on a readable listener, logs a bounded number of lines, and
+ * serves again once descriptors are back. */
+Test(integration, out_of_descriptors_sheds_without_spinning, .fini = teardown, .timeout = 120)
+{
+    itest_prepare(&C);
+    itest_start(&C, (const char *[]){"--num-cpus", "1", NULL});
+    char log[700], tokpath[700];
+    snprintf(log, sizeof log, "%s/logs/gcs.log", C.session);
+    snprintf(tokpath, sizeof tokpath, "%s/token", C.session);
+    uint8_t token[MT_RPC_TOKEN_BYTES];
+    mt_error err = {0};
+    cr_assert_eq(mt_rpc_token_load(tokpath, token, &err), MT_OK, "%s", err.msg);
+    struct rlimit old, tight;
+    cr_assert_eq(prlimit(C.gcs_pid, RLIMIT_NOFILE, NULL, &old), 0);
+    tight = old;
+    tight.rlim_cur = (rlim_t)open_fds(C.gcs_pid); /* not one more */
+    cr_assert_eq(prlimit(C.gcs_pid, RLIMIT_NOFILE, &tight, NULL), 0, "prlimit: %s", strerror(errno));
+    off_t log_before = file_size(log);
+    int fds[40];
+    for (int i = 0; i < 40; i++) fds[i] = dial(C.gcs_address);
+    itest_sleep_ms(300);
+    long t0 = cpu_ticks(C.gcs_pid);
+    itest_sleep_ms(1000);
+    long used = cpu_ticks(C.gcs_pid) - t0;
+    long hz = sysconf(_SC_CLK_TCK);
+    cr_assert_lt(used, hz / 5, "control store used %ld of %ld ticks in 1 s while out of descriptors", used, hz);
+    int closed = 0;
+    for (int i = 0; i < 40; i++) {
+        struct pollfd p = {.fd = fds[i], .events = POLLIN};
+        char b;
+        if (poll(&p, 1, 0) == 1 && recv(fds[i], &b, 1, MSG_DONTWAIT) <= 0) closed++;
+        close(fds[i]);
+    }
+    cr_assert_eq(closed, 40, "only %d of 40 shed connections were closed", closed);
+    cr_assert_lt(file_size(log) - log_before, 16384, "log grew by %lld bytes",
+                 (long long)(file_size(log) - log_before));
+    cr_assert_eq(prlimit(C.gcs_pid, RLIMIT_NOFILE, &old, NULL), 0);
+    cr_assert(itest_pid_alive(C.gcs_pid), "control store died");
+    expect_serving(C.gcs_address, token, MANTA__GCS_METHOD__GCS_GET_CLUSTER_STATUS,
+                   &manta__cluster_status_reply__descriptor);
     itest_stop_check(&C);
 }
 
