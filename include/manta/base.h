@@ -62,6 +62,16 @@ MT_API const char *mt_status_name(mt_status st);
 /* Returns the default one-line message of a status ("corrupt data"). */
 MT_API const char *mt_status_message(mt_status st);
 
+/*
+ * Copies `s` into out (cap bytes, always terminated), writing control
+ * characters (C0, DEL, C1) as \n, \r, \t, \xNN or \u00NN so that text from
+ * files (column names, metadata) cannot drive a terminal. Returns the length
+ * written (truncated to fit). Error messages are escaped this way already.
+ */
+MT_API size_t mt_escape_controls(const char *s, char *out, size_t cap);
+/* Writes `s` to the stdio stream `fp` escaped as by mt_escape_controls (no truncation). */
+MT_API void mt_fputs_escaped(const char *s, void *fp);
+
 /* ---- Errors ------------------------------------------------------------ */
 
 #define MT_ERROR_MSG_MAX 512

@@ -38,10 +38,52 @@ void mt_error_clear(mt_error *err)
     err->msg[0] = '\0';
 }
 
+size_t mt_escape_controls(const char *s, char *out, size_t cap)
+{
+    size_t n = 0;
+    if (cap == 0) return 0;
+    for (const uint8_t *p = (const uint8_t *)s; *p; p++) {
+        char esc[8];
+        size_t k;
+        uint8_t c = *p;
+        /* C0 controls, DEL, and the UTF-8 encoding of C1 controls (U+0080..U+009F):
+         * a terminal would act on them (cursor moves, title changes, erasing). */
+        bool c1 = c == 0xC2 && p[1] >= 0x80 && p[1] <= 0x9F;
+        if (c == '\n') k = (size_t)snprintf(esc, sizeof esc, "\\n");
+        else if (c == '\r') k = (size_t)snprintf(esc, sizeof esc, "\\r");
+        else if (c == '\t') k = (size_t)snprintf(esc, sizeof esc, "\\t");
+        else if (c < 0x20 || c == 0x7F) k = (size_t)snprintf(esc, sizeof esc, "\\x%02x", c);
+        else if (c1) k = (size_t)snprintf(esc, sizeof esc, "\\u%04x", p[1]), p++;
+        else esc[0] = (char)c, k = 1;
+        if (n + k >= cap) break;
+        memcpy(out + n, esc, k);
+        n += k;
+    }
+    out[n] = '\0';
+    return n;
+}
+
+void mt_fputs_escaped(const char *s, void *fp)
+{
+    char small[512];
+    size_t need = strlen(s) * 6 + 1; /* the longest escape is 6 bytes per input byte */
+    char *buf = need <= sizeof small ? small : mt_malloc(need);
+    if (!buf) return;
+    mt_escape_controls(s, buf, need);
+    fputs(buf, (FILE *)fp);
+    if (buf != small) mt_free(buf);
+}
+
+/* Error messages are one line that is safe to print on a terminal. */
 static void strip_newlines(char *s)
 {
-    for (; *s; s++)
-        if (*s == '\n' || *s == '\r') *s = ' ';
+    bool plain = true;
+    for (const uint8_t *p = (const uint8_t *)s; *p && plain; p++)
+        plain = *p >= 0x20 && *p != 0x7F && !(*p == 0xC2 && p[1] >= 0x80 && p[1] <= 0x9F);
+    if (plain) return;
+    char copy[MT_ERROR_MSG_MAX];
+    snprintf(copy, sizeof copy, "%s", s);
+    mt_escape_controls(copy, s, MT_ERROR_MSG_MAX);
 }
 
 mt_status mt_error_set(mt_error *err, mt_status code, const char *fmt, ...)

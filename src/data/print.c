@@ -24,9 +24,14 @@ static size_t py_len(const char *s)
 
 void mt_table_print_schema(const mt_type *schema, FILE *out)
 {
+    /* Names come from files: control characters are shown escaped, never sent raw. */
     size_t width = 6; /* "Column" */
+    char **names = mt_calloc((size_t)schema->num_fields + 1, sizeof *names);
     for (int32_t i = 0; i < schema->num_fields; i++) {
-        size_t n = py_len(schema->fields[i].name);
+        const char *raw = schema->fields[i].name;
+        size_t cap = strlen(raw) * 6 + 1;
+        if (names && (names[i] = mt_malloc(cap)) != NULL) mt_escape_controls(raw, names[i], cap);
+        size_t n = py_len(names && names[i] ? names[i] : raw);
         if (n > width) width = n;
     }
     fprintf(out, "Column%*sType\n", (int)(width + 2 - 6), "");
@@ -38,11 +43,13 @@ void mt_table_print_schema(const mt_type *schema, FILE *out)
         char *type = small;
         if (n >= sizeof small && (type = mt_malloc(n + 1)) != NULL)
             mt_type_to_string(f->type, type, n + 1);
-        fprintf(out, "\n%s%*s%s", f->name, (int)(width + 2 - py_len(f->name)), "",
-                type ? type : small);
+        const char *name = names && names[i] ? names[i] : f->name;
+        fprintf(out, "\n%s%*s%s", name, (int)(width + 2 - py_len(name)), "", type ? type : small);
         if (type != small) mt_free(type);
     }
     fputc('\n', out);
+    for (int32_t i = 0; names && i < schema->num_fields; i++) mt_free(names[i]);
+    mt_free(names);
 }
 
 /* ---- Python reprs -------------------------------------------------------- */

@@ -438,6 +438,18 @@ mt_status pq_meta_decode(const uint8_t *buf, size_t len, pq_file_meta *out, mt_e
         st = mt_error_set(err, MT_ECORRUPT, "negative num_rows %lld in the footer",
                           (long long)out->num_rows);
     if (st == MT_OK) st = schema_tree_check(out, err);
+    if (st == MT_OK) {
+        /* count answers from metadata: it must agree with what reading yields,
+         * and reading checks each row group's pages against its num_rows */
+        int64_t sum = 0;
+        for (int32_t i = 0; i < out->num_row_groups && sum >= 0; i++)
+            sum = out->row_groups[i].num_rows > INT64_MAX - sum ? -1 : sum + out->row_groups[i].num_rows;
+        out->footer_num_rows = out->num_rows;
+        if (sum < 0)
+            st = mt_error_set(err, MT_ECORRUPT, "row groups hold more than 2^63 rows");
+        else
+            out->num_rows = sum; /* readers (and count) go by the row groups, as DuckDB does */
+    }
     if (st != MT_OK) {
         mt_error_prefix(err, "decoding the footer");
         pq_meta_fini(out);

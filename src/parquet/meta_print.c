@@ -80,7 +80,9 @@ static void print_schema(const pq_file_meta *m, FILE *out)
     static const char *const reps[] = {"required", "optional", "repeated"};
     int32_t stack[64];
     int top = 0;
-    fprintf(out, "message %s {\n", m->schema[0].name);
+    fputs("message ", out);
+    mt_fputs_escaped(m->schema[0].name ? m->schema[0].name : "", out);
+    fputs(" {\n", out);
     if (m->schema[0].num_children > 0) stack[top++] = m->schema[0].num_children;
     for (int32_t i = 1; i < m->num_schema && top > 0; i++) {
         const pq_schema_element *s = &m->schema[i];
@@ -90,7 +92,7 @@ static void print_schema(const pq_file_meta *m, FILE *out)
         else if (s->type == PQ_FIXED_LEN_BYTE_ARRAY)
             fprintf(out, "fixed_len_byte_array(%d) ", (int)s->type_length);
         else fprintf(out, "%s ", physical_name(s->type));
-        fprintf(out, "%s", s->name);
+        mt_fputs_escaped(s->name ? s->name : "", out);
         if (s->field_id >= 0) fprintf(out, " = %d", (int)s->field_id);
         print_logical(s, out);
         if (s->num_children > 0 && top < 64) {
@@ -135,6 +137,10 @@ static void print_stat_value(int type, const uint8_t *p, int32_t n, FILE *out)
     else if ((type == PQ_BYTE_ARRAY || type == PQ_FIXED_LEN_BYTE_ARRAY) && valid_utf8(p, n)) {
         fputc('"', out);
         for (int32_t k = 0; k < n; k++) {
+            if (p[k] < 0x20 || p[k] == 0x7F) { /* never raw control bytes on a terminal */
+                fprintf(out, "\\x%02x", p[k]);
+                continue;
+            }
             if (p[k] == '"' || p[k] == '\\') fputc('\\', out);
             fputc(p[k], out);
         }
@@ -190,10 +196,23 @@ static void print_pages(const uint8_t *data, size_t len, const pq_column_chunk *
     fprintf(out, "\n");
 }
 
+/* Metadata text comes from the file: escaped, so it cannot drive a terminal. */
+static void print_kv(const char *indent, const pq_kv *kv, FILE *out)
+{
+    fputs(indent, out);
+    mt_fputs_escaped(kv->key ? kv->key : "", out);
+    fputs(" = ", out);
+    mt_fputs_escaped(kv->value ? kv->value : "(null)", out);
+    fputc('\n', out);
+}
+
 static void print_chunk(const uint8_t *data, size_t len, const pq_column_chunk *c, FILE *out)
 {
     fprintf(out, "  column '");
-    for (int32_t k = 0; k < c->path_len; k++) fprintf(out, "%s%s", k ? "." : "", c->path_in_schema[k]);
+    for (int32_t k = 0; k < c->path_len; k++) {
+        if (k) fputc('.', out);
+        mt_fputs_escaped(c->path_in_schema[k], out);
+    }
     if (!c->has_meta_data) {
         fprintf(out, "': no metadata%s\n", c->encrypted ? " (encrypted)" : "");
         return;
@@ -218,8 +237,7 @@ static void print_chunk(const uint8_t *data, size_t len, const pq_column_chunk *
     if (c->column_index_offset >= 0)
         fprintf(out, ", column_index_offset: %" PRId64, c->column_index_offset);
     fprintf(out, "\n");
-    for (int32_t k = 0; k < c->num_kv; k++)
-        fprintf(out, "    kv: %s = %s\n", c->kv[k].key, c->kv[k].value ? c->kv[k].value : "(null)");
+    for (int32_t k = 0; k < c->num_kv; k++) print_kv("    kv: ", &c->kv[k], out);
     print_pages(data, len, c, out);
     print_stats(c, out);
 }
@@ -230,12 +248,15 @@ mt_status mt_parquet_reader_print_meta(mt_parquet_reader *r, FILE *out, mt_error
     size_t len = 0;
     const char *path = NULL;
     const pq_file_meta *m = pq_reader_meta(r, &data, &len, &path);
-    fprintf(out, "file: %s\nversion: %d\nnum_rows: %" PRId64 "\nnum_row_groups: %d\n", path,
-            (int)m->version, m->num_rows, (int)m->num_row_groups);
-    fprintf(out, "created_by: %s\n", m->created_by ? m->created_by : "(none)");
-    fprintf(out, "key_value_metadata: %d\n", (int)m->num_kv);
-    for (int32_t k = 0; k < m->num_kv; k++)
-        fprintf(out, "  %s = %s\n", m->kv[k].key, m->kv[k].value ? m->kv[k].value : "(null)");
+    fprintf(out, "file: %s\nversion: %d\nnum_rows: %" PRId64, path, (int)m->version, m->num_rows);
+    if (m->footer_num_rows != m->num_rows)
+        fprintf(out, " (the footer says %" PRId64 "; its row groups hold %" PRId64 ")", m->footer_num_rows,
+                m->num_rows);
+    fprintf(out, "\nnum_row_groups: %d\n", (int)m->num_row_groups);
+    fputs("created_by: ", out);
+    mt_fputs_escaped(m->created_by ? m->created_by : "(none)", out);
+    fprintf(out, "\nkey_value_metadata: %d\n", (int)m->num_kv);
+    for (int32_t k = 0; k < m->num_kv; k++) print_kv("  ", &m->kv[k], out);
     fprintf(out, "schema:\n");
     print_schema(m, out);
     for (int32_t g = 0; g < m->num_row_groups; g++) {

@@ -145,13 +145,21 @@ const pq_buf *pq_dict_plain(const pq_dict *d);
 
 typedef struct pq_w_stats {
     bool has_min_max;
+    bool min_truncated, max_truncated; /* bounds, not values (is_*_value_exact = false) */
     int64_t null_count;
     pq_buf min, max; /* PLAIN bytes of one value (BYTE_ARRAY: without length) */
 } pq_w_stats;
 
+/* BYTE_ARRAY min/max longer than this are truncated to bounds (parquet-mr's
+ * and arrow-rs's column-index default): a prefix for min, a prefix with its
+ * last character incremented for max, both valid UTF-8. */
+#define PQ_STATS_TRUNCATE_BYTES 64
+
 /* Folds values [0, v->n) into `st` (min/max as Parquet orders them). */
 mt_status pq_w_stats_update(pq_w_stats *st, const pq_w_leaf *leaf, const pq_values *v,
                             mt_error *err);
+/* Truncates long BYTE_ARRAY min/max (after the chunk's last update). */
+void pq_w_stats_truncate(pq_w_stats *st, const pq_w_leaf *leaf);
 void pq_w_stats_fini(pq_w_stats *st);
 
 #endif /* MANTA_PQ_ENCODE_H */

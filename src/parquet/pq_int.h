@@ -144,7 +144,8 @@ typedef struct pq_file_meta {
     int32_t version;
     int32_t num_schema;
     pq_schema_element *schema; /* depth-first, schema[0] is the root */
-    int64_t num_rows;
+    int64_t num_rows;          /* the rows of the row groups (what reading yields) */
+    int64_t footer_num_rows;   /* what the footer claims; differs in some old writers' files */
     int32_t num_row_groups;
     pq_row_group *row_groups;
     int32_t num_kv;

@@ -249,6 +249,8 @@ static void statistics(tw *w, const pq_w_stats *st)
     if (st->has_min_max) {
         f_binary(w, 5, st->max.data, st->max.len);
         f_binary(w, 6, st->min.data, st->min.len);
+        f_bool(w, 7, !st->max_truncated); /* is_max_value_exact */
+        f_bool(w, 8, !st->min_truncated); /* is_min_value_exact */
     }
     struct_end(w);
 }

@@ -279,7 +279,10 @@ static mt_status encode_chunk(mt_parquet_writer *w, chunk *c, pq_w_chunk_meta *m
 {
     const pq_w_leaf *l = c->leaf;
     st->null_count = c->lv->num_levels - c->lv->num_values;
-    if (w->stats) MT_RETURN_NOT_OK(pq_w_stats_update(st, l, c->v, err));
+    if (w->stats) {
+        MT_RETURN_NOT_OK(pq_w_stats_update(st, l, c->v, err));
+        pq_w_stats_truncate(st, l);
+    }
     if (w->use_dict && l->physical != PQ_BOOLEAN && c->v->n > 0) {
         MT_RETURN_NOT_OK(pq_dict_create(l->physical, c->v->width, &c->dict, err));
         c->dict_active = true;

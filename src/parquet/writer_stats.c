@@ -7,6 +7,7 @@
  * Single-threaded. NaNs are ignored; a column of only NaNs (or only nulls)
  * gets no min/max. A zero minimum is written as -0.0 and a zero maximum as
  * +0.0, as the specification asks. Numeric types have tight typed loops.
+ * Long BYTE_ARRAY bounds are truncated (pq_w_stats_truncate).
  */
 #include <math.h>
 #include <string.h>
@@ -173,6 +174,95 @@ mt_status pq_w_stats_update(pq_w_stats *st, const pq_w_leaf *l, const pq_values 
     }
     st->has_min_max = true;
     return MT_OK;
+}
+
+/* Length of the longest prefix of p[0, n) that is at most `cap` bytes and ends on a UTF-8 boundary. */
+static size_t utf8_prefix(const uint8_t *p, size_t n, size_t cap)
+{
+    if (n <= cap) return n;
+    size_t k = cap;
+    while (k > 0 && (p[k] & 0xC0) == 0x80) k--; /* p[k] continues a character: cut before it */
+    return k;
+}
+
+/* Encodes code point cp as UTF-8 into out; returns its length. */
+static size_t utf8_put(uint32_t cp, uint8_t *out)
+{
+    if (cp < 0x80) return out[0] = (uint8_t)cp, 1;
+    if (cp < 0x800) return out[0] = (uint8_t)(0xC0 | cp >> 6), out[1] = (uint8_t)(0x80 | (cp & 0x3F)), 2;
+    if (cp < 0x10000) {
+        out[0] = (uint8_t)(0xE0 | cp >> 12);
+        out[1] = (uint8_t)(0x80 | ((cp >> 6) & 0x3F));
+        out[2] = (uint8_t)(0x80 | (cp & 0x3F));
+        return 3;
+    }
+    out[0] = (uint8_t)(0xF0 | cp >> 18);
+    out[1] = (uint8_t)(0x80 | ((cp >> 12) & 0x3F));
+    out[2] = (uint8_t)(0x80 | ((cp >> 6) & 0x3F));
+    out[3] = (uint8_t)(0x80 | (cp & 0x3F));
+    return 4;
+}
+
+/* Decodes the character starting at p (len bytes); returns false if not well-formed. */
+static bool utf8_get(const uint8_t *p, size_t len, uint32_t *cp)
+{
+    if (len == 1 && p[0] < 0x80) return *cp = p[0], true;
+    if (len == 2 && (p[0] & 0xE0) == 0xC0) return *cp = (uint32_t)(p[0] & 0x1F) << 6 | (p[1] & 0x3F), true;
+    if (len == 3 && (p[0] & 0xF0) == 0xE0)
+        return *cp = (uint32_t)(p[0] & 0x0F) << 12 | (uint32_t)(p[1] & 0x3F) << 6 | (p[2] & 0x3F), true;
+    if (len == 4 && (p[0] & 0xF8) == 0xF0)
+        return *cp = (uint32_t)(p[0] & 0x07) << 18 | (uint32_t)(p[1] & 0x3F) << 12 |
+                     (uint32_t)(p[2] & 0x3F) << 6 | (p[3] & 0x3F), true;
+    return false;
+}
+
+/*
+ * An upper bound for every value starting with p[0, n): drop characters from
+ * the end until one can be incremented (to the next code point, skipping
+ * surrogates), then write it back. Byte order of UTF-8 is code-point order,
+ * so the result sorts after every such value; it may grow by up to 3 bytes
+ * (within `room`). Returns the new length, or 0
+ * if no bound shorter than the original exists (all U+10FFFF, or not UTF-8).
+ */
+static size_t upper_bound(uint8_t *p, size_t n, size_t room)
+{
+    while (n > 0) {
+        size_t start = n - 1;
+        while (start > 0 && (p[start] & 0xC0) == 0x80) start--;
+        uint32_t cp;
+        if (!utf8_get(p + start, n - start, &cp)) return 0;
+        uint32_t next = cp + 1 == 0xD800 ? 0xE000 : cp + 1;
+        if (next <= 0x10FFFF) {
+            uint8_t enc[4];
+            size_t k = utf8_put(next, enc);
+            if (start + k > room) { /* a longer encoding that does not fit the buffer */
+                n = start;
+                continue;
+            }
+            memcpy(p + start, enc, k);
+            return start + k;
+        }
+        n = start;
+    }
+    return 0;
+}
+
+void pq_w_stats_truncate(pq_w_stats *st, const pq_w_leaf *l)
+{
+    const size_t cap = PQ_STATS_TRUNCATE_BYTES;
+    if (!st->has_min_max || l->physical != PQ_BYTE_ARRAY) return;
+    if (st->min.len <= cap && st->max.len <= cap) return;
+    if (st->min.len > cap) {
+        st->min.len = utf8_prefix(st->min.data, st->min.len, cap);
+        st->min_truncated = true;
+    }
+    if (st->max.len > cap) {
+        size_t k = upper_bound(st->max.data, utf8_prefix(st->max.data, st->max.len, cap), st->max.len);
+        if (k > 0) { /* else keep the exact (long) maximum */
+            st->max.len = k;
+            st->max_truncated = true;
+        }
+    }
 }
 
 void pq_w_stats_fini(pq_w_stats *st)

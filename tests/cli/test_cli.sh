@@ -174,6 +174,32 @@ expect "node-daemon --object-store-memory 1e30" 2 "" - "$M" node-daemon --object
 [ "$(head -n 1 "$T/err")" = "manta: node-daemon: bad integer '1e30'" ] ||
     fail "node-daemon --object-store-memory 1e30: stderr $(head -n 1 "$T/err")"
 
+# ---- count agrees with the rows read when the footer's num_rows is wrong ----------
+RNA=$PQ/repeated_no_annotation.parquet # footer: num_rows 0; its row group: 6
+expect "count vs footer" 0 "6" "" "$M" data count "$RNA"
+[ "$("$M" data cat "$RNA" | wc -l)" = 6 ] || fail "cat of $RNA does not give 6 rows"
+"$M" data meta "$RNA" | grep -qx "num_rows: 6 (the footer says 0; its row groups hold 6)" ||
+    fail "meta does not show the footer's claim"
+
+# ---- names from files never reach the terminal raw; long string stats truncated ---
+A100=$(printf 'a%.0s' $(seq 100))
+E50=$(printf '\303\251%.0s' $(seq 50)) # é x 50 = 100 bytes
+printf 'x\033[2Jy,s\n1,%s\n2,b%s\n3,%s\n' "$A100" "$A100" "$E50" >"$T/ctl.csv"
+expect "schema escapes controls" 0 'Column     Type
+------     ----
+x\x1b[2Jy  int64
+s          string' "" "$M" data schema "$T/ctl.csv"
+expect "convert ctl" 0 "" "" "$M" data convert "$T/ctl.csv" "$T/ctl.parquet"
+"$M" data meta "$T/ctl.parquet" >"$T/meta.txt"
+grep -q "$(printf '\033')" "$T/meta.txt" && fail "meta printed a raw escape character"
+grep -qxF "  column 'x\\x1b[2Jy' int64" "$T/meta.txt" || fail "meta column name: $(grep column "$T/meta.txt")"
+A64=$(printf 'a%.0s' $(seq 64))
+E31=$(printf '\303\251%.0s' $(seq 31))
+grep -qF "statistics: min \"$A64\" max \"$E31$(printf '\303\252')\" null_count 0" "$T/meta.txt" ||
+    fail "long string statistics not truncated to 64-byte bounds: $(grep statistics "$T/meta.txt")"
+expect "truncated stats keep the data" 0 "$(printf '{"x\\u001b[2Jy":"1","s":"%s"}' "$A100")" - \
+    sh -c "'$M' data cat '$T/ctl.parquet' | head -n 1"
+
 # ---- every command answers --help (exit 0, usage on stdout) and --version ------
 expect "--version" 0 "manta 0.1.0" "" "$M" --version
 for c in "start" "stop" "status" "config" "data schema" "data count" "data show" "data cat" \

@@ -143,3 +143,17 @@ Test(log, repeats_from_one_site_are_rate_limited)
     cr_assert_eq(lines, 11, "10 lines of the burst and the one after it, got %d", lines);
     cr_assert(noted, "the line after the burst says how many were dropped");
 }
+
+Test(escape, control_characters_are_shown_not_sent)
+{
+    char out[128];
+    cr_assert_eq(mt_escape_controls("plain é name", out, sizeof out), strlen("plain é name"));
+    cr_assert_str_eq(out, "plain é name");
+    mt_escape_controls("a\x1b[2Jb\n\t\x7f\xc2\x9b!", out, sizeof out);
+    cr_assert_str_eq(out, "a\\x1b[2Jb\\n\\t\\x7f\\u009b!");
+    mt_escape_controls("\x01\x02\x03", out, 9); /* truncated at a whole escape */
+    cr_assert_str_eq(out, "\\x01\\x02");
+    mt_error err;
+    mt_error_set(&err, MT_EINVAL, "no column '%s'", "x\x1b]0;pwned\x07");
+    cr_assert_str_eq(err.msg, "no column 'x\\x1b]0;pwned\\x07'");
+}

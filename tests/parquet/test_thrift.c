@@ -199,7 +199,8 @@ Test(meta, decodes_hand_built_footer)
     cr_assert_eq(m.schema[1].logical.kind, PQ_LT_INTEGER);
     cr_assert_eq(m.schema[1].logical.bit_width, 16);
     cr_assert(m.schema[1].logical.is_signed);
-    cr_assert_eq(m.num_rows, 3);
+    cr_assert_eq(m.footer_num_rows, 3, "what the footer claims");
+    cr_assert_eq(m.num_rows, 0, "what its (zero) row groups hold: what reading and count yield");
     cr_assert_eq(m.num_row_groups, 0);
     cr_assert_eq(m.num_kv, 1);
     cr_assert_str_eq(m.kv[0].key, "k");
