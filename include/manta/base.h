@@ -49,7 +49,8 @@ extern "C" {
     X(MT_ECHECKSUM, 13, "checksum mismatch")                                \
     X(MT_ESTATE, 14, "invalid state")                                       \
     X(MT_EINTERNAL, 15, "internal error")                                 \
-    X(MT_ENOSPC, 16, "no space left")
+    X(MT_ENOSPC, 16, "no space left")                                    \
+    X(MT_EPERM, 17, "permission denied")
 
 typedef enum mt_status {
 #define MT__STATUS_ENUM(name, value, msg) name = value,

@@ -97,6 +97,7 @@ typedef struct node_client {
     bool is_unix;
     int pid;
     char kind[16];
+    mt_id client_id;      /* from its AuthRequest: one per process across connections */
     node_idmap pins;      /* object id -> (intptr_t) pin count */
     node_idmap creating;  /* object ids created and not yet sealed */
     node_waiter *waiters; /* GET calls waiting for a seal */

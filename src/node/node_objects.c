@@ -71,6 +71,20 @@ void mt__node_obj_create(node_client *cl, const mt_rpc_msg *m)
         mt__node_reply(cl, m, MT_EINVAL, NULL, "CREATE_OBJECT: negative size %lld", (long long)req->size);
         goto done;
     }
+    /* A worker creates its task's results for the caller; anyone else owns what it creates. */
+    mt_id owner = cl->client_id;
+    if (req->owner_id.len == MT_ID_SIZE) {
+        mt_id named;
+        memcpy(named.bytes, req->owner_id.data, MT_ID_SIZE);
+        if (!mt_id_equal(named, owner) && !cl->worker) {
+            mt__node_reply(cl, m, MT_EPERM, NULL, "CREATE_OBJECT: only workers may create objects for another owner");
+            goto done;
+        }
+        owner = named;
+    } else if (req->owner_id.len != 0) {
+        mt__node_reply(cl, m, MT_EINVAL, NULL, "CREATE_OBJECT: owner_id must be %d bytes", MT_ID_SIZE);
+        goto done;
+    }
     mt_store_ref ref;
     mt_error err;
     mt_status st = mt_store_object_create(cl->node->store, id, req->size, req->primary, &ref, &err);
@@ -83,6 +97,7 @@ void mt__node_obj_create(node_client *cl, const mt_rpc_msg *m)
         mt__node_reply(cl, m, MT_ENOMEM, NULL, "out of memory tracking a creation");
         goto done;
     }
+    mt_store_object_set_owner(cl->node->store, id, owner, cl->client_id, NULL);
     Manta__CreateObjectReply r = MANTA__CREATE_OBJECT_REPLY__INIT;
     r.offset = ref.offset;
     r.in_arena = ref.where == MT_STORE_IN_ARENA;
@@ -137,6 +152,10 @@ void mt__node_obj_seal(node_client *cl, const mt_rpc_msg *m)
     UNPACK(Manta__ObjectIdRequest, manta__object_id_request__unpack, cl, m, "SEAL_OBJECT");
     mt_id id;
     if (!take_id(cl, m, req->object_id, &id, "SEAL_OBJECT")) goto done;
+    if (!mt__node_idmap_find(&cl->creating, id) && mt_store_object_contains(cl->node->store, id, NULL)) {
+        mt__node_reply(cl, m, MT_EPERM, NULL, "SEAL_OBJECT: only the connection that created an object may seal it");
+        goto done;
+    }
     mt_error err;
     mt_status st = mt_store_object_seal(cl->node->store, id, &err);
     if (st != MT_OK) {
@@ -226,6 +245,14 @@ void mt__node_obj_delete(node_client *cl, const mt_rpc_msg *m)
     UNPACK(Manta__ObjectIdRequest, manta__object_id_request__unpack, cl, m, "DELETE_OBJECT");
     mt_id id;
     if (!take_id(cl, m, req->object_id, &id, "DELETE_OBJECT")) goto done;
+    mt_id owner, creator;
+    if (mt_store_object_owner(cl->node->store, id, &owner, &creator) &&
+        !mt_id_equal(cl->client_id, owner) && !mt_id_equal(cl->client_id, creator)) {
+        char hex[2 * MT_ID_SIZE + 1];
+        mt_id_hex(id, hex);
+        mt__node_reply(cl, m, MT_EPERM, NULL, "DELETE_OBJECT: object %s belongs to another process", hex);
+        goto done;
+    }
     mt_error err;
     mt_status st = mt_store_object_delete(cl->node->store, id, &err);
     if (st == MT_OK) mt__node_reply(cl, m, MT_OK, NULL, NULL);

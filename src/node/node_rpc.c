@@ -83,7 +83,24 @@ static void on_accept(mt_rpc_conn *c, const mt_rpc_msg *auth, void *ud)
     if (a) {
         snprintf(cl->kind, sizeof cl->kind, "%s", a->client_kind ? a->client_kind : "");
         if (a->pid > 0 && cl->pid <= 0) cl->pid = a->pid;
+        if (a->client_id.len == MT_ID_SIZE) memcpy(cl->client_id.bytes, a->client_id.data, MT_ID_SIZE);
         manta__auth_request__free_unpacked(a, &mt_rpc_pb_allocator);
+    }
+}
+
+/* When the last connection of a process closes, the objects it owns go (Ray's
+ * rule: an owner's death frees what it owns; borrowers then get an error). */
+static void owner_gone_check(mt__node *n, const node_client *closing)
+{
+    if (mt_id_is_nil(closing->client_id) || n->stopping) return;
+    for (const node_client *o = n->clients; o; o = o->next)
+        if (o != closing && mt_id_equal(o->client_id, closing->client_id)) return;
+    int64_t k = mt_store_delete_owned_by(n->store, closing->client_id);
+    if (k > 0) {
+        char hex[2 * MT_ID_SIZE + 1];
+        mt_id_hex(closing->client_id, hex);
+        MT_LOG(MT_LOG_INFO, "NODE-OWNER-GONE", "%s %s (pid %d) is gone: deleted the %lld objects it owned",
+               closing->kind, hex, closing->pid, (long long)k);
     }
 }
 
@@ -94,6 +111,7 @@ static void on_close(mt_rpc_conn *c, void *ud)
     if (!cl) return; /* never authenticated */
     mt__node *n = cl->node;
     mt__node_obj_client_closed(cl);
+    owner_gone_check(n, cl);
     mt__node_lease_client_closed(cl);
     if (cl->worker) {
         /* A worker keeps its node connection for life: losing it means the worker is unusable. */

@@ -211,11 +211,10 @@ mt_status mt_rpc_client_call(mt_rpc_client *c, uint16_t method, const ProtobufCM
     return MT_OK;
 }
 
-static mt_status authenticate(mt_rpc_client *c, const uint8_t *token, const char *kind,
+static mt_status authenticate(mt_rpc_client *c, const uint8_t *token, const char *kind, mt_id id,
                               int64_t deadline, mt_error *err)
 {
     Manta__AuthRequest ar = MANTA__AUTH_REQUEST__INIT;
-    mt_id id = mt_id_random();
     ar.token.data = (uint8_t *)token;
     ar.token.len = MT_RPC_TOKEN_BYTES;
     ar.client_kind = (char *)(kind ? kind : "cli");
@@ -254,6 +253,13 @@ mt_status mt_rpc_client_connect(const char *address, const uint8_t token[MT_RPC_
                                 const char *client_kind, int64_t timeout_ms,
                                 mt_rpc_client **out, mt_error *err)
 {
+    return mt_rpc_client_connect_id(address, token, client_kind, mt_id_random(), timeout_ms, out, err);
+}
+
+mt_status mt_rpc_client_connect_id(const char *address, const uint8_t token[MT_RPC_TOKEN_BYTES],
+                                   const char *client_kind, mt_id client_id, int64_t timeout_ms,
+                                   mt_rpc_client **out, mt_error *err)
+{
     *out = NULL;
     mt_rpc_addr a;
     MT_RETURN_NOT_OK(mt_rpc_addr_parse(address, &a, err));
@@ -270,7 +276,7 @@ mt_status mt_rpc_client_connect(const char *address, const uint8_t token[MT_RPC_
         return st;
     }
     if (inprog) st = connect_wait(c, deadline, err);
-    if (st == MT_OK) st = authenticate(c, token, client_kind, deadline, err);
+    if (st == MT_OK) st = authenticate(c, token, client_kind, client_id, deadline, err);
     if (st != MT_OK) {
         mt_rpc_client_close(c);
         return st;

@@ -100,6 +100,15 @@ bool mt__rpc_auth_check(const mt_rpc_msg *m, const uint8_t token[MT_RPC_TOKEN_BY
     return ok;
 }
 
+bool mt__rpc_auth_client_id(const mt_rpc_msg *m, mt_id *out)
+{
+    Manta__AuthRequest *ar = manta__auth_request__unpack(&mt_rpc_pb_allocator, m->len, m->payload);
+    bool ok = ar && ar->client_id.len == MT_ID_SIZE;
+    if (ok) memcpy(out->bytes, ar->client_id.data, MT_ID_SIZE);
+    if (ar) manta__auth_request__free_unpacked(ar, &mt_rpc_pb_allocator);
+    return ok;
+}
+
 bool mt__rpc_token_equal(const uint8_t *a, const uint8_t *b, size_t n)
 {
     volatile uint8_t acc = 0;

@@ -166,10 +166,15 @@ void mt_rpc_conn_close(mt_rpc_conn *c);
 
 typedef struct mt_rpc_client mt_rpc_client;
 
-/* Connects and authenticates synchronously. */
+/* Connects and authenticates synchronously (a fresh random client id). */
 mt_status mt_rpc_client_connect(const char *address, const uint8_t token[MT_RPC_TOKEN_BYTES],
                                 const char *client_kind, int64_t timeout_ms,
                                 mt_rpc_client **out, mt_error *err);
+/* As mt_rpc_client_connect, presenting `client_id` (a process's id across its
+ * connections: the node ties object ownership to it). */
+mt_status mt_rpc_client_connect_id(const char *address, const uint8_t token[MT_RPC_TOKEN_BYTES],
+                                   const char *client_kind, mt_id client_id, int64_t timeout_ms,
+                                   mt_rpc_client **out, mt_error *err);
 /*
  * Sends a request and waits for its reply. On success *reply_out is a
  * protobuf-c message unpacked with `reply_desc` (free with

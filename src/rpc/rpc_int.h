@@ -53,6 +53,11 @@ mt__rpc_frame_result mt__rpc_frame_parse(const uint8_t *p, size_t have, size_t m
  * Auth request (not a reply, not one-way) whose AuthRequest decodes and
  * carries `token`; else false with the reason in why[cap]. Pure.
  */
+bool mt__rpc_auth_check(const mt_rpc_msg *m, const uint8_t token[MT_RPC_TOKEN_BYTES], char *why,
+                        size_t cap);
+/* The client_id (MT_ID_SIZE bytes) of an Auth frame that passed the gate; false if absent. */
+bool mt__rpc_auth_client_id(const mt_rpc_msg *m, mt_id *out);
+
 /*
  * accept4 (non-blocking, close-on-exec) on a listening socket. When the
  * process is out of descriptors (EMFILE/ENFILE) the pending connection is
@@ -62,9 +67,6 @@ mt__rpc_frame_result mt__rpc_frame_parse(const uint8_t *p, size_t have, size_t m
  * when nothing is pending, EMFILE after shedding one).
  */
 int mt__rpc_accept(int lfd, int *spare, const char *where);
-
-bool mt__rpc_auth_check(const mt_rpc_msg *m, const uint8_t token[MT_RPC_TOKEN_BYTES], char *why,
-                        size_t cap);
 
 /* ---- Byte buffer ---------------------------------------------------------- */
 

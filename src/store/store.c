@@ -256,6 +256,49 @@ bool mt_store_object_contains(const mt_store *s, mt_id id, bool *sealed_out)
     return found;
 }
 
+mt_status mt_store_object_set_owner(mt_store *s, mt_id id, mt_id owner, mt_id creator, mt_error *err)
+{
+    mt__store_entry *e = mt__store_table_find(&s->table, id);
+    if (!e || e->deleted) return not_found(id, err);
+    e->owner = owner;
+    e->creator = creator;
+    return MT_OK;
+}
+
+bool mt_store_object_owner(const mt_store *s, mt_id id, mt_id *owner, mt_id *creator)
+{
+    const mt__store_entry *e = mt__store_table_find(&s->table, id);
+    if (!e || e->deleted) return false;
+    *owner = e->owner;
+    *creator = e->creator;
+    return true;
+}
+
+int64_t mt_store_delete_owned_by(mt_store *s, mt_id owner)
+{
+    if (mt_id_is_nil(owner)) return 0;
+    /* Collect first: deleting moves entries around in the table being walked. */
+    int64_t n = 0, cap = 0;
+    mt_id *ids = NULL;
+    for (uint64_t i = 0; i <= s->table.mask; i++) {
+        mt__store_entry *e = s->table.slots[i];
+        if (!e || e->deleted || !mt_id_equal(e->owner, owner)) continue;
+        if (n == cap) {
+            int64_t nc = cap ? cap * 2 : 64;
+            mt_id *grown = mt_realloc(ids, (size_t)nc * sizeof *ids);
+            if (!grown) break; /* out of memory: delete what was collected */
+            ids = grown;
+            cap = nc;
+        }
+        ids[n++] = e->id;
+    }
+    int64_t done = 0;
+    for (int64_t i = 0; i < n; i++)
+        if (mt_store_object_delete(s, ids[i], NULL) == MT_OK) done++;
+    mt_free(ids);
+    return done;
+}
+
 void mt_store_get_stats(const mt_store *s, mt_store_stats *out)
 {
     *out = s->stats;

@@ -84,6 +84,12 @@ mt_status mt_store_object_release(mt_store *s, mt_id id, mt_error *err);
 /* The owner no longer references it: free now, or when the last pin goes. */
 mt_status mt_store_object_delete(mt_store *s, mt_id id, mt_error *err);
 bool mt_store_object_contains(const mt_store *s, mt_id id, bool *sealed_out);
+/* Records who owns and who created an object (client ids). */
+mt_status mt_store_object_set_owner(mt_store *s, mt_id id, mt_id owner, mt_id creator, mt_error *err);
+/* The owner and creator of a live object; false if there is none. */
+bool mt_store_object_owner(const mt_store *s, mt_id id, mt_id *owner, mt_id *creator);
+/* Deletes (as mt_store_object_delete) every live object owned by `owner`; returns how many. */
+int64_t mt_store_delete_owned_by(mt_store *s, mt_id owner);
 void mt_store_get_stats(const mt_store *s, mt_store_stats *out);
 
 /*

@@ -81,6 +81,7 @@ struct mt__store_lru;
 
 typedef struct mt__store_entry {
     mt_id id;
+    mt_id owner, creator;   /* client ids (nil = unknown): who may delete it */
     int64_t size;
     mt__store_block *block; /* IN_ARENA and size > 0 */
     char *path;             /* ON_DISK: spill file (mt_malloc'd) */

@@ -50,8 +50,9 @@ mt_status mt__drv_object_id_call(uint16_t method, mt_id id, mt_error *err)
 static mt_status node_connect(mt_error *err)
 {
     mt__driver *d = &mt__drv;
-    MT_RETURN_NOT_OK(mt_rpc_client_connect(d->node_socket, d->token, "driver", 10000, &d->node, err));
-    MT_RETURN_NOT_OK(mt_rpc_client_connect(d->node_socket, d->token, "driver", 10000, &d->leases, err));
+    /* Both connections present the driver id: the node ties ownership of its objects to it. */
+    MT_RETURN_NOT_OK(mt_rpc_client_connect_id(d->node_socket, d->token, "driver", d->driver_id, 10000, &d->node, err));
+    MT_RETURN_NOT_OK(mt_rpc_client_connect_id(d->node_socket, d->token, "driver", d->driver_id, 10000, &d->leases, err));
     Manta__GetNodeInfoRequest req = MANTA__GET_NODE_INFO_REQUEST__INIT;
     Manta__GetNodeInfoReply *rep = NULL;
     int fd = -1;

@@ -34,6 +34,7 @@ struct mt_task_ctx {
     mt__worker *w;
     const char *name;
     mt_id task_id;
+    mt_id owner; /* the caller (the pushing connection's client id): owns the results */
     int num_returns, nret;
     ret_slot *rets;
     bool is_create;
@@ -78,6 +79,10 @@ static mt_status create_in_store(mt_task_ctx *ctx, ret_slot *s, size_t size, voi
     req.object_id.len = MT_ID_SIZE;
     req.size = (int64_t)size;
     req.primary = true;
+    if (!mt_id_is_nil(ctx->owner)) {
+        req.owner_id.data = ctx->owner.bytes;
+        req.owner_id.len = MT_ID_SIZE;
+    }
     Manta__CreateObjectReply *rep = NULL;
     MT_RETURN_NOT_OK(node_call(w, MANTA__NODE_METHOD__NODE_CREATE_OBJECT, &req.base, &manta__create_object_reply__descriptor,
                                (ProtobufCMessage **)&rep, err));
@@ -360,6 +365,7 @@ void mt__worker_run_task(mt__worker *w, mt__wconn *c, const Manta__TaskSpec *spe
     mt_task_ctx ctx = {.w = w, .name = spec->function, .num_returns = spec->num_returns ? (int)spec->num_returns : 1,
                        .rets = slots, .is_create = spec->kind == MANTA__TASK_KIND__TASK_ACTOR_CREATE};
     if (spec->task_id.len == MT_ID_SIZE) memcpy(ctx.task_id.bytes, spec->task_id.data, MT_ID_SIZE);
+    ctx.owner = c->peer_id;
     mt_arg argv[16], *args = argv;
     pinned pv[16], *pins = pv;
     int npins = 0;

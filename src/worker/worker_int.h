@@ -79,6 +79,7 @@ mt_id mt__task_id_new(void);
 typedef struct mt__wconn {
     int fd;
     bool authed;
+    mt_id peer_id;            /* client id from its Auth frame: the caller of its tasks */
     int64_t auth_deadline_ns; /* closed if not authenticated by then */
     mt__rpc_buf in, out;
     size_t frame_hdr; /* the open result frame (mt__wire_begin_frame's offset), or SIZE_MAX */

@@ -99,6 +99,7 @@ static bool handle_auth(mt__worker *w, mt__wconn *c, const mt_rpc_msg *m)
         MT_LOG(MT_LOG_WARN, "WORKER-AUTH", "connection refused: %s", why);
         return false;
     }
+    mt__rpc_auth_client_id(m, &c->peer_id);
     Manta__AuthReply rep = MANTA__AUTH_REPLY__INIT;
     rep.server_id.data = w->worker_id.bytes;
     rep.server_id.len = MT_ID_SIZE;
