@@ -457,6 +457,40 @@ static ITEST_UNUSED void itest_teardown(itest_cluster *c)
     c->dir[0] = 0;
 }
 
+/*
+ * Re-runs this test executable as a second process with ITEST_ROLE=role and
+ * `env` (one extra "NAME=value", or NULL) added, stdout+stderr to out_path;
+ * a constructor in the test file dispatches on ITEST_ROLE before Criterion's
+ * main. Returns the child's pid.
+ */
+static ITEST_UNUSED pid_t itest_spawn_role(const char *role, const char *env, const char *out_path)
+{
+    extern char **environ;
+    char role_env[64];
+    snprintf(role_env, sizeof role_env, "ITEST_ROLE=%s", role);
+    char *envp[256];
+    int n = 0;
+    for (char **e = environ; *e && n < 252; e++)
+        if (strncmp(*e, "ITEST_", 6) != 0)
+            envp[n++] = *e;
+    envp[n++] = role_env;
+    if (env)
+        envp[n++] = (char *)env;
+    envp[n] = NULL;
+    int fd = open(out_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    cr_assert(fd >= 0, "%s: %s", out_path, strerror(errno));
+    char *argv[] = {"itest-role", (char *)role, NULL};
+    pid_t pid = fork();
+    cr_assert(pid >= 0);
+    if (pid == 0) {
+        dup2(fd, 1), dup2(fd, 2);
+        execve("/proc/self/exe", argv, envp);
+        _exit(127);
+    }
+    close(fd);
+    return pid;
+}
+
 /* Connects this process as a driver to the started cluster (never starts one). */
 static ITEST_UNUSED void itest_connect(const itest_cluster *c)
 {

@@ -7,8 +7,6 @@
  */
 #include "integration/itest_cluster.h"
 
-extern char **environ;
-
 static itest_cluster C;
 
 static void teardown(void)
@@ -109,29 +107,10 @@ __attribute__((constructor)) static void role_dispatch(void)
 /* Runs this executable as driver `role`; returns its exit code, output in out. */
 static int run_second_driver(const char *role, const char *gcs, char *out, size_t cap)
 {
-    char path[200], gcs_env[200], role_env[64];
-    snprintf(role_env, sizeof role_env, "ITEST_ROLE=%s", role);
+    char path[200], gcs_env[200];
     snprintf(path, sizeof path, "%s/second.out", C.dir);
     snprintf(gcs_env, sizeof gcs_env, "ITEST_GCS=%s", gcs);
-    char *envp[256];
-    int n = 0;
-    for (char **e = environ; *e && n < 252; e++)
-        if (strncmp(*e, "ITEST_", 6) != 0)
-            envp[n++] = *e;
-    envp[n++] = role_env;
-    envp[n++] = gcs_env;
-    envp[n] = NULL;
-    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    cr_assert(fd >= 0);
-    char *argv[] = {"itest-second-driver", NULL};
-    pid_t pid = fork();
-    cr_assert(pid >= 0);
-    if (pid == 0) {
-        dup2(fd, 1), dup2(fd, 2);
-        execve("/proc/self/exe", argv, envp);
-        _exit(127);
-    }
-    close(fd);
+    pid_t pid = itest_spawn_role(role, gcs_env, path);
     int status = 0;
     double deadline = itest_now() + 60;
     while (waitpid(pid, &status, WNOHANG) == 0) {

@@ -14,8 +14,6 @@
 #include "proto/node.pb-c.h"
 #include "rpc/rpc.h"
 
-extern char **environ;
-
 static itest_cluster C;
 
 static void teardown(void)
@@ -64,32 +62,6 @@ __attribute__((constructor)) static void role_dispatch(void)
         _exit(owner_driver());
 }
 
-static pid_t spawn_owner(const char *out_path)
-{
-    char *envp[256];
-    int n = 0;
-    for (char **e = environ; *e && n < 252; e++)
-        if (strncmp(*e, "ITEST_", 6) != 0)
-            envp[n++] = *e;
-    char temp_env[600];
-    snprintf(temp_env, sizeof temp_env, "MANTA_TEMP_DIR=%s", C.dir);
-    envp[n++] = "ITEST_ROLE=owner_driver";
-    envp[n++] = temp_env;
-    envp[n] = NULL;
-    int fd = open(out_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    cr_assert(fd >= 0);
-    char *argv[] = {"itest-owner-driver", NULL};
-    pid_t pid = fork();
-    cr_assert(pid >= 0);
-    if (pid == 0) {
-        dup2(fd, 1), dup2(fd, 2);
-        execve("/proc/self/exe", argv, envp);
-        _exit(127);
-    }
-    close(fd);
-    return pid;
-}
-
 /* A raw client of the node with a fresh client id (another process's view). */
 static mt_rpc_client *other_client(void)
 {
@@ -136,7 +108,9 @@ Test(integration, killed_driver_leaves_no_objects, .fini = teardown, .timeout = 
     cr_assert_eq(store_objects(c), 0);
     char out[700], text[4096];
     snprintf(out, sizeof out, "%s/owner.out", C.dir);
-    pid_t pid = spawn_owner(out);
+    char temp_env[600];
+    snprintf(temp_env, sizeof temp_env, "MANTA_TEMP_DIR=%s", C.dir);
+    pid_t pid = itest_spawn_role("owner_driver", temp_env, out);
     double deadline = itest_now() + 60;
     while (itest_read_file(out, text, sizeof text) <= 0 || !strstr(text, "ready\n")) {
         int st;
