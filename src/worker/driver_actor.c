@@ -288,7 +288,7 @@ MT_API mt_status mt_actor_call(mt_actor *a, const char *method, const mt_arg *ar
     if (st == MT_OK && (!a || !method || nrets < 0 || nrets > 1024))
         st = mt_error_set(err, MT_EINVAL, "mt_actor_call: bad actor, method or num_returns");
     for (int i = 0; st == MT_OK && i < nargs; i++)
-        while (args[i].ref && args[i].ref->state == MT__OBJ_PENDING && (st = mt__drv_pump(-1, err)) == MT_OK) {}
+        if (args[i].ref && args[i].ref->magic != MT__REF_MAGIC) st = mt_error_set(err, MT_EINVAL, "argument %d: not a ref", i);
     mt_id tid = mt__task_id_new();
     mt__task *t = NULL;
     char name[512];
@@ -302,19 +302,36 @@ MT_API mt_status mt_actor_call(mt_actor *a, const char *method, const mt_arg *ar
     }
     if (st == MT_OK && !(t = mt__task_new(name, nrets, refs_out, tid))) st = mt_error_set(err, MT_ENOMEM, "actor call");
     mt_ref *dep = NULL;
+    bool waits = false;
     if (st == MT_OK) {
         t->actor = a;
         t->seq = mt__drv.next_seq++;
-        st = mt__encode_spec(method, MANTA__TASK_KIND__TASK_ACTOR_METHOD, tid, a->actor_id, args, nargs, nrets, t->seq,
-                             &t->spec, &t->spec_len, &dep, err);
+        st = mt__task_take_deps(t, args, nargs, &waits, err);
+        waits = waits || a->nwaiting > 0; /* behind an earlier call that waits: order */
+        if (st == MT_OK && waits)
+            st = mt__task_park(t, MANTA__TASK_KIND__TASK_ACTOR_METHOD, method, args, nargs, err);
+        else if (st == MT_OK)
+            st = mt__encode_spec(method, MANTA__TASK_KIND__TASK_ACTOR_METHOD, tid, a->actor_id, args, nargs, nrets,
+                                 t->seq, &t->spec, &t->spec_len, &dep, err);
         if (st != MT_OK) {
             for (int i = 0; i < nrets; i++) mt__ref_unref(refs_out[i]);
+            t->actor = NULL;
             mt__task_free(t);
         }
     }
-    if (st == MT_OK) {
+    if (st == MT_OK && !waits) {
         if (dep) mt__task_fail(t, dep->code, dep->msg);
-        else if (!a->conn)
+        else mt__actor_send(t, true);
+    }
+    pthread_mutex_unlock(&mt__drv.lock);
+    return st;
+}
+
+void mt__actor_send(mt__task *t, bool may_pump)
+{
+    mt_actor *a = t->actor;
+    {
+        if (!a->conn)
             mt__task_fail(t, a->death_code ? a->death_code : MT_EIO, a->death_msg ? a->death_msg : "actor is not reachable");
         else if (mt__lease_push(a->conn, t, NULL) != MT_OK)
             mt__task_fail(t, MT_ENOMEM, "out of memory queueing an actor call");
@@ -324,12 +341,10 @@ MT_API mt_status mt_actor_call(mt_actor *a, const char *method, const mt_arg *ar
              * or any get/wait), so bursts of calls cost one write per batch. */
             a->conn->frame_hdr = SIZE_MAX;
             mt__wire_flush(a->conn->fd, &a->conn->out, NULL);
-        } else if ((t->seq & 255) == 0) {
+        } else if (may_pump && (t->seq & 255) == 0) {
             mt__drv_pump(0, NULL);
         }
     }
-    pthread_mutex_unlock(&mt__drv.lock);
-    return st;
 }
 
 static void set_dead(mt_actor *a, mt_status code, const char *msg)
@@ -390,6 +405,12 @@ MT_API void mt_actor_release(mt_actor *a)
 {
     if (!a) return;
     pthread_mutex_lock(&mt__drv.lock);
+    mt__actor_unref(a);
+    pthread_mutex_unlock(&mt__drv.lock);
+}
+
+void mt__actor_unref(mt_actor *a)
+{
     if (--a->rc <= 0) {
         if (a->owner && !a->dead && mt__drv.inited) {
             mt_gcs_client *g;
@@ -398,7 +419,6 @@ MT_API void mt_actor_release(mt_actor *a)
         }
         actor_free(a);
     }
-    pthread_mutex_unlock(&mt__drv.lock);
 }
 
 void mt__actors_fini(void)

@@ -12,7 +12,8 @@
  * by mt_shutdown. It holds mt__drv.lock except while it waits on
  * mt__drv.bg_cv (pthread_cond_timedwait releases the lock), so it never runs
  * concurrently with a public call. Invariant: it ticks (every BG_TICK_MS)
- * only while the driver holds a task lease or has a lease request in flight;
+ * only while the driver holds a task lease, has a lease request in flight or
+ * tasks waiting for their arguments (then every WAITING_TICK_MS);
  * otherwise it waits untimed until mt__drv_bg_kick — an idle driver costs
  * no wake-ups.
  */
@@ -23,10 +24,11 @@
 #include "worker/worker_int.h"
 
 #define BG_TICK_MS 50
+#define WAITING_TICK_MS 2
 
 static bool has_work(void)
 {
-    if (mt__drv.lease_req_id || mt__drv.dying) return true;
+    if (mt__drv.lease_req_id || mt__drv.dying || mt__drv.waiting) return true;
     for (mt__shape *s = mt__drv.shapes; s; s = s->next)
         if (s->leases || s->pending.n) return true;
     return false;
@@ -46,7 +48,8 @@ static void *bg_main(void *arg)
         }
         struct timespec ts;
         clock_gettime(CLOCK_MONOTONIC, &ts);
-        ts.tv_nsec += BG_TICK_MS * 1000000L;
+        /* Tasks waiting for arguments start soon after those finish. */
+        ts.tv_nsec += (d->waiting ? WAITING_TICK_MS : BG_TICK_MS) * 1000000L;
         if (ts.tv_nsec >= 1000000000L) {
             ts.tv_sec++;
             ts.tv_nsec -= 1000000000L;

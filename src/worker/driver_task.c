@@ -58,6 +58,7 @@ mt__task *mt__task_new(const char *fn, int nrets, mt_ref **refs_out, mt_id task_
 {
     mt__task *t = mt_calloc(1, sizeof *t);
     if (!t) return NULL;
+    t->task_id = task_id;
     t->fn_name = mt_strdup(fn);
     t->nrets = nrets;
     t->rets = nrets == 1 ? t->ret1 : mt_calloc((size_t)nrets, sizeof *t->rets);
@@ -84,9 +85,14 @@ void mt__task_free(mt__task *t)
     if (!t) return;
     for (int i = 0; t->rets && i < t->nrets; i++) mt__ref_unref(t->rets[i]);
     if (t->rets != t->ret1) mt_free(t->rets);
+    for (int i = 0; i < t->ndeps; i++) mt__ref_unref(t->deps[i]);
+    mt_free(t->deps);
+    mt_free(t->wargs);
+    mt_free(t->spec_fn);
     mt_free(t->spec);
     mt_free(t->fn_name);
     mt_free(t);
+    mt__drv.deps_changed = true; /* a waiting task may have been waiting for this one */
 }
 
 void mt__task_fail(mt__task *t, mt_status code, const char *msg)
@@ -679,6 +685,7 @@ mt_status mt__drv_pump(int64_t timeout_ms, mt_error *err)
     }
     sweep_dead();
     if (mt__drv.dying) bury_dying(false);
+    mt__drv_release_waiting();
     for (mt__shape *s = mt__drv.shapes; s; s = s->next)
         if (s->pending.n || s->leases) dispatch(s);
     if (any_idle) return_idle_leases(mt_time_now_ns());
@@ -687,7 +694,7 @@ mt_status mt__drv_pump(int64_t timeout_ms, mt_error *err)
 
 /* ---- Submit --------------------------------------------------------------------------- */
 
-static mt_status resolve_args(const mt_arg *args, int nargs, mt_error *err)
+static mt_status check_args(const mt_arg *args, int nargs, mt_error *err)
 {
     for (int i = 0; i < nargs; i++) {
         if (!args[i].ref) {
@@ -695,9 +702,14 @@ static mt_status resolve_args(const mt_arg *args, int nargs, mt_error *err)
             continue;
         }
         if (args[i].ref->magic != MT__REF_MAGIC) return mt_error_set(err, MT_EINVAL, "argument %d: not a ref", i);
-        while (args[i].ref->state == MT__OBJ_PENDING) MT_RETURN_NOT_OK(mt__drv_pump(-1, err));
     }
     return MT_OK;
+}
+
+void mt__task_enqueue(mt__task *t)
+{
+    q_push(&t->shape->pending, t);
+    dispatch(t->shape);
 }
 
 static int retries_of(int v)
@@ -718,25 +730,32 @@ MT_API mt_status mt_task_submit(const char *fn_name, const mt_arg *args, int nar
     if (st == MT_OK && (!fn_name || !*fn_name)) st = mt_error_set(err, MT_EINVAL, "mt_task_submit: no function name");
     if (st == MT_OK && (nrets < 0 || nrets > 1024 || nargs < 0 || (nargs && !args)))
         st = mt_error_set(err, MT_EINVAL, "mt_task_submit %s: bad num_returns %d or nargs %d", fn_name, nrets, nargs);
-    if (st == MT_OK) st = resolve_args(args, nargs, err);
+    if (st == MT_OK) st = check_args(args, nargs, err);
     mt__shape *s = st == MT_OK ? shape_get(o->resources, o->resources ? o->num_resources : 0, err) : NULL;
     if (st == MT_OK && !s) st = err ? err->code : MT_ENOMEM;
     mt_id tid = mt__task_id_new();
     mt__task *t = NULL;
     if (st == MT_OK && !(t = mt__task_new(fn_name, nrets, refs_out, tid))) st = mt_error_set(err, MT_ENOMEM, "task");
     mt_ref *dep = NULL;
+    bool waits = false;
     if (st == MT_OK) {
         t->seq = mt__drv.next_seq++;
         t->shape = s;
         t->retries_left = retries_of(o->max_retries);
-        st = mt__encode_spec(fn_name, MANTA__TASK_KIND__TASK_NORMAL, tid, mt_id_nil(), args, nargs, nrets, t->seq,
-                             &t->spec, &t->spec_len, &dep, err);
+        st = mt__task_take_deps(t, args, nargs, &waits, err);
+        if (st == MT_OK && waits)
+            st = mt__task_park(t, MANTA__TASK_KIND__TASK_NORMAL, fn_name, args, nargs, err);
+        else if (st == MT_OK)
+            st = mt__encode_spec(fn_name, MANTA__TASK_KIND__TASK_NORMAL, tid, mt_id_nil(), args, nargs, nrets, t->seq,
+                                 &t->spec, &t->spec_len, &dep, err);
         if (st != MT_OK) {
             for (int i = 0; i < nrets; i++) mt__ref_unref(refs_out[i]);
             mt__task_free(t);
         }
     }
-    if (st == MT_OK && dep) {
+    if (st == MT_OK && waits) {
+        /* returns at once: the pump sends it when its arguments are ready */
+    } else if (st == MT_OK && dep) {
         mt__task_fail(t, dep->code, dep->msg);
     } else if (st == MT_OK) {
         q_push(&s->pending, t);
@@ -750,6 +769,7 @@ MT_API mt_status mt_task_submit(const char *fn_name, const mt_arg *args, int nar
 void mt__drv_tasks_fini(void)
 {
     mt__driver *d = &mt__drv;
+    mt__drv_waiting_fini();
     while (d->shapes) {
         mt__shape *s = d->shapes;
         d->shapes = s->next;

@@ -164,6 +164,16 @@ typedef struct mt__task {
     int nrets;
     mt_ref **rets;     /* retained */
     mt_ref *ret1[1];
+    mt_id task_id;
+    /* Ref arguments, retained until the task is done (a submitted task keeps
+     * its inputs alive, as in Ray), and while waiting for them (driver_deps.c):
+     * the arguments copied at submit and what the spec needs. */
+    mt_ref **deps;
+    int ndeps;
+    mt_arg *wargs;
+    int nwargs;
+    int kind;          /* Manta__TaskKind, while waiting */
+    char *spec_fn;     /* the spec's function (an actor call's method), while waiting */
 } mt__task;
 
 typedef struct mt__taskq {
@@ -215,6 +225,7 @@ struct mt_actor {
     mt_id worker_id, lease_id;
     int worker_pid;
     mt_actor *next_live; /* list of handles with a connection (for pumping) */
+    int nwaiting;        /* calls waiting for arguments: later calls queue behind them */
 };
 
 typedef struct mt__driver {
@@ -242,6 +253,9 @@ typedef struct mt__driver {
     uint64_t next_seq;
     mt__shape *shapes;
     mt_actor *actors;      /* handles with live connections */
+    mt__task *waiting, *waiting_tail; /* submitted tasks whose ref arguments are pending (FIFO) */
+    int nwaiting;
+    bool deps_changed;     /* a task finished since the waiting list was last looked at */
     /* Task leases whose worker died, with tasks to fail once the node's notice says how (driver_task.c). */
     mt__lease *dying;
     int gcs_pid, node_pid; /* embedded cluster children */
@@ -288,8 +302,16 @@ void mt__drv_return_idle_leases(void);
 mt_status mt__drv_bg_start(mt_error *err);
 void mt__drv_bg_stop(void); /* under the lock; releases it while joining */
 void mt__drv_bg_kick(void); /* under the lock: there is work to tick for */
+void mt__task_enqueue(mt__task *t); /* a normal task whose arguments are ready: queue and dispatch */
+/* driver_deps.c: submitted tasks whose arguments are still pending */
+mt_status mt__task_take_deps(mt__task *t, const mt_arg *args, int nargs, bool *pending, mt_error *err);
+mt_status mt__task_park(mt__task *t, int kind, const char *spec_fn, const mt_arg *args, int nargs, mt_error *err);
+void mt__drv_release_waiting(void);
+void mt__drv_waiting_fini(void);
 /* driver_actor.c */
 void mt__actor_conn_lost(mt_actor *a);
 void mt__actors_fini(void);
+void mt__actor_send(mt__task *t, bool may_pump); /* an actor call whose arguments are ready */
+void mt__actor_unref(mt_actor *a); /* mt_actor_release under the lock */
 
 #endif /* MANTA_WORKER_INT_H */

@@ -1,0 +1,140 @@
+/*
+ * test_deps.c — task arguments that are refs: a submitted task keeps its
+ * inputs alive after the caller releases them; submitting with a pending
+ * argument returns at once and the task starts when the argument is ready;
+ * a failed argument fails the task with its error; actor calls keep their
+ * order when an earlier call waits. Each test runs on an embedded 2-CPU
+ * cluster.
+ */
+#include <string.h>
+#include <time.h>
+
+#include "worker/worker_test_util.h"
+
+static double now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+static mt_ref *submit(const char *fn, const mt_arg *args, int n)
+{
+    mt_ref *r = NULL;
+    mt_error err;
+    cr_assert_eq(mt_task_submit(fn, args, n, NULL, &r, &err), MT_OK, "%s: %s", fn, err.msg);
+    return r;
+}
+
+/* f(put(x)), then release the ref at once: f still gets x (inline and in the store). */
+Test(deps, released_argument_stays_alive_for_the_task, .init = setup, .fini = teardown, .timeout = 60)
+{
+    mt_error err;
+    for (int big = 0; big < 2; big++) {
+        size_t n = big ? 1 << 20 : 64;
+        char *buf = malloc(n);
+        for (size_t i = 0; i < n; i++) buf[i] = (char)(i * 13 + 1);
+        mt_ref *x = NULL;
+        cr_assert_eq(mt_put(buf, n, &x, &err), MT_OK, "%s", err.msg);
+        /* queued behind a sleeping task so the release happens before it runs */
+        mt_arg s = MT_ARG_I64(200);
+        mt_ref *sl1 = submit("manta.sleep_ms", &s, 1), *sl2 = submit("manta.sleep_ms", &s, 1);
+        mt_arg a = MT_ARG_REF(x);
+        mt_ref *r = submit("manta.echo", &a, 1);
+        mt_ref_release(x);
+        mt_value v;
+        cr_assert_eq(mt_get(&r, 1, 20000, &v, &err), MT_OK, "%s", err.msg);
+        cr_assert_eq(v.size, n);
+        cr_assert_eq(memcmp(v.data, buf, n), 0);
+        mt_value_release(&v);
+        mt_ref_release(r);
+        get_i64(sl1);
+        get_i64(sl2);
+        mt_ref_release(sl1);
+        mt_ref_release(sl2);
+        free(buf);
+    }
+}
+
+/* A 500 ms dependency: the dependent submit returns in < 1 ms, the chain completes. */
+Test(deps, submit_with_pending_dependency_returns_at_once, .init = setup, .fini = teardown, .timeout = 60)
+{
+    mt_arg w = MT_ARG_I64(1);
+    mt_ref *warm = submit("manta.add_i64", &w, 1); /* a worker is up before timing */
+    get_i64(warm);
+    mt_ref_release(warm);
+    mt_arg s = MT_ARG_I64(500);
+    double t0 = now_ms();
+    mt_ref *slow = submit("manta.sleep_ms", &s, 1);
+    double t1 = now_ms();
+    mt_arg args[2] = {MT_ARG_REF(slow), MT_ARG_I64(7)};
+    mt_ref *sum = submit("manta.add_i64", args, 2);
+    double t2 = now_ms();
+    mt_ref_release(slow); /* the waiting task holds its own reference */
+    cr_assert_lt(t2 - t1, 1.0, "submit with a pending argument took %.3f ms", t2 - t1);
+    cr_assert_eq(get_i64(sum), 507);
+    double t3 = now_ms();
+    cr_assert_geq(t3 - t0, 500.0);
+    cr_assert_lt(t3 - t0, 2000.0, "the chain took %.0f ms", t3 - t0);
+    mt_ref_release(sum);
+}
+
+/* A chain of ten dependent tasks submitted without waiting: one result, in order. */
+Test(deps, chain_submitted_up_front, .init = setup, .fini = teardown, .timeout = 60)
+{
+    mt_arg one = MT_ARG_I64(1);
+    mt_ref *cur = submit("manta.add_i64", &one, 1);
+    for (int i = 0; i < 10; i++) {
+        mt_arg a[2] = {MT_ARG_REF(cur), MT_ARG_I64(1)};
+        mt_ref *next = submit("manta.add_i64", a, 2);
+        mt_ref_release(cur);
+        cur = next;
+    }
+    cr_assert_eq(get_i64(cur), 11);
+    mt_ref_release(cur);
+}
+
+/* An argument that fails fails the waiting task with its error. */
+Test(deps, failed_dependency_fails_the_task, .init = setup, .fini = teardown, .timeout = 60)
+{
+    mt_arg s = MT_ARG_I64(100);
+    mt_ref *slow = submit("manta.sleep_ms", &s, 1);
+    mt_arg f[2] = {MT_ARG_REF(slow), MT_ARG_BYTES("boom", 4)};
+    mt_ref *bad = submit("manta.fail", f, 2); /* waits on slow, then fails: arg 2 must be int64 */
+    mt_arg m[1] = {MT_ARG_BYTES("kaput", 5)};
+    mt_ref *direct = submit("manta.fail", m, 1);
+    mt_arg a[1] = {MT_ARG_REF(direct)};
+    mt_ref *after = submit("manta.echo", a, 1);
+    mt_value v;
+    mt_error err;
+    cr_assert_neq(mt_get(&after, 1, 20000, &v, &err), MT_OK);
+    cr_assert(strstr(err.msg, "kaput"), "%s", err.msg);
+    cr_assert_neq(mt_get(&bad, 1, 20000, &v, &err), MT_OK);
+    mt_ref_release(slow);
+    mt_ref_release(bad);
+    mt_ref_release(direct);
+    mt_ref_release(after);
+}
+
+/* Calls on one actor keep submission order when the first one waits for an argument. */
+Test(deps, actor_calls_keep_order_behind_a_waiting_call, .init = setup, .fini = teardown, .timeout = 60)
+{
+    mt_actor *a;
+    mt_error err;
+    cr_assert_eq(mt_actor_create("manta.Counter", NULL, 0, NULL, &a, &err), MT_OK, "%s", err.msg);
+    mt_arg s = MT_ARG_I64(300);
+    mt_ref *slow = submit("manta.sleep_ms", &s, 1);
+    mt_arg args[1] = {MT_ARG_REF(slow)};
+    mt_ref *r[3];
+    double t0 = now_ms();
+    cr_assert_eq(mt_actor_call(a, "incr", args, 1, 1, &r[0], &err), MT_OK, "%s", err.msg); /* += 300 */
+    cr_assert_eq(mt_actor_call(a, "incr", NULL, 0, 1, &r[1], &err), MT_OK, "%s", err.msg);
+    cr_assert_eq(mt_actor_call(a, "incr", NULL, 0, 1, &r[2], &err), MT_OK, "%s", err.msg);
+    cr_assert_lt(now_ms() - t0, 5.0, "actor calls behind a pending argument blocked");
+    cr_assert_eq(get_i64(r[0]), 300);
+    cr_assert_eq(get_i64(r[1]), 301, "the second call ran after the waiting first one");
+    cr_assert_eq(get_i64(r[2]), 302);
+    for (int i = 0; i < 3; i++) mt_ref_release(r[i]);
+    mt_ref_release(slow);
+    mt_actor_release(a);
+}
