@@ -139,6 +139,7 @@ struct node_pending {
     mt_rpc_msg req;       /* header of the request (payload not kept) */
     node_res demand;
     bool for_actor;
+    bool hold_nothing;    /* place by demand, hold nothing */
     bool timed;
     uv_timer_t timer;
     int64_t enqueued_ns;

@@ -27,8 +27,10 @@ static void pending_unlink(mt__node *n, node_pending *p)
 }
 
 static void grant(mt__node *n, node_client *cl, const mt_rpc_msg *req, const node_res *demand,
-                  bool for_actor, node_worker *w)
+                  bool for_actor, bool hold_nothing, node_worker *w)
 {
+    static const node_res none; /* what a hold-nothing lease keeps */
+    if (hold_nothing) demand = &none;
     node_lease *l = mt_calloc(1, sizeof *l);
     if (!l) {
         mt__node_pool_release(n, w, false);
@@ -91,6 +93,7 @@ static void enqueue(node_client *cl, const mt_rpc_msg *m, const node_res *d,
     p->req = mt__node_msg_for_reply(m);
     p->demand = *d;
     p->for_actor = req->for_actor;
+    p->hold_nothing = req->hold_nothing;
     p->enqueued_ns = mt_time_now_ns();
     uv_timer_init(n->loop, &p->timer);
     p->timer.data = p;
@@ -124,7 +127,7 @@ void mt__node_lease_request(node_client *cl, const mt_rpc_msg *m)
         MT_LOG(MT_LOG_INFO, "NODE-INFEASIBLE", "no node can satisfy %s", buf);
         mt__node_reply(cl, m, MT_EUNSUPPORTED, NULL, "no node can satisfy %s", buf);
     } else if (!n->pending_head && mt__node_res_fits(&n->avail, &d) && n->num_idle > 0) {
-        grant(n, cl, m, &d, req->for_actor, mt__node_pool_take_idle(n)); /* fast path */
+        grant(n, cl, m, &d, req->for_actor, req->hold_nothing, mt__node_pool_take_idle(n)); /* fast path */
     } else {
         enqueue(cl, m, &d, req);
     }
@@ -153,13 +156,12 @@ void mt__node_lease_schedule(mt__node *n)
         next = p->next;
         if (!mt__node_res_fits(&sim, &p->demand)) continue;
         node_worker *w = n->num_idle > 0 ? mt__node_pool_take_idle(n) : NULL;
+        if (!p->hold_nothing) mt__node_res_sub(&sim, &p->demand);
         if (!w) {
             need++;
-            mt__node_res_sub(&sim, &p->demand);
             continue;
         }
-        mt__node_res_sub(&sim, &p->demand);
-        grant(n, p->client, &p->req, &p->demand, p->for_actor, w);
+        grant(n, p->client, &p->req, &p->demand, p->for_actor, p->hold_nothing, w);
         pending_unlink(n, p);
     }
     start_workers(n, need);

@@ -71,6 +71,7 @@ static mt_status lease_actor_worker(mt_actor *a, mt_error *err)
     rs.quantities = ptrs;
     req.resources = &rs;
     req.for_actor = true;
+    req.hold_nothing = a->default_res; /* Ray: a default actor needs 1 CPU to schedule, 0 to run */
     req.actor_id.data = a->actor_id.bytes;
     req.actor_id.len = MT_ID_SIZE;
     req.code_path = mt__drv.code_path;
@@ -218,6 +219,7 @@ static mt_status create_locked(const char *cls, const mt_arg *args, int nargs, c
     a->restarts_left = mr < 0 ? -1 : mr;
     const mt_resource *res = o->resources ? o->resources : &cpu1;
     int nres = o->resources ? o->num_resources : 1;
+    a->default_res = !o->resources;
     if (nres < 0 || nres > MT__MAX_RESOURCES) {
         actor_free(a);
         return mt_error_set(err, MT_EINVAL, "actor %s: %d resources; at most %d are supported", cls, nres,

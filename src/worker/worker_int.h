@@ -221,6 +221,7 @@ struct mt_actor {
     mt_resource *res;
     char **res_names;
     int nres;
+    bool default_res;    /* no resources given: {CPU: 1} to place, nothing held */
     char worker_address[4200];
     mt_id worker_id, lease_id;
     int worker_pid;

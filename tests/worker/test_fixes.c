@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "gcs/session.h"
@@ -214,4 +215,38 @@ Test(fixes, crashed_driver_leaves_no_daemons, .timeout = 60)
                   (const char *[]){"gcs-server", "node-daemon", "worker"}[i]);
     }
     rm_rf(tmpdir);
+}
+
+/*
+ * Ray's actor default: 1 CPU to schedule, 0 held while alive. On a 2-CPU
+ * node a third default actor is created at once (it used to wait for a
+ * CPU forever), and tasks still get both CPUs while the actors live.
+ */
+Test(fixes, default_actors_hold_no_cpu, .init = setup, .fini = teardown, .timeout = 60)
+{
+    mt_actor *a[3];
+    mt_error err;
+    for (int i = 0; i < 3; i++) {
+        struct timespec t0, t1;
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        cr_assert_eq(mt_actor_create("manta.Counter", NULL, 0, NULL, &a[i], &err), MT_OK, "%s", err.msg);
+        cr_assert_eq(call_i64(a[i], "incr"), 1);
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        double ms = (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
+        cr_assert_lt(ms, 5000, "actor %d took %.0f ms", i, ms);
+    }
+    /* two 300 ms tasks in parallel: both CPUs are free */
+    mt_arg s = MT_ARG_I64(300);
+    mt_ref *r[2];
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    for (int i = 0; i < 2; i++) cr_assert_eq(mt_task_submit("manta.sleep_ms", &s, 1, NULL, &r[i], &err), MT_OK);
+    for (int i = 0; i < 2; i++) {
+        cr_assert_eq(get_i64(r[i]), 300);
+        mt_ref_release(r[i]);
+    }
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    double ms = (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
+    cr_assert_lt(ms, 590, "two 300 ms tasks took %.0f ms: they did not run side by side", ms);
+    for (int i = 0; i < 3; i++) mt_actor_release(a[i]);
 }
