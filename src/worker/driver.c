@@ -25,6 +25,7 @@ mt__driver mt__drv = {.lock = PTHREAD_MUTEX_INITIALIZER};
 mt_status mt__drv_check(mt_error *err)
 {
     if (!mt__drv.inited) return mt_error_set(err, MT_ESTATE, "manta is not initialised: call mt_init first");
+    if (mt__drv.node_lost) return mt_error_set(err, MT_EIO, "%s", mt__drv.node_lost_msg);
     return MT_OK;
 }
 

@@ -423,6 +423,15 @@ void mt__actor_unref(mt_actor *a)
     }
 }
 
+void mt__actors_node_lost(const char *msg)
+{
+    while (mt__drv.actors) {
+        mt_actor *a = mt__drv.actors;
+        set_dead(a, MT_EIO, msg);
+        conn_drop(a, MT_EIO, msg); /* unlinks it from the live list */
+    }
+}
+
 void mt__actors_fini(void)
 {
     while (mt__drv.actors) {

@@ -134,7 +134,7 @@ void mt__drv_release_waiting(void)
     }
 }
 
-void mt__drv_waiting_fini(void)
+void mt__drv_waiting_fail(mt_status code, const char *msg)
 {
     mt__driver *d = &mt__drv;
     while (d->waiting) {
@@ -142,7 +142,7 @@ void mt__drv_waiting_fini(void)
         d->waiting = t->next;
         mt_actor *a = t->actor;
         if (a) a->nwaiting--;
-        mt__task_fail(t, MT_ECANCELLED, "manta was shut down");
+        mt__task_fail(t, code, msg);
         if (a) mt__actor_unref(a);
     }
     d->waiting_tail = NULL;

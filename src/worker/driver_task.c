@@ -447,14 +447,20 @@ static void on_lease_reply(const mt_rpc_msg *m);
  * readable; the client buffers several frames per read, so it keeps reading
  * until a 1 ms receive times out — recv's timeout 0 would mean forever).
  */
+static void node_lost(const char *why);
+
 static void leases_read(void)
 {
     mt_rpc_msg m;
-    while (mt__drv.leases && mt_rpc_client_recv(mt__drv.leases, 1, &m, NULL) == MT_OK) {
+    mt_status st = MT_OK;
+    mt_error err;
+    while (mt__drv.leases && (st = mt_rpc_client_recv(mt__drv.leases, 1, &m, &err)) == MT_OK) {
         if (m.fd >= 0) close(m.fd);
         if (m.method == MANTA__NODE_METHOD__NODE_WORKER_DIED) note_died(&m);
         else if ((m.flags & MT_RPC_FLAG_REPLY) && m.req_id == mt__drv.lease_req_id) on_lease_reply(&m);
     }
+    if (mt__drv.leases && st != MT_OK && st != MT_ETIMEOUT)
+        node_lost(st == MT_EIO ? "its connection closed: it exited or was killed" : err.msg);
 }
 
 static int died_lookup(mt_id worker_id)
@@ -560,6 +566,50 @@ static void fail_pending(mt__shape *s, mt_status code, const char *msg)
     while ((t = q_pop(&s->pending))) mt__task_fail(t, code, msg);
 }
 
+/*
+ * The node daemon's connection closed: it exited or was killed, and its
+ * workers with it. Every task (waiting, queued, in flight, on dying
+ * leases) and actor call fails now with one message; later calls fail at
+ * once (mt__drv_check). Nothing is retried: there is no node to retry on.
+ */
+static void node_lost(const char *why)
+{
+    mt__driver *d = &mt__drv;
+    if (d->node_lost) return;
+    d->node_lost = true;
+    snprintf(d->node_lost_msg, sizeof d->node_lost_msg,
+             "the node daemon at %.150s is gone (%.100s); see %.150s/logs/node.log", d->node_socket, why,
+             d->session_dir);
+    MT_LOG(MT_LOG_ERROR, "DRIVER-NODE-LOST", "%s", d->node_lost_msg);
+    const char *msg = d->node_lost_msg;
+    mt__drv_waiting_fail(MT_EIO, msg);
+    for (mt__shape *s = d->shapes; s; s = s->next) {
+        fail_pending(s, MT_EIO, msg);
+        while (s->leases) {
+            mt__lease *l = s->leases;
+            s->leases = l->next;
+            mt__task *t;
+            while ((t = q_pop(&l->inflight))) mt__task_fail(t, MT_EIO, msg);
+            mt__lease_close(l);
+            mt_free(l);
+        }
+        s->nleases = 0;
+        s->requesting = false;
+    }
+    while (d->dying) {
+        mt__lease *l = d->dying;
+        d->dying = l->next;
+        mt__task *t;
+        while ((t = q_pop(&l->inflight))) mt__task_fail(t, MT_EIO, msg);
+        mt_free(l);
+    }
+    d->lease_req_id = 0;
+    d->lease_req_shape = NULL;
+    mt__actors_node_lost(msg);
+    mt_rpc_client_close(d->leases);
+    d->leases = NULL;
+}
+
 static void on_lease_reply(const mt_rpc_msg *m)
 {
     mt__driver *d = &mt__drv;
@@ -628,7 +678,7 @@ void mt__drv_return_idle_leases(void) { return_idle_leases(INT64_MAX); }
 static int collect(struct pollfd *pf, mt__lease **who, bool *any_idle)
 {
     int n = 0;
-    pf[n] = (struct pollfd){.fd = mt_rpc_client_fd(mt__drv.leases), .events = POLLIN};
+    pf[n] = (struct pollfd){.fd = mt__drv.leases ? mt_rpc_client_fd(mt__drv.leases) : -1, .events = POLLIN};
     who[n++] = NULL;
     for (mt__shape *s = mt__drv.shapes; s; s = s->next)
         for (mt__lease *l = s->leases; l && n < MAX_POLL; l = l->next) {
@@ -769,7 +819,7 @@ MT_API mt_status mt_task_submit(const char *fn_name, const mt_arg *args, int nar
 void mt__drv_tasks_fini(void)
 {
     mt__driver *d = &mt__drv;
-    mt__drv_waiting_fini();
+    mt__drv_waiting_fail(MT_ECANCELLED, "manta was shut down");
     while (d->shapes) {
         mt__shape *s = d->shapes;
         d->shapes = s->next;

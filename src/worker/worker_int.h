@@ -257,6 +257,8 @@ typedef struct mt__driver {
     mt__task *waiting, *waiting_tail; /* submitted tasks whose ref arguments are pending (FIFO) */
     int nwaiting;
     bool deps_changed;     /* a task finished since the waiting list was last looked at */
+    bool node_lost;        /* the node daemon's connection closed: calls fail with node_lost_msg */
+    char node_lost_msg[MT_ERROR_MSG_MAX];
     /* Task leases whose worker died, with tasks to fail once the node's notice says how (driver_task.c). */
     mt__lease *dying;
     int gcs_pid, node_pid; /* embedded cluster children */
@@ -308,11 +310,12 @@ void mt__task_enqueue(mt__task *t); /* a normal task whose arguments are ready: 
 mt_status mt__task_take_deps(mt__task *t, const mt_arg *args, int nargs, bool *pending, mt_error *err);
 mt_status mt__task_park(mt__task *t, int kind, const char *spec_fn, const mt_arg *args, int nargs, mt_error *err);
 void mt__drv_release_waiting(void);
-void mt__drv_waiting_fini(void);
+void mt__drv_waiting_fail(mt_status code, const char *msg); /* fails every waiting task */
 /* driver_actor.c */
 void mt__actor_conn_lost(mt_actor *a);
 void mt__actors_fini(void);
 void mt__actor_send(mt__task *t, bool may_pump); /* an actor call whose arguments are ready */
 void mt__actor_unref(mt_actor *a); /* mt_actor_release under the lock */
+void mt__actors_node_lost(const char *msg); /* every live actor is dead with `msg` */
 
 #endif /* MANTA_WORKER_INT_H */

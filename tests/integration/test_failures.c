@@ -113,3 +113,49 @@ Test(integration, crashing_task_exhausts_retries, .fini = teardown, .timeout = 1
     mt_shutdown();
     itest_stop_check(&C);
 }
+
+/*
+ * kill -9 of the node daemon: every waiting mt_get (a running task, a task
+ * queued behind it, a task waiting for an argument, an actor call) fails
+ * within 3 s with one message naming the node daemon, and later calls fail
+ * at once with it; nothing hangs.
+ */
+Test(integration, killed_node_daemon_fails_every_wait, .fini = teardown, .timeout = 120)
+{
+    itest_prepare(&C);
+    itest_start(&C, (const char *[]){"--num-cpus", "1", NULL});
+    itest_connect(&C);
+    itest_check_serving();
+    mt_actor *a = NULL;
+    mt_error err = {0};
+    cr_assert_eq(mt_actor_create("manta.Counter", NULL, 0, NULL, &a, &err), MT_OK, "%s", err.msg);
+    mt_ref *refs[4];
+    refs[0] = submit("manta.sleep_ms", 20000, 0);
+    refs[1] = submit("manta.sleep_ms", 20000, 0); /* queued: one CPU */
+    mt_arg dep = MT_ARG_REF(refs[0]);
+    cr_assert_eq(mt_task_submit("manta.echo", &dep, 1, NULL, &refs[2], &err), MT_OK, "%s", err.msg);
+    cr_assert_eq(mt_actor_call(a, "incr", &dep, 1, 1, &refs[3], &err), MT_OK, "%s", err.msg);
+    itest_sleep_ms(300);
+    cr_assert_eq(kill(C.node_pid, SIGKILL), 0);
+    double t0 = itest_now();
+    for (int i = 0; i < 4; i++) {
+        mt_value v = {0};
+        mt_status st = mt_get(&refs[i], 1, 60000, &v, &err);
+        cr_assert_eq(st, MT_EIO, "wait %d: %s: %s", i, mt_status_name(st), err.msg);
+        cr_assert(strstr(err.msg, "the node daemon at") && strstr(err.msg, "is gone"), "wait %d: %s", i, err.msg);
+        mt_ref_release(refs[i]);
+    }
+    double took = itest_now() - t0;
+    cr_assert_lt(took, 3.0, "the waits failed after %.1f s", took);
+    /* later calls fail at once, with the same message */
+    mt_ref *r = NULL;
+    mt_arg x = MT_ARG_I64(1);
+    t0 = itest_now();
+    cr_assert_eq(mt_task_submit("manta.add_i64", &x, 1, NULL, &r, &err), MT_EIO);
+    cr_assert(strstr(err.msg, "is gone"), "%s", err.msg);
+    char buf[8] = "abc";
+    cr_assert_neq(mt_put(buf, sizeof buf, &r, &err), MT_OK);
+    cr_assert_lt(itest_now() - t0, 1.0);
+    mt_actor_release(a);
+    mt_shutdown();
+}
