@@ -207,6 +207,17 @@ int cli_start_main(int argc, char **argv)
                 hostport(running.gcs_address), running.session_dir);
         return 1;
     }
+    /* A session whose control store died while its node daemon lives on: a
+     * new head would orphan that daemon (and its workers and objects). */
+    char latest[MT_SESSION_PATH_MAX];
+    if (a.head && mt_session_latest(a.o.temp_dir, latest, sizeof latest, NULL) == MT_OK &&
+        mt_session_read_info(latest, &running, NULL) == MT_OK && running.gcs_pid > 0 &&
+        !mt_session_pid_alive(running.gcs_pid) && mt_session_pid_alive(running.node_pid)) {
+        fprintf(stderr, "manta start: the control store of session %s (pid %d) is gone but its node daemon "
+                        "(pid %d) still runs; run 'manta stop' to end that session first\n",
+                running.session_dir, running.gcs_pid, running.node_pid);
+        return 1;
+    }
     mt_error err;
     mt_error_clear(&err);
     mt_session_info s;

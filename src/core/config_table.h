@@ -19,6 +19,7 @@ MT_CONFIG(INT64, object_store_memory, 0, "object store bytes per node; 0 = 30% o
 MT_CONFIG(INT64, max_object_bytes, 0, "largest object accepted; 0 = no limit beyond disk")
 MT_CONFIG(INT64, inline_object_bytes, 102400, "objects up to this size travel inline in messages instead of the store")
 MT_CONFIG(INT64, heartbeat_ms, 1000, "node daemon heartbeat period to the control store")
+MT_CONFIG(INT64, gcs_lost_exit_ms, 10000, "a node daemon that cannot reach its control store this long shuts down, telling its drivers why; 0 = keep trying")
 MT_CONFIG(INT64, node_dead_after_ms, 10000, "a node missing heartbeats this long is marked dead")
 MT_CONFIG(INT64, worker_prestart, 0, "workers started ahead of demand; 0 = one per CPU")
 MT_CONFIG(INT64, worker_start_timeout_ms, 30000, "a worker that does not register in this time is killed")

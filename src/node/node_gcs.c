@@ -42,6 +42,7 @@ static void on_register_reply(mt_rpc_conn *c, mt_status st, const mt_rpc_msg *re
         return; /* the heartbeat timer retries */
     }
     n->gcs_registered = true;
+    n->gcs_ok_ns = mt_time_now_ns();
     MT_LOG(MT_LOG_INFO, "NODE-GCS-REGISTER", "registered with the control store");
     mt_error err;
     if (!n->ready_written && mt__node_write_ready(n, &err) != MT_OK)
@@ -91,7 +92,28 @@ static void on_heartbeat_reply(mt_rpc_conn *c, mt_status st, const mt_rpc_msg *r
         if (!n->stopping) send_register(n);
     } else if (st != MT_OK) {
         MT_LOG(MT_LOG_WARN, "NODE-GCS-HEARTBEAT", "heartbeat failed: %s", mt_status_name(st));
+    } else {
+        n->gcs_ok_ns = mt_time_now_ns();
     }
+}
+
+static void on_hb_timer(uv_timer_t *t);
+
+/* Tells every client why the node is going away, then shuts down. */
+static void gcs_lost(mt__node *n, int64_t ms)
+{
+    char why[700];
+    snprintf(why, sizeof why, "its control store at %.100s was unreachable for %lld ms", n->opts.gcs_address,
+             (long long)ms);
+    MT_LOG(MT_LOG_ERROR, "NODE-GCS-LOST", "%s", why);
+    Manta__Status note = MANTA__STATUS__INIT;
+    note.status = MT_EIO;
+    note.message = why;
+    for (node_client *cl = n->clients; cl; cl = cl->next)
+        mt_rpc_send(cl->conn, MANTA__NODE_METHOD__NODE_SHUTTING_DOWN, &note.base, NULL);
+    /* shut down on the next tick, once the notices have left */
+    n->gcs_giving_up = true;
+    uv_timer_start(&n->hb_timer, on_hb_timer, 100, 1000);
 }
 
 static void send_heartbeat(mt__node *n)
@@ -118,7 +140,18 @@ static void send_heartbeat(mt__node *n)
 static void on_hb_timer(uv_timer_t *t)
 {
     mt__node *n = t->data;
-    if (n->stopping || n->gcs_in_flight) return;
+    if (n->stopping) return;
+    if (n->gcs_giving_up) {
+        mt__node_begin_shutdown(n);
+        return;
+    }
+    int64_t limit = mt_config_int64("gcs_lost_exit_ms");
+    int64_t gone_ms = n->gcs_ok_ns ? (mt_time_now_ns() - n->gcs_ok_ns) / 1000000 : 0;
+    if (limit > 0 && gone_ms > limit) {
+        gcs_lost(n, gone_ms);
+        return;
+    }
+    if (n->gcs_in_flight) return;
     if (n->gcs_registered) send_heartbeat(n);
     else send_register(n);
 }

@@ -170,6 +170,8 @@ typedef struct node_srv_ud {
 
 struct mt__node {
     uv_loop_t *loop;
+    int64_t gcs_ok_ns;       /* last successful register/heartbeat reply (0 = never) */
+    bool gcs_giving_up;      /* told clients it lost the control store; shutting down next tick */
     mt_node_options opts;
     char session_dir[512];
     char node_socket[160];   /* unix://… */

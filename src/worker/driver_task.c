@@ -457,6 +457,12 @@ static void leases_read(void)
     while (mt__drv.leases && (st = mt_rpc_client_recv(mt__drv.leases, 1, &m, &err)) == MT_OK) {
         if (m.fd >= 0) close(m.fd);
         if (m.method == MANTA__NODE_METHOD__NODE_WORKER_DIED) note_died(&m);
+        else if (m.method == MANTA__NODE_METHOD__NODE_SHUTTING_DOWN) {
+            Manta__Status *why = manta__status__unpack(&mt_rpc_pb_allocator, m.len, m.payload);
+            node_lost(why && why->message && *why->message ? why->message : "it is shutting down");
+            if (why) manta__status__free_unpacked(why, &mt_rpc_pb_allocator);
+            return;
+        }
         else if ((m.flags & MT_RPC_FLAG_REPLY) && m.req_id == mt__drv.lease_req_id) on_lease_reply(&m);
     }
     if (mt__drv.leases && st != MT_OK && st != MT_ETIMEOUT)
@@ -578,7 +584,7 @@ static void node_lost(const char *why)
     if (d->node_lost) return;
     d->node_lost = true;
     snprintf(d->node_lost_msg, sizeof d->node_lost_msg,
-             "the node daemon at %.150s is gone (%.100s); see %.150s/logs/node.log", d->node_socket, why,
+             "the node daemon at %.140s is gone (%.160s); see %.140s/logs/node.log", d->node_socket, why,
              d->session_dir);
     MT_LOG(MT_LOG_ERROR, "DRIVER-NODE-LOST", "%s", d->node_lost_msg);
     const char *msg = d->node_lost_msg;

@@ -115,6 +115,19 @@ N=$(sed -n 's/^Stopped all \([0-9]*\) Manta processes\.$/\1/p' "$OUT")
 grep -qx 'Did not find any active Manta processes.' "$OUT" || fail "nothing-running text"
 "$M" status --temp-dir "$T" >"$OUT" 2>&1 && fail "status succeeded with nothing running"
 
+# --- the control store died, its node daemon lives: a new head is refused (no orphan); stop ends it ---
+"$M" start --head --port 0 --temp-dir "$T" >"$OUT" 2>&1 || fail "start (for the control-store crash) exited $?"
+S3=$(readlink "$T/session_latest")
+GCS_PID=$(sed -n 's/.*"gcs_pid": \([0-9]*\).*/\1/p' "$S3/session.json")
+NODE_PID3=$(sed -n 's/.*"node_pid": \([0-9]*\).*/\1/p' "$S3/session.json")
+kill -9 "$GCS_PID"
+i=0; while kill -0 "$GCS_PID" 2>/dev/null; do i=$((i + 1)); [ $i -lt 100 ] || fail "gcs did not die"; sleep 0.05; done
+"$M" start --head --port 0 --temp-dir "$T" >"$OUT" 2>&1 && fail "start over a live orphan-to-be succeeded"
+grep -qx "manta start: the control store of session $S3 (pid $GCS_PID) is gone but its node daemon (pid $NODE_PID3) still runs; run 'manta stop' to end that session first" "$OUT" || fail "control-store-crash refusal text"
+[ "$(readlink "$T/session_latest")" = "$S3" ] || fail "the refused start moved session_latest"
+"$M" stop --temp-dir "$T" >"$OUT" 2>&1 || fail "stop after the control-store crash exited $?"
+[ -z "$(pgrep -f -- "$S3" 2>/dev/null)" ] || fail "processes of the crashed session left: $(pgrep -af -- "$S3")"
+
 SF=$(readlink "$T/session_latest")
 
 # --- --block: a dead daemon ends `manta start` with status 1 ---

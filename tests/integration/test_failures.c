@@ -159,3 +159,35 @@ Test(integration, killed_node_daemon_fails_every_wait, .fini = teardown, .timeou
     mt_actor_release(a);
     mt_shutdown();
 }
+
+/*
+ * kill -9 of the control store: the node daemon gives up after
+ * gcs_lost_exit_ms (1.5 s here), tells its drivers why and exits; a driver
+ * waiting on a task gets that reason, no process is left behind.
+ */
+Test(integration, killed_control_store_ends_waits_with_the_reason, .fini = teardown, .timeout = 120)
+{
+    itest_prepare(&C);
+    setenv("MANTA_GCS_LOST_EXIT_MS", "1500", 1); /* the daemons inherit it */
+    itest_start(&C, (const char *[]){"--num-cpus", "1", NULL});
+    itest_connect(&C);
+    itest_check_serving();
+    mt_ref *r = submit("manta.sleep_ms", 30000, 0);
+    itest_sleep_ms(200);
+    cr_assert_eq(kill(C.gcs_pid, SIGKILL), 0);
+    double t0 = itest_now();
+    mt_value v = {0};
+    mt_error err = {0};
+    mt_status st = mt_get(&r, 1, 60000, &v, &err);
+    double took = itest_now() - t0;
+    cr_assert_eq(st, MT_EIO, "%s: %s", mt_status_name(st), err.msg);
+    cr_assert(strstr(err.msg, "control store") && strstr(err.msg, "unreachable"), "%s", err.msg);
+    cr_assert_lt(took, 6.0, "the wait ended after %.1f s", took);
+    double deadline = itest_now() + 10;
+    while (itest_pid_alive(C.node_pid) && itest_now() < deadline)
+        itest_sleep_ms(50);
+    cr_assert(!itest_pid_alive(C.node_pid), "the node daemon outlived its control store");
+    mt_ref_release(r);
+    mt_shutdown();
+    unsetenv("MANTA_GCS_LOST_EXIT_MS");
+}
