@@ -132,6 +132,7 @@ struct node_lease {
     node_client *holder; /* NULL once its connection closed */
     node_res demand;
     bool for_actor;
+    bool blocked;        /* its task waits on objects: `demand` is back in avail meanwhile */
 };
 
 struct node_pending {
@@ -252,6 +253,8 @@ void mt__node_lease_return(node_client *cl, const mt_rpc_msg *m);
 void mt__node_lease_schedule(mt__node *n);
 void mt__node_lease_worker_died(mt__node *n, node_worker *w, int64_t exit_status, int sig);
 void mt__node_lease_client_closed(node_client *cl);
+/* A worker's task blocks on / returns from mt_get (its in-worker runtime tells us). */
+void mt__node_lease_worker_blocked(node_client *cl, bool blocked);
 void mt__node_lease_shutdown(mt__node *n);
 /*
  * Pending demands for heartbeats/stats (queued requests plus recent

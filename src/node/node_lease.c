@@ -178,7 +178,7 @@ static node_lease *find_lease(mt__node *n, mt_id id)
 static void end_lease(mt__node *n, node_lease *l, bool dirty)
 {
     node_worker *w = l->worker;
-    mt__node_res_add(&n->avail, &l->demand);
+    if (!l->blocked) mt__node_res_add(&n->avail, &l->demand);
     w->lease = NULL;
     mt_free(l);
     mt__node_pool_release(n, w, dirty);
@@ -211,7 +211,7 @@ void mt__node_lease_worker_died(mt__node *n, node_worker *w, int64_t exit_status
 {
     node_lease *l = w->lease;
     if (!l) return;
-    mt__node_res_add(&n->avail, &l->demand);
+    if (!l->blocked) mt__node_res_add(&n->avail, &l->demand);
     if (l->holder && l->holder->conn) {
         Manta__WorkerDiedNotice nt = MANTA__WORKER_DIED_NOTICE__INIT;
         nt.worker_id.data = w->id.bytes;
@@ -247,7 +247,7 @@ void mt__node_lease_shutdown(mt__node *n)
     while (n->pending_head) pending_unlink(n, n->pending_head);
     for (node_worker *w = n->workers; w; w = w->next) {
         if (!w->lease) continue;
-        mt__node_res_add(&n->avail, &w->lease->demand);
+        if (!w->lease->blocked) mt__node_res_add(&n->avail, &w->lease->demand);
         mt_free(w->lease);
         w->lease = NULL;
     }
@@ -279,4 +279,21 @@ size_t mt__node_lease_demands_pb(mt__node *n, Manta__ResourceSet ***out)
     }
     *out = nd ? dp : NULL;
     return (size_t)nd;
+}
+
+void mt__node_lease_worker_blocked(node_client *cl, bool blocked)
+{
+    /* The in-worker runtime presents its worker's id (Ray releases a blocked
+     * worker's CPU so nested tasks cannot starve the node). */
+    mt__node *n = cl->node;
+    node_worker *w = strcmp(cl->kind, "worker") ? NULL : mt__node_pool_find(n, cl->client_id);
+    node_lease *l = w ? w->lease : NULL;
+    if (!l || l->blocked == blocked) return;
+    l->blocked = blocked;
+    if (blocked) {
+        mt__node_res_add(&n->avail, &l->demand);
+        mt__node_lease_schedule(n);
+    } else {
+        mt__node_res_sub(&n->avail, &l->demand);
+    }
 }

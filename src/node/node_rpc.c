@@ -187,7 +187,11 @@ static void on_request(mt_rpc_conn *c, const mt_rpc_msg *m, void *ud)
         return;
     }
     if (m->fd >= 0) close(m->fd); /* nobody sends us descriptors */
-    if (m->flags & MT_RPC_FLAG_ONEWAY) return;
+    if (m->flags & MT_RPC_FLAG_ONEWAY) {
+        if (m->method == MANTA__NODE_METHOD__NODE_WORKER_BLOCKED) mt__node_lease_worker_blocked(cl, true);
+        else if (m->method == MANTA__NODE_METHOD__NODE_WORKER_UNBLOCKED) mt__node_lease_worker_blocked(cl, false);
+        return;
+    }
     if (cl->node->stopping) {
         mt__node_reply(cl, m, MT_ESTATE, NULL, "node daemon is shutting down");
         return;

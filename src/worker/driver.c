@@ -22,8 +22,70 @@
 
 mt__driver mt__drv = {.lock = PTHREAD_MUTEX_INITIALIZER};
 
+/* Set by the worker process: task code gets the same runtime as a driver. */
+static struct {
+    bool set;
+    char session_dir[4096], node_socket[4200];
+    mt_id worker_id;
+} in_worker;
+
+static mt_status node_connect(mt_error *err);
+
+void mt__drv_set_worker(const char *session_dir, const char *node_socket, mt_id worker_id)
+{
+    pthread_mutex_lock(&mt__drv.lock);
+    in_worker.set = true;
+    snprintf(in_worker.session_dir, sizeof in_worker.session_dir, "%s", session_dir);
+    snprintf(in_worker.node_socket, sizeof in_worker.node_socket, "%s", node_socket);
+    in_worker.worker_id = worker_id;
+    pthread_mutex_unlock(&mt__drv.lock);
+}
+
+bool mt__drv_in_worker(void) { return in_worker.set; }
+
+void mt__drv_set_code_path(const char *code_path)
+{
+    pthread_mutex_lock(&mt__drv.lock);
+    snprintf(mt__drv.code_path, sizeof mt__drv.code_path, "%s", code_path ? code_path : "");
+    pthread_mutex_unlock(&mt__drv.lock);
+}
+
+/*
+ * The runtime inside a worker, started by the first runtime call of task
+ * code: it connects to the worker's node as kind "worker" under the
+ * worker's id (what the task puts, the worker owns; its blocked waits free
+ * the lease's CPU), with the job's code path for nested tasks.
+ */
+static mt_status init_in_worker(mt_error *err)
+{
+    mt__driver *d = &mt__drv;
+    d->driver_id = in_worker.worker_id;
+    d->inline_max = mt_config_int64("inline_object_bytes");
+    d->spin_ns = mt_config_int64("wait_spin_us") * 1000;
+    d->max_frame = mt__rpc_max_frame();
+    d->next_seq = 1;
+    snprintf(d->ns, sizeof d->ns, "default");
+    snprintf(d->session_dir, sizeof d->session_dir, "%s", in_worker.session_dir);
+    snprintf(d->node_socket, sizeof d->node_socket, "%s", in_worker.node_socket);
+    mt_status st = mt_session_load_token(d->session_dir, d->token, err);
+    if (st == MT_OK) st = node_connect(err);
+    if (st == MT_OK) {
+        d->inited = true;
+        st = mt__drv_bg_start(err);
+    }
+    if (st != MT_OK) {
+        mt_error_prefix(err, "starting the runtime in worker %s", d->session_dir);
+        mt_rpc_client_close(d->leases);
+        mt_rpc_client_close(d->node);
+        d->leases = d->node = NULL;
+        d->inited = false;
+    }
+    return st;
+}
+
 mt_status mt__drv_check(mt_error *err)
 {
+    if (!mt__drv.inited && in_worker.set) MT_RETURN_NOT_OK(init_in_worker(err));
     if (!mt__drv.inited) return mt_error_set(err, MT_ESTATE, "manta is not initialised: call mt_init first");
     if (mt__drv.node_lost) return mt_error_set(err, MT_EIO, "%s", mt__drv.node_lost_msg);
     return MT_OK;
@@ -52,8 +114,9 @@ static mt_status node_connect(mt_error *err)
 {
     mt__driver *d = &mt__drv;
     /* Both connections present the driver id: the node ties ownership of its objects to it. */
-    MT_RETURN_NOT_OK(mt_rpc_client_connect_id(d->node_socket, d->token, "driver", d->driver_id, 10000, &d->node, err));
-    MT_RETURN_NOT_OK(mt_rpc_client_connect_id(d->node_socket, d->token, "driver", d->driver_id, 10000, &d->leases, err));
+    const char *kind = in_worker.set ? "worker" : "driver";
+    MT_RETURN_NOT_OK(mt_rpc_client_connect_id(d->node_socket, d->token, kind, d->driver_id, 10000, &d->node, err));
+    MT_RETURN_NOT_OK(mt_rpc_client_connect_id(d->node_socket, d->token, kind, d->driver_id, 10000, &d->leases, err));
     Manta__GetNodeInfoRequest req = MANTA__GET_NODE_INFO_REQUEST__INIT;
     Manta__GetNodeInfoReply *rep = NULL;
     int fd = -1;
@@ -61,6 +124,7 @@ static mt_status node_connect(mt_error *err)
                                        &manta__get_node_info_reply__descriptor,
                                        (ProtobufCMessage **)&rep, &fd, err));
     if (rep->node_id.len == MT_ID_SIZE) memcpy(d->node_id.bytes, rep->node_id.data, MT_ID_SIZE);
+    if (!d->gcs_address[0] && rep->gcs_address) snprintf(d->gcs_address, sizeof d->gcs_address, "%s", rep->gcs_address);
     d->capacity = rep->store_capacity;
     d->node_cpus = 1;
     if (rep->resources_total)

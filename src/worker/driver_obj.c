@@ -233,6 +233,15 @@ static int count_done(mt_ref *const *refs, int n, int *first_failed)
     return k;
 }
 
+static void worker_blocked(bool on)
+{
+    if (!mt__drv.node) return;
+    uint64_t id;
+    mt_rpc_client_send(mt__drv.node,
+                       on ? MANTA__NODE_METHOD__NODE_WORKER_BLOCKED : MANTA__NODE_METHOD__NODE_WORKER_UNBLOCKED,
+                       MT_RPC_FLAG_ONEWAY, NULL, 0, &id, NULL);
+}
+
 /* Pumps until `want` of the refs are done (or one failed when stop_on_fail). */
 static mt_status wait_done(mt_ref *const *refs, int n, int want, int64_t timeout_ms, bool stop_on_fail,
                            int *done_out, mt_error *err)
@@ -241,20 +250,32 @@ static mt_status wait_done(mt_ref *const *refs, int n, int want, int64_t timeout
     int64_t deadline = timeout_ms < 0 ? INT64_MAX : start + timeout_ms * 1000000;
     int64_t spin_until = start + mt__drv.spin_ns;
     int failed;
+    bool blocked = false;
+    mt_status st = MT_OK;
     for (;;) {
         int done = count_done(refs, n, &failed);
         *done_out = done;
-        if (done >= want || (stop_on_fail && failed >= 0)) return MT_OK;
+        if (done >= want || (stop_on_fail && failed >= 0)) break;
         int64_t now = mt_time_now_ns();
-        if (now >= deadline) return MT_ETIMEOUT;
+        if (now >= deadline) {
+            st = MT_ETIMEOUT;
+            break;
+        }
         if (now < spin_until) { /* see mt__driver.spin_ns */
-            MT_RETURN_NOT_OK(mt__drv_pump(0, err));
+            if ((st = mt__drv_pump(0, err)) != MT_OK) break;
             sched_yield();
             continue;
         }
+        if (!blocked && mt__drv_in_worker()) {
+            /* A task that waits frees its CPU for the tasks it waits on (Ray does the same). */
+            worker_blocked(true);
+            blocked = true;
+        }
         int64_t left = deadline == INT64_MAX ? -1 : (deadline - now + 999999) / 1000000;
-        MT_RETURN_NOT_OK(mt__drv_pump(left, err));
+        if ((st = mt__drv_pump(left, err)) != MT_OK) break;
     }
+    if (blocked) worker_blocked(false);
+    return st;
 }
 
 MT_API mt_status mt_get(mt_ref *const *refs, int n, int64_t timeout_ms, mt_value *values_out, mt_error *err)

@@ -366,6 +366,7 @@ void mt__worker_run_task(mt__worker *w, mt__wconn *c, const Manta__TaskSpec *spe
                        .rets = slots, .is_create = spec->kind == MANTA__TASK_KIND__TASK_ACTOR_CREATE};
     if (spec->task_id.len == MT_ID_SIZE) memcpy(ctx.task_id.bytes, spec->task_id.data, MT_ID_SIZE);
     ctx.owner = c->peer_id;
+    if (spec->code_path && *spec->code_path) mt__drv_set_code_path(spec->code_path); /* for nested tasks */
     mt_arg argv[16], *args = argv;
     pinned pv[16], *pins = pv;
     int npins = 0;

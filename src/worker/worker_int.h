@@ -278,7 +278,11 @@ mt_status mt__drv_node_call(uint16_t method, const ProtobufCMessage *req,
                             const ProtobufCMessageDescriptor *desc, ProtobufCMessage **reply,
                             int *fd_out, mt_error *err);
 mt_status mt__drv_object_id_call(uint16_t method, mt_id id, mt_error *err);
-mt_status mt__drv_check(mt_error *err);
+mt_status mt__drv_check(mt_error *err); /* in a worker, starts the in-worker runtime on first use */
+/* worker_main.c / exec.c: task code in this process gets the runtime of a driver. */
+void mt__drv_set_worker(const char *session_dir, const char *node_socket, mt_id worker_id);
+void mt__drv_set_code_path(const char *code_path);
+bool mt__drv_in_worker(void);
 /* driver_cluster.c: find or start the cluster; fills session_dir, node_socket, gcs_address. */
 mt_status mt__drv_find_cluster(const mt_init_options *o, mt_error *err);
 void mt__drv_stop_cluster(void);

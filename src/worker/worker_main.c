@@ -271,8 +271,10 @@ int mt__worker_main(const char *session_dir, const char *node_socket, const char
         return 1;
     }
     MT_LOG(MT_LOG_INFO, "WORKER-START", "worker %s pid %d listening on %s", worker_hex, (int)getpid(), w.address);
+    mt__drv_set_worker(session_dir, node_socket, w.worker_id); /* task code may submit, put, get, call actors */
     serve(&w);
     mt__worker_actor_end(&w);
+    mt_shutdown(); /* the in-worker runtime, if task code started it: returns its leases */
     while (w.nconns) conn_close(&w, 0);
     if (w.lfd >= 0) {
         close(w.lfd);

@@ -138,3 +138,21 @@ Test(deps, actor_calls_keep_order_behind_a_waiting_call, .init = setup, .fini = 
     mt_ref_release(slow);
     mt_actor_release(a);
 }
+
+/* A task that submits 1,000 tasks and gets them (the runtime inside workers);
+ * on 2 CPUs the parent's CPU is free while it waits. Nested twice deep too. */
+Test(deps, task_submits_and_gets_a_thousand_tasks, .init = setup_user, .fini = teardown, .timeout = 120)
+{
+    mt_arg n = MT_ARG_I64(1000);
+    mt_ref *r = submit("user_fanout", &n, 1);
+    cr_assert_eq(get_i64(r), 1000 * 1001 / 2);
+    mt_ref_release(r);
+    /* three at once: more parents than CPUs, each waiting on children */
+    mt_ref *rs[3];
+    mt_arg m = MT_ARG_I64(50);
+    for (int i = 0; i < 3; i++) rs[i] = submit("user_fanout", &m, 1);
+    for (int i = 0; i < 3; i++) {
+        cr_assert_eq(get_i64(rs[i]), 50 * 51 / 2);
+        mt_ref_release(rs[i]);
+    }
+}

@@ -65,3 +65,55 @@ static mt_status user_two_allocs(mt_task_ctx *ctx, const mt_arg *args, int nargs
     return MT_OK;
 }
 MT_REMOTE(user_two_allocs)
+
+/*
+ * Nested tasks: submits n manta.add_i64(i, 1) from inside a task, gets them
+ * all and returns their sum (n(n+1)/2); also puts an object and reads it
+ * back. The task's runtime is the same API a driver uses.
+ */
+static mt_status user_fanout(mt_task_ctx *ctx, const mt_arg *args, int nargs, mt_error *err)
+{
+    int64_t n;
+    MT_RETURN_NOT_OK(mt_arg_i64(args, nargs, 0, &n, err));
+    if (n < 0 || n > 100000) return mt_error_set(err, MT_ERANGE, "fanout: n %lld", (long long)n);
+    mt_ref **refs = calloc((size_t)n + 1, sizeof *refs);
+    mt_value *vals = calloc((size_t)n + 1, sizeof *vals);
+    if (!refs || !vals) {
+        free(refs);
+        free(vals);
+        return mt_error_set(err, MT_ENOMEM, "fanout");
+    }
+    mt_status st = MT_OK;
+    int64_t k = 0;
+    for (; st == MT_OK && k < n; k++) {
+        mt_arg a[2] = {MT_ARG_I64(k), MT_ARG_I64(1)};
+        st = mt_task_submit("manta.add_i64", a, 2, NULL, &refs[k], err);
+    }
+    if (st == MT_OK) st = mt_get(refs, (int)n, 60000, vals, err);
+    int64_t sum = 0;
+    for (int64_t i = 0; st == MT_OK && i < n; i++) {
+        int64_t v = 0;
+        st = mt_value_i64(&vals[i], &v, err);
+        sum += v;
+        mt_value_release(&vals[i]);
+    }
+    for (int64_t i = 0; i < k; i++) mt_ref_release(refs[i]);
+    free(refs);
+    free(vals);
+    /* put + get inside a task */
+    mt_ref *p = NULL;
+    mt_value pv;
+    if (st == MT_OK) st = mt_put(&sum, sizeof sum, &p, err);
+    if (st == MT_OK) st = mt_get(&p, 1, 10000, &pv, err);
+    if (st == MT_OK) {
+        int64_t back = 0;
+        st = mt_value_i64(&pv, &back, err);
+        if (st == MT_OK && back != sum) st = mt_error_set(err, MT_EINTERNAL, "put/get in a task: %lld != %lld",
+                                                          (long long)back, (long long)sum);
+        mt_value_release(&pv);
+    }
+    mt_ref_release(p);
+    if (st != MT_OK) return st;
+    return mt_return_i64(ctx, sum, err);
+}
+MT_REMOTE(user_fanout)
