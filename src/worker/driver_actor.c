@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "gcs/gcs_client.h"
+#include "proto/gcs.pb-c.h"
 #include "proto/node.pb-c.h"
 #include "worker/worker_int.h"
 
@@ -402,6 +403,71 @@ MT_API mt_status mt_actor_kill(mt_actor *a, bool no_restart, mt_error *err)
 }
 
 MT_API mt_id mt_actor_id(const mt_actor *a) { return a ? a->actor_id : mt_id_nil(); }
+
+/* "MTAH" + a packed ActorInfo (gcs.proto): the handle of another process. */
+static const char HANDLE_MAGIC[4] = {'M', 'T', 'A', 'H'};
+
+MT_API mt_status mt_actor_to_bytes(const mt_actor *a, void *buf, size_t cap, size_t *len_out, mt_error *err)
+{
+    if (!a || !buf || !len_out) return mt_error_set(err, MT_EINVAL, "mt_actor_to_bytes: NULL argument");
+    pthread_mutex_lock(&mt__drv.lock);
+    Manta__ActorInfo info = MANTA__ACTOR_INFO__INIT;
+    info.actor_id.data = (uint8_t *)a->actor_id.bytes;
+    info.actor_id.len = MT_ID_SIZE;
+    info.worker_id.data = (uint8_t *)a->worker_id.bytes;
+    info.worker_id.len = MT_ID_SIZE;
+    info.worker_address = (char *)a->worker_address;
+    info.class_name = a->class_name ? a->class_name : "";
+    info.name = a->name ? a->name : "";
+    info.namespace_ = a->ns ? a->ns : "";
+    size_t n = protobuf_c_message_get_packed_size(&info.base);
+    mt_status st = MT_OK;
+    if (a->dead || !a->worker_address[0])
+        st = mt_error_set(err, MT_ESTATE, "mt_actor_to_bytes: actor %s is dead", a->class_name ? a->class_name : "?");
+    else if (n + sizeof HANDLE_MAGIC > cap)
+        st = mt_error_set(err, MT_ERANGE, "mt_actor_to_bytes: needs %zu bytes, buffer holds %zu", n + 4, cap);
+    if (st == MT_OK) {
+        memcpy(buf, HANDLE_MAGIC, sizeof HANDLE_MAGIC);
+        protobuf_c_message_pack(&info.base, (uint8_t *)buf + sizeof HANDLE_MAGIC);
+        *len_out = n + sizeof HANDLE_MAGIC;
+    }
+    pthread_mutex_unlock(&mt__drv.lock);
+    return st;
+}
+
+MT_API mt_status mt_actor_from_bytes(const void *data, size_t len, mt_actor **out, mt_error *err)
+{
+    *out = NULL;
+    if (!data || len < sizeof HANDLE_MAGIC || memcmp(data, HANDLE_MAGIC, sizeof HANDLE_MAGIC))
+        return mt_error_set(err, MT_EPARSE, "mt_actor_from_bytes: %zu bytes are not an actor handle", len);
+    Manta__ActorInfo *info = manta__actor_info__unpack(&mt_rpc_pb_allocator, len - sizeof HANDLE_MAGIC,
+                                                       (const uint8_t *)data + sizeof HANDLE_MAGIC);
+    if (!info || info->actor_id.len != MT_ID_SIZE || info->worker_id.len != MT_ID_SIZE || !info->worker_address ||
+        !*info->worker_address) {
+        if (info) manta__actor_info__free_unpacked(info, &mt_rpc_pb_allocator);
+        return mt_error_set(err, MT_EPARSE, "mt_actor_from_bytes: a malformed actor handle");
+    }
+    pthread_mutex_lock(&mt__drv.lock);
+    mt_status st = mt__drv_check(err);
+    mt_actor *a = st == MT_OK ? mt_calloc(1, sizeof *a) : NULL;
+    if (st == MT_OK && !a) st = mt_error_set(err, MT_ENOMEM, "actor handle");
+    if (st == MT_OK) {
+        a->rc = 1;
+        memcpy(a->actor_id.bytes, info->actor_id.data, MT_ID_SIZE);
+        memcpy(a->worker_id.bytes, info->worker_id.data, MT_ID_SIZE);
+        snprintf(a->worker_address, sizeof a->worker_address, "%s", info->worker_address);
+        a->class_name = mt_strdup(info->class_name ? info->class_name : "");
+        a->name = info->name && *info->name ? mt_strdup(info->name) : NULL;
+        a->ns = mt_strdup(info->namespace_ ? info->namespace_ : "");
+        st = connect_handle(a, err);
+        if (st != MT_OK) mt_error_prefix(err, "actor %s", info->class_name ? info->class_name : "?");
+    }
+    if (st != MT_OK && a) actor_free(a);
+    else if (st == MT_OK) *out = a;
+    pthread_mutex_unlock(&mt__drv.lock);
+    manta__actor_info__free_unpacked(info, &mt_rpc_pb_allocator);
+    return st;
+}
 
 MT_API void mt_actor_release(mt_actor *a)
 {

@@ -117,3 +117,28 @@ static mt_status user_fanout(mt_task_ctx *ctx, const mt_arg *args, int nargs, mt
     return mt_return_i64(ctx, sum, err);
 }
 MT_REMOTE(user_fanout)
+
+/* An actor handle passed as bytes: calls incr k times through it, returns the last value. */
+static mt_status user_call_actor(mt_task_ctx *ctx, const mt_arg *args, int nargs, mt_error *err)
+{
+    int64_t k;
+    if (nargs != 2) return mt_error_set(err, MT_EINVAL, "call_actor takes a handle and a count");
+    MT_RETURN_NOT_OK(mt_arg_i64(args, nargs, 1, &k, err));
+    mt_actor *a;
+    MT_RETURN_NOT_OK(mt_actor_from_bytes(args[0].data, args[0].size, &a, err));
+    mt_status st = MT_OK;
+    mt_value v = {0};
+    for (int64_t i = 0; st == MT_OK && i < k; i++) {
+        mt_ref *r = NULL;
+        st = mt_actor_call(a, "incr", NULL, 0, 1, &r, err);
+        if (st == MT_OK && i == k - 1) st = mt_get(&r, 1, 10000, &v, err);
+        mt_ref_release(r);
+    }
+    mt_actor_release(a);
+    int64_t last = 0;
+    if (st == MT_OK) st = mt_value_i64(&v, &last, err);
+    mt_value_release(&v);
+    if (st != MT_OK) return st;
+    return mt_return_i64(ctx, last, err);
+}
+MT_REMOTE(user_call_actor)
