@@ -77,6 +77,17 @@ typedef struct mt_ref mt_ref;
 MT_API mt_ref *mt_ref_retain(mt_ref *ref);
 MT_API void mt_ref_release(mt_ref *ref); /* NULL-tolerant */
 MT_API mt_id mt_ref_id(const mt_ref *ref);
+/*
+ * Refs travel as bytes: inside an object, or as a task argument
+ * (MT_ARG_BORROW passes the ref itself instead of its value). Encoding
+ * waits until the ref is ready (a failed ref is its error); a small value
+ * travels inside the bytes, a stored one by id. *len_out is the length, or
+ * the length needed when MT_ERANGE. mt_ref_from_bytes, in a driver or in
+ * task code, gives a borrowed ref that keeps a stored object readable until
+ * released, even after its owner released it. MT_EPARSE for other bytes.
+ */
+MT_API mt_status mt_ref_to_bytes(mt_ref *ref, void *buf, size_t cap, size_t *len_out, mt_error *err);
+MT_API mt_status mt_ref_from_bytes(const void *data, size_t len, mt_ref **out, mt_error *err);
 
 /*
  * Copies `size` bytes into a new object owned by this driver. Small objects
@@ -120,13 +131,15 @@ MT_API mt_status mt_wait(mt_ref *const *refs, int n, int num_returns, int64_t ti
 typedef struct mt_arg {
     const void *data;
     size_t size;
-    mt_ref *ref; /* submit side only; NULL in task functions */
+    mt_ref *ref;  /* submit side only; NULL in task functions */
+    bool borrow;  /* with ref: the task gets the ref's bytes (mt_ref_from_bytes), not its value */
 } mt_arg;
 
 #define MT_ARG_BYTES(p, n) ((mt_arg){.data = (p), .size = (n)})
 #define MT_ARG_STR(s) ((mt_arg){.data = (s), .size = strlen(s)})
 #define MT_ARG_I64(v) ((mt_arg){.data = &(int64_t){(v)}, .size = sizeof(int64_t)})
 #define MT_ARG_REF(r) ((mt_arg){.ref = (r)})
+#define MT_ARG_BORROW(r) ((mt_arg){.ref = (r), .borrow = true})
 
 /* Reads an argument as int64 (MT_ETYPE with the argument index unless exactly 8 bytes). */
 MT_API mt_status mt_arg_i64(const mt_arg *args, int nargs, int i, int64_t *out, mt_error *err);

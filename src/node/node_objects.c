@@ -52,6 +52,10 @@ static mt_status try_get(node_client *cl, const mt_rpc_msg *m, mt_id id, mt_erro
 {
     mt_store_ref ref;
     mt_status st = mt_store_object_get(cl->node->store, id, &ref, err);
+    /* The owner deleted it, but this connection still pins it (a borrowed
+     * ref): it may read it again while the pin lasts. */
+    if (st == MT_ENOTFOUND && mt__node_idmap_find(&cl->pins, id))
+        st = mt_store_object_get_pinned(cl->node->store, id, &ref, err);
     if (st != MT_OK) return st;
     if (!pin_add(cl, id)) {
         mt_store_object_release(cl->node->store, id, NULL);

@@ -226,6 +226,15 @@ mt_status mt_store_object_get(mt_store *s, mt_id id, mt_store_ref *ref, mt_error
     return MT_OK;
 }
 
+mt_status mt_store_object_get_pinned(mt_store *s, mt_id id, mt_store_ref *ref, mt_error *err)
+{
+    mt__store_entry *e = mt__store_table_find(&s->table, id);
+    if (!e || !e->sealed || e->pins == 0) return not_found(id, err);
+    e->pins++;
+    fill_ref(e, ref);
+    return MT_OK;
+}
+
 mt_status mt_store_object_release(mt_store *s, mt_id id, mt_error *err)
 {
     mt__store_entry *e = mt__store_table_find(&s->table, id);

@@ -80,6 +80,8 @@ mt_status mt_store_object_abort(mt_store *s, mt_id id, mt_error *err);
  */
 mt_status mt_store_object_get(mt_store *s, mt_id id, mt_store_ref *ref, mt_error *err);
 /* Unpins once. */
+/* Another pin on an object that is pinned already, even if deleted meanwhile (its pinners may read on). */
+mt_status mt_store_object_get_pinned(mt_store *s, mt_id id, mt_store_ref *ref, mt_error *err);
 mt_status mt_store_object_release(mt_store *s, mt_id id, mt_error *err);
 /* The owner no longer references it: free now, or when the last pin goes. */
 mt_status mt_store_object_delete(mt_store *s, mt_id id, mt_error *err);

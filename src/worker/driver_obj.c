@@ -39,6 +39,8 @@ void mt__ref_unref(mt_ref *r)
     if (!r || --r->rc > 0) return;
     if (r->in_store && r->owned && mt__drv.inited)
         mt__drv_object_id_call(MANTA__NODE_METHOD__NODE_DELETE_OBJECT, r->id, NULL);
+    else if (r->in_store && r->pinned && mt__drv.inited) /* a borrowed ref lets go of its pin */
+        mt__drv_object_id_call(MANTA__NODE_METHOD__NODE_RELEASE_OBJECT, r->id, NULL);
     mt_free(r->data);
     mt_free(r->msg);
     mt_free(r);
@@ -82,6 +84,89 @@ MT_API void mt_ref_release(mt_ref *ref)
 }
 
 MT_API mt_id mt_ref_id(const mt_ref *ref) { return ref ? ref->id : mt_id_nil(); }
+
+/* ---- Refs as bytes -------------------------------------------------------------
+ * "MTRF" | u8 version 1 | u8 flags (1 = in the store) | 20-byte id | u64 size
+ * | the value's bytes when not in the store. */
+
+#define REF_HDR (4 + 1 + 1 + MT_ID_SIZE + 8)
+
+size_t mt__ref_encoded_size(const mt_ref *r) { return REF_HDR + (r->in_store ? 0 : r->size); }
+
+void mt__ref_encode(const mt_ref *r, uint8_t *out)
+{
+    memcpy(out, "MTRF", 4);
+    out[4] = 1;
+    out[5] = r->in_store ? 1 : 0;
+    memcpy(out + 6, r->id.bytes, MT_ID_SIZE);
+    uint64_t n = r->size;
+    memcpy(out + 6 + MT_ID_SIZE, &n, 8);
+    if (!r->in_store && r->size) memcpy(out + REF_HDR, r->data, r->size);
+}
+
+MT_API mt_status mt_ref_to_bytes(mt_ref *ref, void *buf, size_t cap, size_t *len_out, mt_error *err)
+{
+    if (!ref || !len_out || ref->magic != MT__REF_MAGIC) return mt_error_set(err, MT_EINVAL, "mt_ref_to_bytes: bad ref");
+    pthread_mutex_lock(&mt__drv.lock);
+    mt_status st = mt__drv_check(err);
+    while (st == MT_OK && ref->state == MT__OBJ_PENDING) st = mt__drv_pump(-1, err);
+    if (st == MT_OK && ref->state == MT__OBJ_FAILED) st = mt_error_set(err, ref->code, "%s", ref->msg);
+    if (st == MT_OK) {
+        *len_out = mt__ref_encoded_size(ref);
+        if (*len_out > cap || !buf)
+            st = mt_error_set(err, MT_ERANGE, "mt_ref_to_bytes: needs %zu bytes, buffer holds %zu", *len_out, cap);
+        else
+            mt__ref_encode(ref, buf);
+    }
+    pthread_mutex_unlock(&mt__drv.lock);
+    return st;
+}
+
+MT_API mt_status mt_ref_from_bytes(const void *data, size_t len, mt_ref **out, mt_error *err)
+{
+    *out = NULL;
+    const uint8_t *p = data;
+    uint64_t size = 0;
+    if (p && len >= REF_HDR) memcpy(&size, p + 6 + MT_ID_SIZE, 8);
+    if (!p || len < REF_HDR || memcmp(p, "MTRF", 4) || p[4] != 1 || p[5] > 1 ||
+        (p[5] == 0 && size != len - REF_HDR) || (p[5] == 1 && len != REF_HDR))
+        return mt_error_set(err, MT_EPARSE, "mt_ref_from_bytes: %zu bytes are not a ref", len);
+    mt_id id;
+    memcpy(id.bytes, p + 6, MT_ID_SIZE);
+    pthread_mutex_lock(&mt__drv.lock);
+    mt_status st = mt__drv_check(err);
+    mt_ref *r = st == MT_OK ? mt__ref_new(id, false) : NULL;
+    if (st == MT_OK && !r) st = mt_error_set(err, MT_ENOMEM, "mt_ref_from_bytes");
+    if (st == MT_OK && p[5] == 0) {
+        mt__ref_set_inline(r, p + REF_HDR, (size_t)size);
+        if (r->state != MT__OBJ_READY) st = mt_error_set(err, MT_ENOMEM, "mt_ref_from_bytes of %llu bytes",
+                                                         (unsigned long long)size);
+    } else if (st == MT_OK) {
+        /* a pin of our own: the object stays readable while this ref lives */
+        Manta__GetObjectRequest req = MANTA__GET_OBJECT_REQUEST__INIT;
+        req.object_id.data = id.bytes;
+        req.object_id.len = MT_ID_SIZE;
+        req.timeout_ms = 10000;
+        Manta__GetObjectReply *rep = NULL;
+        st = mt__drv_node_call(MANTA__NODE_METHOD__NODE_GET_OBJECT, &req.base, &manta__get_object_reply__descriptor,
+                               (ProtobufCMessage **)&rep, NULL, err);
+        if (st == MT_OK) {
+            r->in_store = true;
+            r->pinned = true;
+            r->size = (size_t)rep->size;
+            r->state = MT__OBJ_READY;
+            protobuf_c_message_free_unpacked(&rep->base, &mt_rpc_pb_allocator);
+        } else {
+            char hex[2 * MT_ID_SIZE + 1];
+            mt_id_hex(id, hex);
+            mt_error_prefix(err, "mt_ref_from_bytes: object %s", hex);
+        }
+    }
+    if (st != MT_OK) mt__ref_unref(r);
+    else *out = r;
+    pthread_mutex_unlock(&mt__drv.lock);
+    return st;
+}
 
 static mt_status put_store(mt_ref *r, const void *data, size_t size, mt_error *err)
 {

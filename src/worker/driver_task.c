@@ -116,6 +116,9 @@ mt_status mt__encode_spec(const char *fn, Manta__TaskKind kind, mt_id task_id, m
         aps = mt_malloc(sizeof *aps * (size_t)nargs);
     }
     mt_status st = (avs && aps) ? MT_OK : mt_error_set(err, MT_ENOMEM, "task arguments");
+    uint8_t *borrowed[8] = {0}, **bw = borrowed; /* encoded refs for MT_ARG_BORROW, freed after packing */
+    if (st == MT_OK && nargs > 8 && !(bw = mt_calloc((size_t)nargs, sizeof *bw)))
+        st = mt_error_set(err, MT_ENOMEM, "task arguments");
     for (int i = 0; st == MT_OK && i < nargs; i++) {
         manta__task_arg__init(&avs[i]);
         aps[i] = &avs[i];
@@ -125,6 +128,15 @@ mt_status mt__encode_spec(const char *fn, Manta__TaskKind kind, mt_id task_id, m
             avs[i].data.len = args[i].size;
         } else if (r->state == MT__OBJ_FAILED) {
             *failed_dep = r;
+        } else if (args[i].borrow) { /* the ref itself, as bytes */
+            size_t n = mt__ref_encoded_size(r);
+            if (!(bw[i] = mt_malloc(n))) {
+                st = mt_error_set(err, MT_ENOMEM, "task argument %d", i);
+                break;
+            }
+            mt__ref_encode(r, bw[i]);
+            avs[i].data.data = bw[i];
+            avs[i].data.len = n;
         } else if (r->in_store) {
             avs[i].in_store = true;
             avs[i].object_id.data = r->id.bytes;
@@ -153,6 +165,8 @@ mt_status mt__encode_spec(const char *fn, Manta__TaskKind kind, mt_id task_id, m
         if (!*spec_out) st = mt_error_set(err, MT_ENOMEM, "task spec of %zu bytes", n);
         else *len_out = protobuf_c_message_pack(&spec.base, *spec_out);
     }
+    for (int i = 0; bw && i < (bw == borrowed ? 8 : nargs); i++) mt_free(bw[i]);
+    if (bw != borrowed) mt_free(bw);
     if (avs != av) mt_free(avs);
     if (aps != ap) mt_free(aps);
     return st;

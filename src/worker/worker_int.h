@@ -140,6 +140,7 @@ struct mt_ref {
     uint8_t state;
     bool in_store; /* bytes live in the node's store under `id` */
     bool owned;    /* this driver deletes it when the last ref goes */
+    bool pinned;   /* borrowed from bytes: holds a store pin until the last ref goes */
     uint8_t *data; /* inline bytes (mt_malloc), when READY and !in_store */
     size_t size;
     mt_status code; /* FAILED */
@@ -291,6 +292,8 @@ mt_ref *mt__ref_new(mt_id id, bool owned);
 void mt__ref_unref(mt_ref *r); /* under the lock */
 void mt__ref_set_inline(mt_ref *r, const void *data, size_t size);
 void mt__ref_fail(mt_ref *r, mt_status code, const char *msg);
+size_t mt__ref_encoded_size(const mt_ref *r); /* a READY ref as bytes (mt_ref_to_bytes) */
+void mt__ref_encode(const mt_ref *r, uint8_t *out);
 /* driver_task.c */
 mt_status mt__drv_pump(int64_t timeout_ms, mt_error *err);
 void mt__drv_tasks_fini(void);

@@ -142,3 +142,54 @@ static mt_status user_call_actor(mt_task_ctx *ctx, const mt_arg *args, int nargs
     return mt_return_i64(ctx, last, err);
 }
 MT_REMOTE(user_call_actor)
+
+/* 16 bytes: the object's size and the sum of its bytes. */
+static mt_status digest_of(mt_task_ctx *ctx, mt_ref *r, mt_error *err)
+{
+    mt_value v;
+    MT_RETURN_NOT_OK(mt_get(&r, 1, 20000, &v, err));
+    int64_t out[2] = {(int64_t)v.size, 0};
+    for (size_t i = 0; i < v.size; i++) out[1] += ((const unsigned char *)v.data)[i];
+    mt_value_release(&v);
+    return mt_return(ctx, out, sizeof out, err);
+}
+
+/* A ref passed by MT_ARG_BORROW: hands it on `depth` more tasks, then digests it. */
+static mt_status user_relay(mt_task_ctx *ctx, const mt_arg *args, int nargs, mt_error *err)
+{
+    int64_t depth;
+    if (nargs != 2) return mt_error_set(err, MT_EINVAL, "relay takes a ref and a depth");
+    MT_RETURN_NOT_OK(mt_arg_i64(args, nargs, 1, &depth, err));
+    mt_ref *r;
+    MT_RETURN_NOT_OK(mt_ref_from_bytes(args[0].data, args[0].size, &r, err));
+    mt_status st;
+    if (depth <= 0) {
+        st = digest_of(ctx, r, err);
+    } else {
+        mt_arg a[2] = {MT_ARG_BORROW(r), MT_ARG_I64(depth - 1)};
+        mt_ref *next = NULL;
+        mt_value v;
+        st = mt_task_submit("user_relay", a, 2, NULL, &next, err);
+        if (st == MT_OK) st = mt_get(&next, 1, 30000, &v, err);
+        if (st == MT_OK) {
+            st = mt_return(ctx, v.data, v.size, err);
+            mt_value_release(&v);
+        }
+        mt_ref_release(next);
+    }
+    mt_ref_release(r);
+    return st;
+}
+MT_REMOTE(user_relay)
+
+/* An object whose bytes are a ref: digests the inner object. */
+static mt_status user_unwrap(mt_task_ctx *ctx, const mt_arg *args, int nargs, mt_error *err)
+{
+    if (nargs != 1) return mt_error_set(err, MT_EINVAL, "unwrap takes one argument");
+    mt_ref *r;
+    MT_RETURN_NOT_OK(mt_ref_from_bytes(args[0].data, args[0].size, &r, err));
+    mt_status st = digest_of(ctx, r, err);
+    mt_ref_release(r);
+    return st;
+}
+MT_REMOTE(user_unwrap)
