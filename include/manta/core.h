@@ -243,6 +243,9 @@ typedef struct mt_actor_options {
     const char *name;             /* register under this name (unique per namespace) */
     const char *ns;               /* NULL = the driver's namespace */
     bool get_if_exists;           /* a live actor of that name is returned instead of MT_EEXIST */
+    bool detached;                /* Ray's lifetime="detached": outlives its creator until killed
+                                     (mt_actor_kill with no_restart); otherwise it ends with its
+                                     creator and its name is freed */
 } mt_actor_options;
 
 /* Starts an actor of `class_name` (its constructor runs on a dedicated worker). */

@@ -227,3 +227,14 @@ void mt__node_gcs_stop(mt__node *n, void (*done)(mt__node *))
     }
     done(n);
 }
+
+void mt__node_gcs_actor_gone(mt__node *n, mt_id actor_id)
+{
+    if (!n->gcs || n->stopping) return;
+    Manta__ActorIdRequest req = MANTA__ACTOR_ID_REQUEST__INIT;
+    req.actor_id.data = actor_id.bytes;
+    req.actor_id.len = MT_ID_SIZE;
+    mt_error err;
+    if (mt_rpc_send(n->gcs, MANTA__GCS_METHOD__GCS_REMOVE_ACTOR, &req.base, &err) != MT_OK)
+        MT_LOG(MT_LOG_WARN, "NODE-GCS-ACTOR", "removing a dead owner's actor: %s", err.msg);
+}

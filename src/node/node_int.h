@@ -133,6 +133,8 @@ struct node_lease {
     node_res demand;
     bool for_actor;
     bool blocked;        /* its task waits on objects: `demand` is back in avail meanwhile */
+    bool detached;       /* outlives its holder (holder becomes NULL) */
+    mt_id actor_id;      /* for_actor: the actor (named actors are removed from the control store with it) */
 };
 
 struct node_pending {
@@ -141,6 +143,8 @@ struct node_pending {
     node_res demand;
     bool for_actor;
     bool hold_nothing;    /* place by demand, hold nothing */
+    bool detached;
+    mt_id actor_id;
     bool timed;
     uv_timer_t timer;
     int64_t enqueued_ns;
@@ -253,6 +257,8 @@ void mt__node_lease_return(node_client *cl, const mt_rpc_msg *m);
 void mt__node_lease_schedule(mt__node *n);
 void mt__node_lease_worker_died(mt__node *n, node_worker *w, int64_t exit_status, int sig);
 void mt__node_lease_client_closed(node_client *cl);
+/* node_gcs.c: an actor whose owner went away is gone (frees its name in the control store). */
+void mt__node_gcs_actor_gone(mt__node *n, mt_id actor_id);
 /* A worker's task blocks on / returns from mt_get (its in-worker runtime tells us). */
 void mt__node_lease_worker_blocked(node_client *cl, bool blocked);
 void mt__node_lease_shutdown(mt__node *n);

@@ -26,9 +26,23 @@ static void pending_unlink(mt__node *n, node_pending *p)
     uv_close((uv_handle_t *)&p->timer, pending_closed);
 }
 
-static void grant(mt__node *n, node_client *cl, const mt_rpc_msg *req, const node_res *demand,
-                  bool for_actor, bool hold_nothing, node_worker *w)
+typedef struct lease_kind {
+    bool for_actor, hold_nothing, detached;
+    mt_id actor_id;
+} lease_kind;
+
+static lease_kind kind_of_request(const Manta__RequestLeaseRequest *req)
 {
+    lease_kind k = {.for_actor = req->for_actor, .hold_nothing = req->hold_nothing,
+                    .detached = req->for_actor && req->detached};
+    if (req->actor_id.len == MT_ID_SIZE) memcpy(k.actor_id.bytes, req->actor_id.data, MT_ID_SIZE);
+    return k;
+}
+
+static void grant(mt__node *n, node_client *cl, const mt_rpc_msg *req, const node_res *demand,
+                  lease_kind k, node_worker *w)
+{
+    bool for_actor = k.for_actor, hold_nothing = k.hold_nothing;
     static const node_res none; /* what a hold-nothing lease keeps */
     if (hold_nothing) demand = &none;
     node_lease *l = mt_calloc(1, sizeof *l);
@@ -42,6 +56,8 @@ static void grant(mt__node *n, node_client *cl, const mt_rpc_msg *req, const nod
     l->holder = cl;
     l->demand = *demand;
     l->for_actor = for_actor;
+    l->detached = k.detached;
+    l->actor_id = k.actor_id;
     w->lease = l;
     mt__node_res_sub(&n->avail, demand);
     Manta__RequestLeaseReply r = MANTA__REQUEST_LEASE_REPLY__INIT;
@@ -94,6 +110,8 @@ static void enqueue(node_client *cl, const mt_rpc_msg *m, const node_res *d,
     p->demand = *d;
     p->for_actor = req->for_actor;
     p->hold_nothing = req->hold_nothing;
+    p->detached = req->for_actor && req->detached;
+    if (req->actor_id.len == MT_ID_SIZE) memcpy(p->actor_id.bytes, req->actor_id.data, MT_ID_SIZE);
     p->enqueued_ns = mt_time_now_ns();
     uv_timer_init(n->loop, &p->timer);
     p->timer.data = p;
@@ -127,7 +145,7 @@ void mt__node_lease_request(node_client *cl, const mt_rpc_msg *m)
         MT_LOG(MT_LOG_INFO, "NODE-INFEASIBLE", "no node can satisfy %s", buf);
         mt__node_reply(cl, m, MT_EUNSUPPORTED, NULL, "no node can satisfy %s", buf);
     } else if (!n->pending_head && mt__node_res_fits(&n->avail, &d) && n->num_idle > 0) {
-        grant(n, cl, m, &d, req->for_actor, req->hold_nothing, mt__node_pool_take_idle(n)); /* fast path */
+        grant(n, cl, m, &d, kind_of_request(req), mt__node_pool_take_idle(n)); /* fast path */
     } else {
         enqueue(cl, m, &d, req);
     }
@@ -161,7 +179,8 @@ void mt__node_lease_schedule(mt__node *n)
             need++;
             continue;
         }
-        grant(n, p->client, &p->req, &p->demand, p->for_actor, p->hold_nothing, w);
+        lease_kind k = {p->for_actor, p->hold_nothing, p->detached, p->actor_id};
+        grant(n, p->client, &p->req, &p->demand, k, w);
         pending_unlink(n, p);
     }
     start_workers(n, need);
@@ -237,8 +256,15 @@ void mt__node_lease_client_closed(node_client *cl)
     }
     for (node_worker *w = n->workers; w; w = w->next) {
         node_lease *l = w->lease;
-        /* An actor's worker holds the dead owner's actor state: kill it; task workers are reused. */
-        if (l && l->holder == cl) end_lease(n, l, l->for_actor);
+        if (!l || l->holder != cl) continue;
+        if (l->detached) { /* outlives its creator: the node holds it now */
+            l->holder = NULL;
+            continue;
+        }
+        /* An actor's worker holds the dead owner's actor state: kill it (and
+         * free its name); task workers are reused. */
+        if (l->for_actor && !mt_id_is_nil(l->actor_id)) mt__node_gcs_actor_gone(n, l->actor_id);
+        end_lease(n, l, l->for_actor);
     }
 }
 

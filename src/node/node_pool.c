@@ -195,9 +195,10 @@ void mt__node_pool_kill(node_client *cl, const mt_rpc_msg *m)
         mt__node_reply(cl, m, MT_EINVAL, NULL, "KILL_WORKER: worker_id must be %d bytes", MT_ID_SIZE);
     } else if (!(w = mt__node_pool_find(cl->node, id))) {
         mt__node_reply(cl, m, MT_ENOTFOUND, NULL, "KILL_WORKER: no such worker on this node");
-    } else if (!w->lease || !w->lease->holder || mt_id_is_nil(cl->client_id) ||
-               !mt_id_equal(w->lease->holder->client_id, cl->client_id)) {
-        /* Only the process holding the worker's lease may stop it (the node stops idle ones). */
+    } else if (!w->lease || (!w->lease->detached && (!w->lease->holder || mt_id_is_nil(cl->client_id) ||
+                                                     !mt_id_equal(w->lease->holder->client_id, cl->client_id)))) {
+        /* Only the process holding the worker's lease may stop it (the node stops
+         * idle ones); a detached actor has no holder: any client may (as Ray). */
         mt__node_reply(cl, m, MT_EPERM, NULL, "KILL_WORKER: the worker is not leased to you");
     } else {
         /* A leased worker stays LEASED so its exit is reported to the lease holder. */

@@ -73,6 +73,7 @@ static mt_status lease_actor_worker(mt_actor *a, mt_error *err)
     req.resources = &rs;
     req.for_actor = true;
     req.hold_nothing = a->default_res; /* Ray: a default actor needs 1 CPU to schedule, 0 to run */
+    req.detached = a->detached;
     req.actor_id.data = a->actor_id.bytes;
     req.actor_id.len = MT_ID_SIZE;
     req.code_path = mt__drv.code_path;
@@ -146,6 +147,7 @@ static mt_status register_name(mt_actor *a, mt_error *err)
     info.state = 1;
     info.owner_id.data = mt__drv.driver_id.bytes;
     info.owner_id.len = MT_ID_SIZE;
+    info.detached = a->detached;
     return mt_gcs_register_actor(g, &info, err);
 }
 
@@ -221,6 +223,7 @@ static mt_status create_locked(const char *cls, const mt_arg *args, int nargs, c
     const mt_resource *res = o->resources ? o->resources : &cpu1;
     int nres = o->resources ? o->num_resources : 1;
     a->default_res = !o->resources;
+    a->detached = o->detached;
     if (nres < 0 || nres > MT__MAX_RESOURCES) {
         actor_free(a);
         return mt_error_set(err, MT_EINVAL, "actor %s: %d resources; at most %d are supported", cls, nres,
@@ -480,7 +483,7 @@ MT_API void mt_actor_release(mt_actor *a)
 void mt__actor_unref(mt_actor *a)
 {
     if (--a->rc <= 0) {
-        if (a->owner && !a->dead && mt__drv.inited) {
+        if (a->owner && !a->dead && !a->detached && mt__drv.inited) {
             mt_gcs_client *g;
             if (a->name && gcs(&g, NULL) == MT_OK) mt_gcs_remove_actor(g, a->actor_id, NULL);
             if (a->conn) kill_worker(a, NULL);
@@ -502,7 +505,11 @@ void mt__actors_fini(void)
 {
     while (mt__drv.actors) {
         mt_actor *a = mt__drv.actors;
-        if (a->owner && !a->dead && mt__drv.node) kill_worker(a, NULL);
+        if (a->owner && !a->dead && !a->detached && mt__drv.node) {
+            mt_gcs_client *g;
+            if (a->name && gcs(&g, NULL) == MT_OK) mt_gcs_remove_actor(g, a->actor_id, NULL); /* the name goes with it */
+            kill_worker(a, NULL);
+        }
         set_dead(a, MT_ECANCELLED, "manta was shut down");
         conn_drop(a, MT_ECANCELLED, "manta was shut down");
     }

@@ -223,6 +223,7 @@ struct mt_actor {
     char **res_names;
     int nres;
     bool default_res;    /* no resources given: {CPU: 1} to place, nothing held */
+    bool detached;       /* outlives its creator */
     char worker_address[4200];
     mt_id worker_id, lease_id;
     int worker_pid;

@@ -7,6 +7,8 @@
  */
 #include "integration/itest_cluster.h"
 
+#include <sys/wait.h>
+
 static itest_cluster C;
 
 static void teardown(void)
@@ -95,8 +97,45 @@ static int tasks_driver(void)
     return 0;
 }
 
+/* Creates a detached "keeper" and a plain "temp" (both incr'ed once), then
+ * exits cleanly, or waits to be SIGKILLed when ITEST_DIE is set. */
+static int creator_driver(void)
+{
+    mt_error err = {0};
+    mt_init_options o = {.temp_dir = getenv("MANTA_TEMP_DIR"), .no_start = true};
+    mt_status st = mt_init_ex(&o, &err);
+    if (st != MT_OK)
+        return fail(30, "mt_init_ex", st, &err);
+    const char *names[2] = {"keeper", "temp"};
+    for (int i = 0; i < 2; i++) {
+        mt_actor_options ao = {.name = names[i], .ns = "itest", .detached = i == 0};
+        mt_actor *a = NULL;
+        mt_ref *r = NULL;
+        mt_value v = {0};
+        st = mt_actor_create("manta.Counter", NULL, 0, &ao, &a, &err);
+        if (st == MT_OK)
+            st = mt_actor_call(a, "incr", NULL, 0, 1, &r, &err);
+        if (st == MT_OK)
+            st = mt_get(&r, 1, 30000, &v, &err);
+        if (st != MT_OK)
+            return fail(31, names[i], st, &err);
+        mt_value_release(&v);
+        mt_ref_release(r);
+        mt_actor_release(a); /* the creator's last handle */
+    }
+    printf("ready\n");
+    fflush(stdout);
+    if (getenv("ITEST_DIE"))
+        for (;;)
+            pause();
+    mt_shutdown();
+    return 0;
+}
+
 __attribute__((constructor)) static void role_dispatch(void)
 {
+    if (getenv("ITEST_ROLE") && strcmp(getenv("ITEST_ROLE"), "creator_driver") == 0)
+        _exit(creator_driver());
     const char *role = getenv("ITEST_ROLE");
     if (role && strcmp(role, "second_driver") == 0)
         _exit(second_driver());
@@ -202,6 +241,61 @@ Test(integration, idle_driver_does_not_starve_another, .fini = teardown, .timeou
     int rc = run_second_driver("tasks_driver", "", out, sizeof out);
     cr_assert_eq(rc, 0, "second driver exited %d:\n%s", rc, out);
     cr_assert_str_eq(out, "sum=5050\n");
+    mt_shutdown();
+    itest_stop_check(&C);
+}
+
+/* After its creator ends (cleanly, or by SIGKILL), a detached actor lives on
+ * under its name; a plain named actor is gone and its name free. */
+Test(integration, detached_actor_outlives_its_creator, .fini = teardown, .timeout = 120)
+{
+    itest_prepare(&C);
+    itest_start(&C, (const char *[]){"--num-cpus", "2", NULL});
+    itest_connect(&C);
+    for (int die = 0; die < 2; die++) {
+        char out[700], temp_env[600], text[4096];
+        snprintf(out, sizeof out, "%s/creator%d.out", C.dir, die);
+        snprintf(temp_env, sizeof temp_env, "MANTA_TEMP_DIR=%s", C.dir);
+        if (die)
+            setenv("ITEST_DIE", "1", 1);
+        pid_t pid = itest_spawn_role("creator_driver", temp_env, out);
+        unsetenv("ITEST_DIE");
+        double deadline = itest_now() + 60;
+        while (itest_read_file(out, text, sizeof text) <= 0 || !strstr(text, "ready\n")) {
+            int status;
+            if (waitpid(pid, &status, WNOHANG) == pid) {
+                cr_assert(!die && WIFEXITED(status) && WEXITSTATUS(status) == 0, "creator: %s", text);
+                break;
+            }
+            cr_assert(itest_now() < deadline, "creator not ready: %s", text);
+            itest_sleep_ms(20);
+        }
+        if (die)
+            kill(pid, SIGKILL);
+        waitpid(pid, NULL, 0);
+        mt_actor *k = NULL, *t = NULL;
+        mt_error err = {0};
+        mt_status st = MT_OK;
+        /* the plain actor's name is freed once the node has seen its creator go */
+        for (int i = 0; i < 100; i++) {
+            st = mt_actor_lookup("temp", "itest", &t, &err);
+            if (st == MT_ENOTFOUND)
+                break;
+            if (t)
+                mt_actor_release(t);
+            t = NULL;
+            itest_sleep_ms(50);
+        }
+        cr_assert_eq(st, MT_ENOTFOUND, "round %d: the plain actor's name is still taken: %s", die, err.msg);
+        cr_assert_eq(mt_actor_lookup("keeper", "itest", &k, &err), MT_OK, "round %d: %s", die, err.msg);
+        mt_ref *r = call(k, "incr");
+        cr_assert_eq(itest_get_i64(r, 30000), 2, "round %d: the detached actor kept its state", die);
+        mt_ref_release(r);
+        /* killing it ends it and frees the name */
+        cr_assert_eq(mt_actor_kill(k, true, &err), MT_OK, "%s", err.msg);
+        mt_actor_release(k);
+        cr_assert_eq(mt_actor_lookup("keeper", "itest", &k, &err), MT_ENOTFOUND, "%s", err.msg);
+    }
     mt_shutdown();
     itest_stop_check(&C);
 }
