@@ -125,6 +125,18 @@ MT_API mt_status mt_get(mt_ref *const *refs, int n, int64_t timeout_ms, mt_value
 MT_API mt_status mt_wait(mt_ref *const *refs, int n, int num_returns, int64_t timeout_ms,
                          bool *ready_out, int *num_ready_out, mt_error *err);
 
+/*
+ * Cancels the task that produces `ref` (Ray's ray.cancel). A task not yet
+ * sent to a worker (waiting for arguments, or queued) is dropped. One sent
+ * already: with force its worker is killed (other tasks on that worker are
+ * retried, not cancelled); without force a C function cannot be
+ * interrupted, so it runs on but its result is dropped. Either way the
+ * ref (all of the task's refs) fails with MT_ECANCELLED at once. A finished task, or
+ * a ref from mt_put, is left as is (MT_OK). Actor calls as tasks, but never
+ * with force (MT_EUNSUPPORTED, as Ray).
+ */
+MT_API mt_status mt_cancel(mt_ref *ref, bool force, mt_error *err);
+
 /* ---- Arguments --------------------------------------------------------- */
 
 /* One argument: bytes (data, size) or an object ref (ref != NULL). */

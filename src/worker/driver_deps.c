@@ -11,6 +11,7 @@
  * Threads: under mt__drv.lock. Invariant: a waiting task is on
  * mt__drv.waiting only; its deps are retained; t->actor (if any) is retained.
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "proto/worker.pb-c.h"
@@ -147,4 +148,26 @@ void mt__drv_waiting_fail(mt_status code, const char *msg)
     }
     d->waiting_tail = NULL;
     d->nwaiting = 0;
+}
+
+bool mt__drv_waiting_cancel(mt_ref *ref)
+{
+    mt__driver *d = &mt__drv;
+    for (mt__task *t = d->waiting, *prev = NULL; t; prev = t, t = t->next) {
+        bool mine = false;
+        for (int i = 0; i < t->nrets && !mine; i++) mine = t->rets[i] == ref;
+        if (!mine) continue;
+        if (prev) prev->next = t->next;
+        else d->waiting = t->next;
+        if (d->waiting_tail == t) d->waiting_tail = prev;
+        d->nwaiting--;
+        mt_actor *a = t->actor;
+        if (a) a->nwaiting--;
+        char msg[300];
+        snprintf(msg, sizeof msg, "task %.200s was cancelled", t->fn_name);
+        mt__task_fail(t, MT_ECANCELLED, msg);
+        if (a) mt__actor_unref(a);
+        return true;
+    }
+    return false;
 }

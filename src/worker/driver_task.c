@@ -368,8 +368,22 @@ static void dispatch(mt__shape *s)
 
 /* ---- Results --------------------------------------------------------------------- */
 
+static void fail_cancelled(mt__task *t)
+{
+    char msg[300];
+    snprintf(msg, sizeof msg, "task %.200s was cancelled", t->fn_name);
+    mt__task_fail(t, MT_ECANCELLED, msg);
+}
+
 static void complete_task(mt__task *t, const Manta__TaskResult *r)
 {
+    if (t->cancelled) { /* ran on, but its result is dropped */
+        for (size_t i = 0; i < r->n_returns && i < (size_t)t->nrets; i++)
+            if (r->returns[i]->in_store) /* nobody will read it: delete it now */
+                mt__drv_object_id_call(MANTA__NODE_METHOD__NODE_DELETE_OBJECT, t->rets[i]->id, NULL);
+        fail_cancelled(t);
+        return;
+    }
     if (r->status == MT_OK) {
         for (int i = 0; i < t->nrets; i++) {
             mt_ref *ref = t->rets[i];
@@ -557,7 +571,9 @@ static void lease_lost(mt__lease *l)
     mt__taskq fail = {0};
     mt__task *t;
     while ((t = q_pop(&l->inflight))) {
-        if (t->retries_left != 0 && n < PIPELINE + 1) {
+        if (t->cancelled) {
+            fail_cancelled(t);
+        } else if (t->retries_left != 0 && n < PIPELINE + 1) {
             if (t->retries_left > 0) t->retries_left--;
             stack[n++] = t;
         } else {
@@ -859,4 +875,77 @@ void mt__drv_tasks_fini(void)
     d->lease_req_id = 0;
     d->lease_req_shape = NULL;
     bury_dying(true);
+}
+
+/* ---- Cancel ----------------------------------------------------------------------------- */
+
+/* Marks a sent task cancelled and fails its refs now; its result, when it comes, is dropped. */
+static void cancel_sent(mt__task *t)
+{
+    char msg[300];
+    snprintf(msg, sizeof msg, "task %.200s was cancelled", t->fn_name);
+    t->cancelled = true;
+    for (int i = 0; i < t->nrets; i++)
+        if (t->rets[i]->state == MT__OBJ_PENDING) mt__ref_fail(t->rets[i], MT_ECANCELLED, msg);
+}
+
+static bool task_has(const mt__task *t, const mt_ref *ref)
+{
+    for (int i = 0; i < t->nrets; i++)
+        if (t->rets[i] == ref) return true;
+    return false;
+}
+
+/* Removes the task of `ref` from queue q; true if found (and failed as cancelled). */
+static bool q_cancel(mt__taskq *q, const mt_ref *ref)
+{
+    mt__task *prev = NULL;
+    for (mt__task *t = q->head; t; prev = t, t = t->next) {
+        if (!task_has(t, ref)) continue;
+        if (prev) prev->next = t->next;
+        else q->head = t->next;
+        if (q->tail == t) q->tail = prev;
+        q->n--;
+        t->next = NULL;
+        fail_cancelled(t);
+        return true;
+    }
+    return false;
+}
+
+MT_API mt_status mt_cancel(mt_ref *ref, bool force, mt_error *err)
+{
+    if (!ref || ref->magic != MT__REF_MAGIC) return mt_error_set(err, MT_EINVAL, "mt_cancel: not a ref");
+    pthread_mutex_lock(&mt__drv.lock);
+    mt_status st = mt__drv_check(err);
+    mt__driver *d = &mt__drv;
+    bool done = st != MT_OK || ref->state != MT__OBJ_PENDING || mt__drv_waiting_cancel(ref);
+    for (mt__shape *s = d->shapes; !done && s; s = s->next) {
+        done = q_cancel(&s->pending, ref);
+        for (mt__lease *l = s->leases; !done && l; l = l->next)
+            for (mt__task *t = l->inflight.head; !done && t; t = t->next) {
+                if (!task_has(t, ref)) continue;
+                cancel_sent(t);
+                done = true;
+                if (force) { /* the lease is ours: its worker may be killed */
+                    Manta__KillWorkerRequest kr = MANTA__KILL_WORKER_REQUEST__INIT;
+                    kr.worker_id.data = l->worker_id.bytes;
+                    kr.worker_id.len = MT_ID_SIZE;
+                    kr.force = true;
+                    st = mt__drv_node_call(MANTA__NODE_METHOD__NODE_KILL_WORKER, &kr.base, &manta__status__descriptor,
+                                           NULL, NULL, err);
+                }
+            }
+    }
+    for (mt_actor *a = d->actors; !done && a; a = a->next_live) {
+        if (!a->conn) continue;
+        for (mt__task *t = a->conn->inflight.head; !done && t; t = t->next)
+            if (task_has(t, ref)) {
+                if (force) st = mt_error_set(err, MT_EUNSUPPORTED, "mt_cancel: force is not supported for actor calls");
+                else cancel_sent(t);
+                done = true;
+            }
+    }
+    pthread_mutex_unlock(&mt__drv.lock);
+    return st;
 }

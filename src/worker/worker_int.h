@@ -174,6 +174,7 @@ typedef struct mt__task {
     mt_arg *wargs;
     int nwargs;
     int kind;          /* Manta__TaskKind, while waiting */
+    bool cancelled;    /* mt_cancel on a task already sent: fail it whatever comes back */
     char *spec_fn;     /* the spec's function (an actor call's method), while waiting */
 } mt__task;
 
@@ -319,6 +320,7 @@ mt_status mt__task_take_deps(mt__task *t, const mt_arg *args, int nargs, bool *p
 mt_status mt__task_park(mt__task *t, int kind, const char *spec_fn, const mt_arg *args, int nargs, mt_error *err);
 void mt__drv_release_waiting(void);
 void mt__drv_waiting_fail(mt_status code, const char *msg); /* fails every waiting task */
+bool mt__drv_waiting_cancel(mt_ref *ref); /* drops the waiting task of `ref` (failed: cancelled) */
 /* driver_actor.c */
 void mt__actor_conn_lost(mt_actor *a);
 void mt__actors_fini(void);
