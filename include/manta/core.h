@@ -276,14 +276,14 @@ MT_API mt_status mt_actor_kill(mt_actor *a, bool no_restart, mt_error *err);
 MT_API mt_id mt_actor_id(const mt_actor *a);
 /*
  * Actor handles travel as bytes: as a task argument (MT_ARG_BYTES) or
- * inside an object. mt_actor_to_bytes writes at most MT_ACTOR_HANDLE_MAX
- * bytes into buf (*len_out = how many); mt_actor_from_bytes, in a driver
+ * inside an object. mt_actor_to_bytes (waiting for the actor's worker to
+ * be up) writes at most MT_ACTOR_HANDLE_MAX bytes into buf (*len_out = how many); mt_actor_from_bytes, in a driver
  * or in task code, gives a handle to the same actor (calls from it run in
  * its own call order; it does not own the actor). MT_EPARSE for bytes that
  * are not a handle.
  */
 #define MT_ACTOR_HANDLE_MAX 8192
-MT_API mt_status mt_actor_to_bytes(const mt_actor *a, void *buf, size_t cap, size_t *len_out, mt_error *err);
+MT_API mt_status mt_actor_to_bytes(mt_actor *a, void *buf, size_t cap, size_t *len_out, mt_error *err);
 MT_API mt_status mt_actor_from_bytes(const void *data, size_t len, mt_actor **out, mt_error *err);
 /* Releases the handle; the creator's last release of an unnamed actor ends it. */
 MT_API void mt_actor_release(mt_actor *a);

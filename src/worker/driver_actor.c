@@ -18,6 +18,9 @@
 #include "proto/node.pb-c.h"
 #include "worker/worker_int.h"
 
+static void set_dead(mt_actor *a, mt_status code, const char *msg);
+static void starting_fail(mt_status code, const char *msg);
+
 static void live_add(mt_actor *a)
 {
     a->next_live = mt__drv.actors;
@@ -56,11 +59,12 @@ static mt_status gcs(mt_gcs_client **out, mt_error *err)
     return MT_OK;
 }
 
-static mt_status lease_actor_worker(mt_actor *a, mt_error *err)
+/* The lease request for an actor's worker (points into `a` and the caller's buffers). */
+static void actor_lease_req(mt_actor *a, Manta__RequestLeaseRequest *req, Manta__ResourceSet *rs,
+                            Manta__ResourceSet__QuantitiesEntry *ents, Manta__ResourceSet__QuantitiesEntry **ptrs)
 {
-    Manta__RequestLeaseRequest req = MANTA__REQUEST_LEASE_REQUEST__INIT;
-    Manta__ResourceSet rs = MANTA__RESOURCE_SET__INIT;
-    Manta__ResourceSet__QuantitiesEntry ents[MT__MAX_RESOURCES], *ptrs[MT__MAX_RESOURCES];
+    manta__request_lease_request__init(req);
+    manta__resource_set__init(rs);
     int n = a->nres; /* <= MT__MAX_RESOURCES: checked by create_locked */
     for (int i = 0; i < n; i++) {
         manta__resource_set__quantities_entry__init(&ents[i]);
@@ -68,23 +72,37 @@ static mt_status lease_actor_worker(mt_actor *a, mt_error *err)
         ents[i].value = a->res[i].quantity;
         ptrs[i] = &ents[i];
     }
-    rs.n_quantities = (size_t)n;
-    rs.quantities = ptrs;
-    req.resources = &rs;
-    req.for_actor = true;
-    req.hold_nothing = a->default_res; /* Ray: a default actor needs 1 CPU to schedule, 0 to run */
-    req.detached = a->detached;
-    req.actor_id.data = a->actor_id.bytes;
-    req.actor_id.len = MT_ID_SIZE;
-    req.code_path = mt__drv.code_path;
+    rs->n_quantities = (size_t)n;
+    rs->quantities = ptrs;
+    req->resources = rs;
+    req->for_actor = true;
+    req->hold_nothing = a->default_res; /* Ray: a default actor needs 1 CPU to schedule, 0 to run */
+    req->detached = a->detached;
+    req->actor_id.data = a->actor_id.bytes;
+    req->actor_id.len = MT_ID_SIZE;
+    req->code_path = mt__drv.code_path;
+}
+
+static void take_lease_reply(mt_actor *a, const Manta__RequestLeaseReply *rep)
+{
+    if (rep->lease_id.len == MT_ID_SIZE) memcpy(a->lease_id.bytes, rep->lease_id.data, MT_ID_SIZE);
+    if (rep->worker_id.len == MT_ID_SIZE) memcpy(a->worker_id.bytes, rep->worker_id.data, MT_ID_SIZE);
+    a->worker_pid = rep->worker_pid;
+    snprintf(a->worker_address, sizeof a->worker_address, "%s", rep->worker_address ? rep->worker_address : "");
+}
+
+/* Leases the actor's worker and waits for it (restarts). */
+static mt_status lease_actor_worker(mt_actor *a, mt_error *err)
+{
+    Manta__RequestLeaseRequest req;
+    Manta__ResourceSet rs;
+    Manta__ResourceSet__QuantitiesEntry ents[MT__MAX_RESOURCES], *ptrs[MT__MAX_RESOURCES];
+    actor_lease_req(a, &req, &rs, ents, ptrs);
     mt__drv_return_idle_leases();
     Manta__RequestLeaseReply *rep = NULL;
     MT_RETURN_NOT_OK(mt__drv_node_call(MANTA__NODE_METHOD__NODE_REQUEST_LEASE, &req.base,
                                        &manta__request_lease_reply__descriptor, (ProtobufCMessage **)&rep, NULL, err));
-    if (rep->lease_id.len == MT_ID_SIZE) memcpy(a->lease_id.bytes, rep->lease_id.data, MT_ID_SIZE);
-    if (rep->worker_id.len == MT_ID_SIZE) memcpy(a->worker_id.bytes, rep->worker_id.data, MT_ID_SIZE);
-    a->worker_pid = rep->worker_pid;
-    snprintf(a->worker_address, sizeof a->worker_address, "%s", rep->worker_address);
+    take_lease_reply(a, rep);
     protobuf_c_message_free_unpacked(&rep->base, &mt_rpc_pb_allocator);
     return MT_OK;
 }
@@ -106,10 +124,9 @@ static mt_status connect_handle(mt_actor *a, mt_error *err)
     return MT_OK;
 }
 
-/* Leases a worker, connects and pushes the constructor (owner). */
-static mt_status actor_start(mt_actor *a, mt_error *err)
+/* Connects to the leased worker and pushes the constructor (owner). */
+static mt_status actor_boot(mt_actor *a, mt_error *err)
 {
-    MT_RETURN_NOT_OK(lease_actor_worker(a, err));
     MT_RETURN_NOT_OK(connect_handle(a, err));
     mt_ref *ref;
     mt__task *t = mt__task_new(a->class_name, 1, &ref, mt__task_id_new());
@@ -129,6 +146,13 @@ static mt_status actor_start(mt_actor *a, mt_error *err)
     return mt__wire_flush(a->conn->fd, &a->conn->out, err);
 }
 
+/* Leases a worker (waiting for it), connects and pushes the constructor: restarts. */
+static mt_status actor_start(mt_actor *a, mt_error *err)
+{
+    MT_RETURN_NOT_OK(lease_actor_worker(a, err));
+    return actor_boot(a, err);
+}
+
 static mt_status register_name(mt_actor *a, mt_error *err)
 {
     mt_gcs_client *g;
@@ -144,7 +168,7 @@ static mt_status register_name(mt_actor *a, mt_error *err)
     info.node_id.data = mt__drv.node_id.bytes;
     info.node_id.len = MT_ID_SIZE;
     info.class_name = a->class_name;
-    info.state = 1;
+    info.state = a->starting ? 0 : 1; /* pending until its worker is up */
     info.owner_id.data = mt__drv.driver_id.bytes;
     info.owner_id.len = MT_ID_SIZE;
     info.detached = a->detached;
@@ -209,7 +233,7 @@ static mt_status create_locked(const char *cls, const mt_arg *args, int nargs, c
     const char *ns = o->ns && *o->ns ? o->ns : mt__drv.ns;
     if (o->name && *o->name && o->get_if_exists && lookup_locked(o->name, ns, out, NULL) == MT_OK) return MT_OK;
     for (int i = 0; i < nargs; i++)
-        while (args[i].ref && args[i].ref->state == MT__OBJ_PENDING) MT_RETURN_NOT_OK(mt__drv_pump(-1, err));
+        if (args[i].ref && args[i].ref->magic != MT__REF_MAGIC) return mt_error_set(err, MT_EINVAL, "argument %d: not a ref", i);
     mt_actor *a = mt_calloc(1, sizeof *a);
     if (!a) return mt_error_set(err, MT_ENOMEM, "actor");
     a->rc = 1;
@@ -237,30 +261,133 @@ static mt_status create_locked(const char *cls, const mt_arg *args, int nargs, c
         a->res[i] = (mt_resource){a->res_names[i], res[i].quantity};
         a->nres = i + 1;
     }
-    mt_ref *dep = NULL;
-    if (st == MT_OK)
-        st = mt__encode_spec(cls, MANTA__TASK_KIND__TASK_ACTOR_CREATE, mt__task_id_new(), a->actor_id, args, nargs, 1,
-                             0, &a->ctor_spec, &a->ctor_len, &dep, err);
-    if (st == MT_OK && dep) st = mt_error_set(err, dep->code, "actor %s: constructor argument failed: %s", cls, dep->msg);
-    if (st == MT_OK) st = actor_start(a, err);
+    /* The name is taken now (pending), so a clash is reported by this call. */
+    a->starting = true;
     if (st == MT_OK && a->name) {
         st = register_name(a, err);
         if (st == MT_EEXIST && o->get_if_exists) {
-            /* Lost the race for the name (or it names an actor whose worker
-             * is gone): ours was never registered, so only its worker goes.
-             * Not mt_actor_kill: that takes mt__drv.lock, held here. */
-            kill_worker(a, NULL);
             actor_free(a);
             return lookup_locked(o->name, ns, out, err);
         }
     }
+    /* The constructor waits for its arguments like any task (driver_deps.c);
+     * mt__actor_ctor_ready then asks the node for a worker without waiting. */
+    mt_ref *ctor_ref = NULL;
+    mt__task *t = st == MT_OK ? mt__task_new(cls, 1, &ctor_ref, mt__task_id_new()) : NULL;
+    if (st == MT_OK && !t) st = mt_error_set(err, MT_ENOMEM, "actor %s", cls);
+    bool waits = false;
+    if (st == MT_OK) {
+        mt__ref_unref(ctor_ref);
+        t->actor = a;
+        t->seq = 0;
+        st = mt__task_take_deps(t, args, nargs, &waits, err);
+        if (st == MT_OK) st = mt__task_park(t, MANTA__TASK_KIND__TASK_ACTOR_CREATE, cls, args, nargs, err);
+        if (st != MT_OK) {
+            t->actor = NULL;
+            mt__task_free(t);
+        }
+    }
     if (st != MT_OK) {
-        if (a->conn) kill_worker(a, NULL);
+        if (a->name && a->starting) {
+            mt_gcs_client *g;
+            if (gcs(&g, NULL) == MT_OK) mt_gcs_remove_actor(g, a->actor_id, NULL);
+        }
         actor_free(a);
         return st;
     }
+    mt__drv.deps_changed = true; /* its arguments may be ready already: the next pump sends it on */
+    if (!waits) mt__drv_release_waiting();
     *out = a;
     return MT_OK;
+}
+
+void mt__actor_fail_start(mt_actor *a, mt_status code, const char *msg)
+{
+    set_dead(a, code, msg);
+    a->starting = false;
+    mt__drv.deps_changed = true; /* its waiting calls now fail */
+}
+
+/* The constructor's arguments are ready (spec in t): ask the node for a worker, async. */
+void mt__actor_ctor_ready(mt__task *t)
+{
+    mt_actor *a = t->actor;
+    mt__driver *d = &mt__drv;
+    mt_free(a->ctor_spec);
+    a->ctor_spec = t->spec;
+    a->ctor_len = t->spec_len;
+    t->spec = NULL;
+    t->actor = NULL;
+    mt__task_free(t);
+    if (a->dead) { /* killed while it waited */
+        a->starting = false;
+        return;
+    }
+    Manta__RequestLeaseRequest req;
+    Manta__ResourceSet rs;
+    Manta__ResourceSet__QuantitiesEntry ents[MT__MAX_RESOURCES], *ptrs[MT__MAX_RESOURCES];
+    actor_lease_req(a, &req, &rs, ents, ptrs);
+    uint8_t buf[4096];
+    size_t n = protobuf_c_message_get_packed_size(&req.base);
+    uint64_t id = 0;
+    mt_error err;
+    mt_status st = n <= sizeof buf && d->leases ? MT_OK : mt_error_set(&err, MT_EIO, "no node connection");
+    if (st == MT_OK) {
+        protobuf_c_message_pack(&req.base, buf);
+        st = mt_rpc_client_send(d->leases, MANTA__NODE_METHOD__NODE_REQUEST_LEASE, 0, buf, n, &id, &err);
+    }
+    if (st != MT_OK) {
+        char msg[MT_ERROR_MSG_MAX];
+        snprintf(msg, sizeof msg, "actor %.100s could not be placed: %.300s", a->class_name, err.msg);
+        set_dead(a, st, msg);
+        a->starting = false;
+        d->deps_changed = true;
+        return;
+    }
+    a->lease_req = id ? id : 1;
+    a->rc++; /* the request's hold: the reply finds the actor alive */
+    a->next_starting = d->starting;
+    d->starting = a;
+    mt__drv_bg_kick();
+}
+
+bool mt__actor_lease_reply(const mt_rpc_msg *m)
+{
+    mt__driver *d = &mt__drv;
+    mt_actor *a = NULL;
+    for (mt_actor **pp = &d->starting; *pp; pp = &(*pp)->next_starting)
+        if ((*pp)->lease_req == m->req_id) {
+            a = *pp;
+            *pp = a->next_starting;
+            break;
+        }
+    if (!a) return false;
+    a->lease_req = 0;
+    a->starting = false;
+    d->deps_changed = true; /* its calls wait for this */
+    Manta__RequestLeaseReply *r = manta__request_lease_reply__unpack(&mt_rpc_pb_allocator, m->len, m->payload);
+    char msg[MT_ERROR_MSG_MAX];
+    mt_error err;
+    if (m->status != 0 || !r || r->status != 0) {
+        snprintf(msg, sizeof msg, "actor %.100s could not be placed: %.300s", a->class_name,
+                 r && r->message ? r->message : "bad lease reply");
+        set_dead(a, m->status ? (mt_status)m->status : MT_EIO, msg);
+    } else {
+        take_lease_reply(a, r);
+        if (a->dead) { /* killed while it waited for its worker */
+            kill_worker(a, NULL);
+        } else if (actor_boot(a, &err) != MT_OK) {
+            snprintf(msg, sizeof msg, "actor %.100s could not start: %.300s", a->class_name, err.msg);
+            kill_worker(a, NULL);
+            set_dead(a, MT_EIO, msg);
+            conn_drop(a, MT_EIO, msg);
+        } else if (a->name) {
+            register_name(a, NULL); /* now with its worker's address */
+        }
+    }
+    if (r) manta__request_lease_reply__free_unpacked(r, &mt_rpc_pb_allocator);
+    mt__actor_unref(a); /* the request's hold (a released handle ends the actor here) */
+    return true;
 }
 
 MT_API mt_status mt_actor_create(const char *class_name, const mt_arg *args, int nargs, const mt_actor_options *opts,
@@ -313,7 +440,7 @@ MT_API mt_status mt_actor_call(mt_actor *a, const char *method, const mt_arg *ar
         t->actor = a;
         t->seq = mt__drv.next_seq++;
         st = mt__task_take_deps(t, args, nargs, &waits, err);
-        waits = waits || a->nwaiting > 0; /* behind an earlier call that waits: order */
+        waits = waits || a->nwaiting > 0 || a->starting; /* behind an earlier waiting call, or the start: order */
         if (st == MT_OK && waits)
             st = mt__task_park(t, MANTA__TASK_KIND__TASK_ACTOR_METHOD, method, args, nargs, err);
         else if (st == MT_OK)
@@ -410,10 +537,16 @@ MT_API mt_id mt_actor_id(const mt_actor *a) { return a ? a->actor_id : mt_id_nil
 /* "MTAH" + a packed ActorInfo (gcs.proto): the handle of another process. */
 static const char HANDLE_MAGIC[4] = {'M', 'T', 'A', 'H'};
 
-MT_API mt_status mt_actor_to_bytes(const mt_actor *a, void *buf, size_t cap, size_t *len_out, mt_error *err)
+MT_API mt_status mt_actor_to_bytes(mt_actor *a, void *buf, size_t cap, size_t *len_out, mt_error *err)
 {
     if (!a || !buf || !len_out) return mt_error_set(err, MT_EINVAL, "mt_actor_to_bytes: NULL argument");
     pthread_mutex_lock(&mt__drv.lock);
+    mt_status st = mt__drv_check(err);
+    while (st == MT_OK && a->starting) st = mt__drv_pump(-1, err); /* a handle names its worker */
+    if (st != MT_OK) {
+        pthread_mutex_unlock(&mt__drv.lock);
+        return st;
+    }
     Manta__ActorInfo info = MANTA__ACTOR_INFO__INIT;
     info.actor_id.data = (uint8_t *)a->actor_id.bytes;
     info.actor_id.len = MT_ID_SIZE;
@@ -424,7 +557,6 @@ MT_API mt_status mt_actor_to_bytes(const mt_actor *a, void *buf, size_t cap, siz
     info.name = a->name ? a->name : "";
     info.namespace_ = a->ns ? a->ns : "";
     size_t n = protobuf_c_message_get_packed_size(&info.base);
-    mt_status st = MT_OK;
     if (a->dead || !a->worker_address[0])
         st = mt_error_set(err, MT_ESTATE, "mt_actor_to_bytes: actor %s is dead", a->class_name ? a->class_name : "?");
     else if (n + sizeof HANDLE_MAGIC > cap)
@@ -494,6 +626,7 @@ void mt__actor_unref(mt_actor *a)
 
 void mt__actors_node_lost(const char *msg)
 {
+    starting_fail(MT_EIO, msg);
     while (mt__drv.actors) {
         mt_actor *a = mt__drv.actors;
         set_dead(a, MT_EIO, msg);
@@ -501,8 +634,22 @@ void mt__actors_node_lost(const char *msg)
     }
 }
 
+/* Actors still waiting for a worker when the driver stops or loses its node. */
+static void starting_fail(mt_status code, const char *msg)
+{
+    while (mt__drv.starting) {
+        mt_actor *a = mt__drv.starting;
+        mt__drv.starting = a->next_starting;
+        a->lease_req = 0;
+        a->starting = false;
+        set_dead(a, code, msg);
+        mt__actor_unref(a);
+    }
+}
+
 void mt__actors_fini(void)
 {
+    starting_fail(MT_ECANCELLED, "manta was shut down");
     while (mt__drv.actors) {
         mt_actor *a = mt__drv.actors;
         if (a->owner && !a->dead && !a->detached && mt__drv.node) {

@@ -28,7 +28,7 @@
 
 static bool has_work(void)
 {
-    if (mt__drv.lease_req_id || mt__drv.dying || mt__drv.waiting) return true;
+    if (mt__drv.lease_req_id || mt__drv.dying || mt__drv.waiting || mt__drv.starting) return true;
     for (mt__shape *s = mt__drv.shapes; s; s = s->next)
         if (s->leases || s->pending.n) return true;
     return false;
@@ -49,13 +49,14 @@ static void *bg_main(void *arg)
         struct timespec ts;
         clock_gettime(CLOCK_MONOTONIC, &ts);
         /* Tasks waiting for arguments start soon after those finish. */
-        ts.tv_nsec += (d->waiting ? WAITING_TICK_MS : BG_TICK_MS) * 1000000L;
+        ts.tv_nsec += (d->waiting || d->starting ? WAITING_TICK_MS : BG_TICK_MS) * 1000000L;
         if (ts.tv_nsec >= 1000000000L) {
             ts.tv_sec++;
             ts.tv_nsec -= 1000000000L;
         }
         int rc = pthread_cond_timedwait(&d->bg_cv, &d->lock, &ts);
-        if (rc == ETIMEDOUT && !d->bg_stop && d->inited) mt__drv_pump(0, NULL);
+        /* the work may have gone meanwhile (a call pumped it): then nothing to do */
+        if (rc == ETIMEDOUT && !d->bg_stop && d->inited && has_work()) mt__drv_pump(0, NULL);
     }
     pthread_mutex_unlock(&d->lock);
     return NULL;

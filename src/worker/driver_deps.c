@@ -71,6 +71,7 @@ mt_status mt__task_park(mt__task *t, int kind, const char *spec_fn, const mt_arg
 
 static bool deps_ready(const mt__task *t)
 {
+    if (t->actor && t->kind != MANTA__TASK_KIND__TASK_ACTOR_CREATE && t->actor->starting) return false;
     for (int i = 0; i < t->ndeps; i++)
         if (t->deps[i]->state == MT__OBJ_PENDING) return false;
     return true;
@@ -88,8 +89,16 @@ static void release(mt__task *t)
     t->wargs = NULL;
     t->nwargs = 0;
     if (a) a->nwaiting--;
-    if (st != MT_OK) mt__task_fail(t, st, err.msg);
+    bool ctor = t->kind == MANTA__TASK_KIND__TASK_ACTOR_CREATE;
+    if (st == MT_OK && dep && ctor) {
+        char msg[MT_ERROR_MSG_MAX];
+        snprintf(msg, sizeof msg, "actor %.100s: constructor argument failed: %.300s", t->fn_name, dep->msg);
+        mt__actor_fail_start(a, dep->code, msg);
+    }
+    if (st != MT_OK && ctor) mt__actor_fail_start(a, st, err.msg);
+    if (st != MT_OK || (dep && ctor)) mt__task_fail(t, st != MT_OK ? st : dep->code, st != MT_OK ? err.msg : dep->msg);
     else if (dep) mt__task_fail(t, dep->code, dep->msg);
+    else if (ctor) mt__actor_ctor_ready(t);
     else if (a) mt__actor_send(t, false);
     else mt__task_enqueue(t);
     if (a) mt__actor_unref(a); /* the waiting list's hold */

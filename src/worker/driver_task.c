@@ -492,6 +492,7 @@ static void leases_read(void)
             return;
         }
         else if ((m.flags & MT_RPC_FLAG_REPLY) && m.req_id == mt__drv.lease_req_id) on_lease_reply(&m);
+        else if (m.flags & MT_RPC_FLAG_REPLY) mt__actor_lease_reply(&m);
     }
     if (mt__drv.leases && st != MT_OK && st != MT_ETIMEOUT)
         node_lost(st == MT_EIO ? "its connection closed: it exited or was killed" : err.msg);

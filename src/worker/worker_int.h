@@ -230,6 +230,9 @@ struct mt_actor {
     int worker_pid;
     mt_actor *next_live; /* list of handles with a connection (for pumping) */
     int nwaiting;        /* calls waiting for arguments: later calls queue behind them */
+    bool starting;       /* created, its worker not up yet: calls wait (driver_deps.c) */
+    uint64_t lease_req;  /* while starting: its lease request on mt__drv.leases */
+    mt_actor *next_starting;
 };
 
 typedef struct mt__driver {
@@ -258,6 +261,7 @@ typedef struct mt__driver {
     mt__shape *shapes;
     mt_actor *actors;      /* handles with live connections */
     mt__task *waiting, *waiting_tail; /* submitted tasks whose ref arguments are pending (FIFO) */
+    mt_actor *starting;    /* actors whose lease request is out (driver_actor.c) */
     int nwaiting;
     bool deps_changed;     /* a task finished since the waiting list was last looked at */
     bool node_lost;        /* the node daemon's connection closed: calls fail with node_lost_msg */
@@ -327,5 +331,8 @@ void mt__actors_fini(void);
 void mt__actor_send(mt__task *t, bool may_pump); /* an actor call whose arguments are ready */
 void mt__actor_unref(mt_actor *a); /* mt_actor_release under the lock */
 void mt__actors_node_lost(const char *msg); /* every live actor is dead with `msg` */
+void mt__actor_ctor_ready(mt__task *t); /* the constructor's arguments are ready: lease its worker, async */
+bool mt__actor_lease_reply(const mt_rpc_msg *m); /* a lease reply for a starting actor (false: not one) */
+void mt__actor_fail_start(mt_actor *a, mt_status code, const char *msg); /* it will never start */
 
 #endif /* MANTA_WORKER_INT_H */

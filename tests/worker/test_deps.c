@@ -8,6 +8,7 @@
  */
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "worker/worker_test_util.h"
 
@@ -265,4 +266,38 @@ Test(deps, borrowed_ref_outlives_the_owners_release, .init = setup, .fini = tear
     mt_value_release(&v);
     mt_ref_release(b);
     free(buf);
+}
+
+/* Actor creation never blocks: on a busy node, with a pending constructor
+ * argument, or when it can never be placed (then its calls fail clearly). */
+Test(deps, actor_create_returns_at_once, .init = setup, .fini = teardown, .timeout = 60)
+{
+    mt_error err;
+    mt_arg s = MT_ARG_I64(400);
+    mt_ref *busy[2] = {submit("manta.sleep_ms", &s, 1), submit("manta.sleep_ms", &s, 1)};
+    usleep(100000); /* both CPUs are taken */
+    mt_resource cpu1 = {"CPU", 1};
+    mt_actor_options held = {.resources = &cpu1, .num_resources = 1};
+    mt_arg init[1] = {MT_ARG_REF(busy[0])}; /* Counter(400), once the sleep is done */
+    mt_actor *a = NULL;
+    double t0 = now_ms();
+    cr_assert_eq(mt_actor_create("manta.Counter", init, 1, &held, &a, &err), MT_OK, "%s", err.msg);
+    mt_ref *r = NULL;
+    cr_assert_eq(mt_actor_call(a, "incr", NULL, 0, 1, &r, &err), MT_OK, "%s", err.msg);
+    cr_assert_lt(now_ms() - t0, 5.0, "create + call took %.2f ms", now_ms() - t0);
+    cr_assert_eq(get_i64(r), 401);
+    cr_assert_geq(now_ms() - t0, 250.0, "the actor did not wait for a CPU");
+    mt_ref_release(r);
+    mt_actor_release(a);
+    for (int i = 0; i < 2; i++) mt_ref_release(busy[i]);
+    /* infeasible: created at once, its calls fail naming the demand */
+    mt_resource cpu8 = {"CPU", 8};
+    mt_actor_options big = {.resources = &cpu8, .num_resources = 1};
+    cr_assert_eq(mt_actor_create("manta.Counter", NULL, 0, &big, &a, &err), MT_OK, "%s", err.msg);
+    cr_assert_eq(mt_actor_call(a, "incr", NULL, 0, 1, &r, &err), MT_OK, "%s", err.msg);
+    mt_value v;
+    cr_assert_neq(mt_get(&r, 1, 10000, &v, &err), MT_OK);
+    cr_assert(strstr(err.msg, "could not be placed") && strstr(err.msg, "CPU"), "%s", err.msg);
+    mt_ref_release(r);
+    mt_actor_release(a);
 }
