@@ -11,6 +11,7 @@
 #include <poll.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "gcs/gcs_client.h"
@@ -204,6 +205,16 @@ static mt_status lookup_locked(const char *name, const char *ns, mt_actor **out,
     MT_RETURN_NOT_OK(gcs(&g, err));
     Manta__LookupActorReply *rep = NULL;
     MT_RETURN_NOT_OK(mt_gcs_lookup_actor(g, name, ns, &rep, err));
+    /* Created but its worker not up yet (its creator registers the name first): wait for it. */
+    int64_t deadline = mt_time_now_ns() + 30 * 1000000000LL;
+    while (rep->actor && rep->actor->state == 0 && (!rep->actor->worker_address || !*rep->actor->worker_address) &&
+           mt_time_now_ns() < deadline) {
+        mt_gcs_reply_free(rep);
+        rep = NULL;
+        struct timespec ts = {0, 10 * 1000000};
+        nanosleep(&ts, NULL);
+        MT_RETURN_NOT_OK(mt_gcs_lookup_actor(g, name, ns, &rep, err));
+    }
     mt_actor *a = mt_calloc(1, sizeof *a);
     mt_status st = a && rep->actor ? MT_OK : mt_error_set(err, MT_ENOTFOUND, "actor '%s' not found in namespace '%s'", name, ns);
     if (st == MT_OK) {
