@@ -1,7 +1,11 @@
 /*
  * bench/core.c — the core runtime microbenchmark, shaped like Ray's
  * `ray microbenchmark` (ray/_private/ray_perf.py): tasks sync/async, several
- * clients, actor calls 1:1 / 1:n / n:n, small puts and gets, large puts.
+ * clients, actor calls 1:1 / 1:n / n:n, small puts and gets, large puts;
+ * then the store path with inlining off and one task in flight per worker
+ * (Ray's pipeline depth): small put/get through the store, async tasks, and
+ * tasks with a 1 MiB argument and a 1 MiB return; and the raw limit of this
+ * machine, a unix-socket ping-pong between two processes (blocking, spinning).
  * Prints one `name: value unit` line per figure, then, when the Dask peer
  * (bench/peers/dask_core.py, run with /usr/bin/python3) is installed, its
  * figures for the same shapes as `dask_<name>` and `<name>_ratio_vs_dask`
@@ -26,6 +30,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -388,6 +393,118 @@ static void bench_objects(void)
     free(b.dst);
 }
 
+/* ---- the store path (inlining off, Ray's pipeline depth of 1) -------------- */
+
+typedef struct mib {
+    mt_ref *arg; /* a 1 MiB object in the store */
+} mib;
+
+/* BATCH_MIB tasks echoing a 1 MiB stored argument (1 MiB stored result each), then get them. */
+#define BATCH_MIB 20
+static void task_mib(void *ctx)
+{
+    mib *m = ctx;
+    static mt_ref *refs[BATCH_MIB];
+    mt_arg a = MT_ARG_REF(m->arg);
+    for (int i = 0; i < BATCH_MIB; i++)
+        CHECK("submit", mt_task_submit("manta.echo", &a, 1, NULL, &refs[i], &err_));
+    get_release(refs, BATCH_MIB);
+}
+
+/*
+ * Child: joins with MANTA_INLINE_OBJECT_BYTES=0 and
+ * MANTA_MAX_TASKS_IN_FLIGHT_PER_WORKER=1 (set by the parent), so every object
+ * goes through the node's store and each worker has one task at a time, as
+ * in Ray; prints its own figures.
+ */
+static int storepath_main(void)
+{
+    mt_error err = {0};
+    mt_init_options o = {.temp_dir = g_temp, .no_start = true};
+    if (mt_init_ex(&o, &err) != MT_OK) {
+        fprintf(stderr, "storepath: mt_init: %s\n", err.msg);
+        return 1;
+    }
+    timeit("store_put_calls", put_small, NULL, 1, "calls/s");
+    int64_t zero = 0;
+    mt_ref *r = NULL;
+    CHECK("put", mt_put(&zero, sizeof zero, &r, &err_));
+    timeit("store_get_calls", get_small, r, 1, "calls/s");
+    mt_ref_release(r);
+    timeit("depth1_tasks_async", task_async, NULL, BATCH, "tasks/s");
+    static char buf[1 << 20];
+    memset(buf, 5, sizeof buf);
+    mib m = {NULL};
+    CHECK("put 1 MiB", mt_put(buf, sizeof buf, &m.arg, &err_));
+    timeit("depth1_tasks_1mib_arg_1mib_return", task_mib, &m, BATCH_MIB, "tasks/s");
+    mt_ref_release(m.arg);
+    mt_shutdown();
+    return 0;
+}
+
+static void bench_storepath(void)
+{
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid < 0) die("fork", MT_EIO, NULL);
+    if (pid == 0) {
+        setenv("MANTA_BENCH_ROLE", "storepath", 1);
+        setenv("MANTA_INLINE_OBJECT_BYTES", "0", 1);
+        setenv("MANTA_MAX_TASKS_IN_FLIGHT_PER_WORKER", "1", 1);
+        execl("/proc/self/exe", "core-bench-storepath", (char *)NULL);
+        _exit(127);
+    }
+    int status = 0;
+    waitpid(pid, &status, 0);
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) die("the store-path client failed", MT_EIO, NULL);
+}
+
+/* ---- the raw limit: unix-socket ping-pong between two processes ------------ */
+
+static double pingpong(bool spin)
+{
+    int sv[2];
+    if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) != 0) die("socketpair", MT_EIO, NULL);
+    int flags = spin ? MSG_DONTWAIT : 0;
+    pid_t pid = fork();
+    if (pid == 0) {
+        close(sv[0]);
+        char b[8];
+        for (;;) {
+            ssize_t n = recv(sv[1], b, sizeof b, flags);
+            if (n == 0) _exit(0);
+            if (n < 0) {
+                if (errno == EAGAIN) continue;
+                _exit(1);
+            }
+            if (send(sv[1], b, (size_t)n, 0) != n) _exit(1);
+        }
+    }
+    close(sv[1]);
+    char b[8] = "ping";
+    long n = 0;
+    double t0 = now_s(), el;
+    do {
+        for (int i = 0; i < 1000; i++) {
+            if (send(sv[0], b, sizeof b, 0) != (ssize_t)sizeof b) die("send", MT_EIO, NULL);
+            ssize_t got;
+            while ((got = recv(sv[0], b, sizeof b, flags)) < 0 && errno == EAGAIN) {}
+            if (got != (ssize_t)sizeof b) die("recv", MT_EIO, NULL);
+        }
+        n += 1000;
+        el = now_s() - t0;
+    } while (el < g_seconds);
+    close(sv[0]);
+    waitpid(pid, NULL, 0);
+    return (double)n / el;
+}
+
+static void bench_raw(void)
+{
+    emit("raw_unix_pingpong_blocking", pingpong(false), "round trips/s");
+    emit("raw_unix_pingpong_spinning", pingpong(true), "round trips/s");
+}
+
 /* ---- the Dask peer --------------------------------------------------------- */
 
 static void run_peer(void)
@@ -454,7 +571,7 @@ int main(void)
     const char *role = getenv("MANTA_BENCH_ROLE");
     if (role) {
         snprintf(g_temp, sizeof g_temp, "%s", getenv("MANTA_BENCH_TEMP"));
-        return client_main(role);
+        return strcmp(role, "storepath") == 0 ? storepath_main() : client_main(role);
     }
     signal(SIGPIPE, SIG_IGN);
     int ncpu = (int)sysconf(_SC_NPROCESSORS_ONLN);
@@ -475,6 +592,8 @@ int main(void)
     bench_tasks();
     bench_actors(ncpu);
     bench_objects();
+    bench_storepath();
+    bench_raw();
     mt_shutdown();
 
     char rm[PATH_MAX + 16];

@@ -25,6 +25,7 @@ MT_CONFIG(INT64, worker_prestart, 0, "workers started ahead of demand; 0 = one p
 MT_CONFIG(INT64, worker_start_timeout_ms, 30000, "a worker that does not register in this time is killed")
 MT_CONFIG(INT64, worker_idle_ms, 60000, "idle workers above the pool size are stopped after this long")
 MT_CONFIG(INT64, wait_spin_us, 20, "drivers and workers poll without sleeping this long before blocking (saves wake-ups); 0 = block at once")
+MT_CONFIG(INT64, max_tasks_in_flight_per_worker, 256, "tasks a driver pushes to one leased worker ahead of its results (1..256; Ray's is 1)")
 MT_CONFIG(INT64, task_max_retries, 3, "default retries of a task after its worker dies")
 MT_CONFIG(INT64, actor_max_restarts, 0, "default restarts of an actor after its worker dies")
 MT_CONFIG(STRING, spill_dir, "", "where the object store spills; empty = <session>/spill")

@@ -188,9 +188,14 @@ static void on_request(mt_rpc_conn *c, const mt_rpc_msg *m, void *ud)
     }
     if (m->fd >= 0) close(m->fd); /* nobody sends us descriptors */
     if (m->flags & MT_RPC_FLAG_ONEWAY) {
+        /* Pipelined store calls (seal, release, delete) need no answer: the
+         * caller goes on at once, and the connection keeps their order. */
+        bool pipelined = m->method == MANTA__NODE_METHOD__NODE_SEAL_OBJECT ||
+                         m->method == MANTA__NODE_METHOD__NODE_RELEASE_OBJECT ||
+                         m->method == MANTA__NODE_METHOD__NODE_DELETE_OBJECT;
         if (m->method == MANTA__NODE_METHOD__NODE_WORKER_BLOCKED) mt__node_lease_worker_blocked(cl, true);
         else if (m->method == MANTA__NODE_METHOD__NODE_WORKER_UNBLOCKED) mt__node_lease_worker_blocked(cl, false);
-        return;
+        if (!pipelined || cl->node->stopping) return;
     }
     if (cl->node->stopping) {
         mt__node_reply(cl, m, MT_ESTATE, NULL, "node daemon is shutting down");

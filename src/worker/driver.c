@@ -31,6 +31,12 @@ static struct {
 
 static mt_status node_connect(mt_error *err);
 
+static int pipeline_depth(void)
+{
+    int64_t v = mt_config_int64("max_tasks_in_flight_per_worker");
+    return v < 1 ? 1 : v > 256 ? 256 : (int)v;
+}
+
 void mt__drv_set_worker(const char *session_dir, const char *node_socket, mt_id worker_id)
 {
     pthread_mutex_lock(&mt__drv.lock);
@@ -63,6 +69,7 @@ static mt_status init_in_worker(mt_error *err)
     d->inline_max = mt_config_int64("inline_object_bytes");
     d->spin_ns = mt_config_int64("wait_spin_us") * 1000;
     d->max_frame = mt__rpc_max_frame();
+    d->pipeline = pipeline_depth();
     d->next_seq = 1;
     snprintf(d->ns, sizeof d->ns, "default");
     snprintf(d->session_dir, sizeof d->session_dir, "%s", in_worker.session_dir);
@@ -100,6 +107,18 @@ mt_status mt__drv_node_call(uint16_t method, const ProtobufCMessage *req,
     if (reply) *reply = r;
     else if (r) protobuf_c_message_free_unpacked(r, &mt_rpc_pb_allocator);
     return st;
+}
+
+void mt__drv_object_id_send(uint16_t method, mt_id id)
+{
+    if (!mt__drv.node) return;
+    uint8_t buf[64];
+    Manta__ObjectIdRequest req = MANTA__OBJECT_ID_REQUEST__INIT;
+    req.object_id.data = id.bytes;
+    req.object_id.len = MT_ID_SIZE;
+    size_t n = protobuf_c_message_pack(&req.base, buf);
+    uint64_t rid;
+    mt_rpc_client_send(mt__drv.node, method, MT_RPC_FLAG_ONEWAY, buf, n, &rid, NULL);
 }
 
 mt_status mt__drv_object_id_call(uint16_t method, mt_id id, mt_error *err)
@@ -173,6 +192,7 @@ MT_API mt_status mt_init_ex(const mt_init_options *opts, mt_error *err)
     d->inline_max = mt_config_int64("inline_object_bytes");
     d->spin_ns = mt_config_int64("wait_spin_us") * 1000;
     d->max_frame = mt__rpc_max_frame();
+    d->pipeline = pipeline_depth();
     d->next_seq = 1;
     snprintf(d->ns, sizeof d->ns, "%s", o->ns && *o->ns ? o->ns : "default");
     snprintf(d->code_path, sizeof d->code_path, "%s", o->code_path ? o->code_path : "");

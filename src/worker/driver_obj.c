@@ -38,9 +38,9 @@ void mt__ref_unref(mt_ref *r)
 {
     if (!r || --r->rc > 0) return;
     if (r->in_store && r->owned && mt__drv.inited)
-        mt__drv_object_id_call(MANTA__NODE_METHOD__NODE_DELETE_OBJECT, r->id, NULL);
+        mt__drv_object_id_send(MANTA__NODE_METHOD__NODE_DELETE_OBJECT, r->id);
     else if (r->in_store && r->pinned && mt__drv.inited) /* a borrowed ref lets go of its pin */
-        mt__drv_object_id_call(MANTA__NODE_METHOD__NODE_RELEASE_OBJECT, r->id, NULL);
+        mt__drv_object_id_send(MANTA__NODE_METHOD__NODE_RELEASE_OBJECT, r->id);
     mt_free(r->data);
     mt_free(r->msg);
     mt_free(r);
@@ -194,10 +194,11 @@ static mt_status put_store(mt_ref *r, const void *data, size_t size, mt_error *e
         }
     }
     protobuf_c_message_free_unpacked(&rep->base, &mt_rpc_pb_allocator);
-    mt_status s2 = mt__drv_object_id_call(MANTA__NODE_METHOD__NODE_SEAL_OBJECT, r->id, st == MT_OK ? err : NULL);
-    if (st == MT_OK) st = s2;
+    /* Sealing is pipelined: the connection keeps it ahead of whatever this
+     * driver sends next, and readers elsewhere wait for the seal. */
+    mt__drv_object_id_send(MANTA__NODE_METHOD__NODE_SEAL_OBJECT, r->id);
     if (st != MT_OK) {
-        if (s2 == MT_OK) mt__drv_object_id_call(MANTA__NODE_METHOD__NODE_DELETE_OBJECT, r->id, NULL);
+        mt__drv_object_id_send(MANTA__NODE_METHOD__NODE_DELETE_OBJECT, r->id);
         return st;
     }
     r->in_store = true;
@@ -280,7 +281,7 @@ static void value_release_locked(mt_value *v)
     if (magic == MT__SVAL_MAGIC) {
         sval *s = v->priv_;
         if (s->file_map) mt_store_unmap_file(s->file_map, s->map_size);
-        if (mt__drv.inited) mt__drv_object_id_call(MANTA__NODE_METHOD__NODE_RELEASE_OBJECT, s->ref->id, NULL);
+        if (mt__drv.inited) mt__drv_object_id_send(MANTA__NODE_METHOD__NODE_RELEASE_OBJECT, s->ref->id);
         mt__ref_unref(s->ref);
         mt_free(s);
     } else {

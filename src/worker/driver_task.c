@@ -345,7 +345,7 @@ static void dispatch(mt__shape *s)
 {
     /* Queue behind a busy worker only once no more workers can be leased:
      * until then a waiting task gets a worker of its own (as in Ray). */
-    int cap = s->nleases >= s->max_leases ? PIPELINE : 1;
+    int cap = s->nleases >= s->max_leases ? mt__drv.pipeline : 1;
     while (s->pending.n) {
         mt__lease *best = NULL;
         for (mt__lease *l = s->leases; l; l = l->next)

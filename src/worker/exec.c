@@ -51,12 +51,16 @@ static mt_status node_call(mt__worker *w, uint16_t method, const ProtobufCMessag
     return st;
 }
 
-static mt_status object_id_call(mt__worker *w, uint16_t method, mt_id id, mt_error *err)
+/* Seal, release, delete: pipelined (no answer awaited; the connection keeps their order). */
+static void object_id_send(mt__worker *w, uint16_t method, mt_id id)
 {
+    uint8_t buf[64];
     Manta__ObjectIdRequest req = MANTA__OBJECT_ID_REQUEST__INIT;
     req.object_id.data = id.bytes;
     req.object_id.len = MT_ID_SIZE;
-    return node_call(w, method, &req.base, &manta__status__descriptor, NULL, err);
+    size_t n = protobuf_c_message_pack(&req.base, buf);
+    uint64_t rid;
+    mt_rpc_client_send(w->node, method, MT_RPC_FLAG_ONEWAY, buf, n, &rid, NULL);
 }
 
 /* ---- Context API --------------------------------------------------------- */
@@ -199,7 +203,7 @@ static mt_status pin_arg(mt__worker *w, const Manta__TaskArg *a, mt_arg *out, pi
         if (st == MT_OK) *out = (mt_arg){.data = p->file_map, .size = (size_t)rep->size};
     }
     protobuf_c_message_free_unpacked(&rep->base, &mt_rpc_pb_allocator);
-    if (st != MT_OK) object_id_call(w, MANTA__NODE_METHOD__NODE_RELEASE_OBJECT, p->id, NULL);
+    if (st != MT_OK) object_id_send(w, MANTA__NODE_METHOD__NODE_RELEASE_OBJECT, p->id);
     return st;
 }
 
@@ -207,7 +211,7 @@ static void unpin_all(mt__worker *w, pinned *p, int n)
 {
     for (int i = 0; i < n; i++) {
         if (p[i].file_map) mt_store_unmap_file(p[i].file_map, p[i].size);
-        object_id_call(w, MANTA__NODE_METHOD__NODE_RELEASE_OBJECT, p[i].id, NULL);
+        object_id_send(w, MANTA__NODE_METHOD__NODE_RELEASE_OBJECT, p[i].id);
     }
 }
 
@@ -300,13 +304,9 @@ static mt_status seal_returns(mt_task_ctx *ctx, mt_status st, mt_error *err)
         if (s->file_map) mt_store_unmap_file(s->file_map, (int64_t)s->size);
         s->file_map = NULL;
         mt_id id = mt__task_return_id(ctx->task_id, (uint32_t)i);
-        mt_error e2;
-        mt_status s2 = object_id_call(ctx->w, MANTA__NODE_METHOD__NODE_SEAL_OBJECT, id, &e2);
-        if (st != MT_OK) object_id_call(ctx->w, MANTA__NODE_METHOD__NODE_DELETE_OBJECT, id, NULL);
-        else if (s2 != MT_OK) {
-            if (err) *err = e2;
-            st = s2;
-        }
+        /* pipelined: the caller's get waits at the node for the seal */
+        object_id_send(ctx->w, MANTA__NODE_METHOD__NODE_SEAL_OBJECT, id);
+        if (st != MT_OK) object_id_send(ctx->w, MANTA__NODE_METHOD__NODE_DELETE_OBJECT, id);
     }
     return st;
 }

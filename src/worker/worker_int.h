@@ -256,6 +256,7 @@ typedef struct mt__driver {
     /* A waiting call polls without blocking this long before it sleeps (config wait_spin_us). */
     int64_t spin_ns;
     size_t max_frame;      /* rpc_max_frame_bytes, read once at mt_init */
+    int pipeline;          /* max_tasks_in_flight_per_worker, read once at mt_init (1..256) */
     double node_cpus;
     uint64_t next_seq;
     mt__shape *shapes;
@@ -285,6 +286,8 @@ mt_status mt__drv_node_call(uint16_t method, const ProtobufCMessage *req,
                             const ProtobufCMessageDescriptor *desc, ProtobufCMessage **reply,
                             int *fd_out, mt_error *err);
 mt_status mt__drv_object_id_call(uint16_t method, mt_id id, mt_error *err);
+/* The same without waiting (seal, release, delete: pipelined on the node connection). */
+void mt__drv_object_id_send(uint16_t method, mt_id id);
 mt_status mt__drv_check(mt_error *err); /* in a worker, starts the in-worker runtime on first use */
 /* worker_main.c / exec.c: task code in this process gets the runtime of a driver. */
 void mt__drv_set_worker(const char *session_dir, const char *node_socket, mt_id worker_id);
