@@ -231,6 +231,7 @@ mt_rpc_msg mt__node_msg_for_reply(const mt_rpc_msg *m);
 /* node_objects.c: object store methods */
 void mt__node_obj_create(node_client *cl, const mt_rpc_msg *m);
 void mt__node_obj_seal(node_client *cl, const mt_rpc_msg *m);
+void mt__node_obj_put(node_client *cl, const mt_rpc_msg *m);
 void mt__node_obj_get(node_client *cl, const mt_rpc_msg *m);
 void mt__node_obj_release(node_client *cl, const mt_rpc_msg *m);
 void mt__node_obj_delete(node_client *cl, const mt_rpc_msg *m);

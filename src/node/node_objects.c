@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "node/node_int.h"
+#include "store/store_client.h"
 
 #define UNPACK(type, fn, cl, m, what)                                                  \
     type *req = fn(&mt_rpc_pb_allocator, (m)->len, (m)->payload);                      \
@@ -149,6 +150,41 @@ static void wake_waiters(mt__node *n, mt_id id)
         waiter_drop(w);
         w = next;
     }
+}
+
+void mt__node_obj_put(node_client *cl, const mt_rpc_msg *m)
+{
+    UNPACK(Manta__PutObjectRequest, manta__put_object_request__unpack, cl, m, "PUT_OBJECT");
+    mt_id id;
+    if (!take_id(cl, m, req->object_id, &id, "PUT_OBJECT")) goto done;
+    mt__node *n = cl->node;
+    mt_store_ref ref;
+    mt_error err;
+    int64_t size = (int64_t)req->data.len;
+    mt_status st = mt_store_object_create(n->store, id, size, true, &ref, &err);
+    if (st == MT_OK) {
+        mt_store_object_set_owner(n->store, id, cl->client_id, cl->client_id, NULL);
+        if (ref.where == MT_STORE_IN_ARENA) {
+            if (size) memcpy(mt_store_base(n->store) + ref.offset, req->data.data, (size_t)size);
+        } else {
+            uint8_t *w = NULL;
+            st = mt_store_map_file_rw(ref.path, size, &w, &err);
+            if (st == MT_OK) {
+                memcpy(w, req->data.data, (size_t)size);
+                mt_store_unmap_file(w, size);
+            }
+        }
+        if (st == MT_OK) st = mt_store_object_seal(n->store, id, &err);
+        else mt_store_object_abort(n->store, id, NULL);
+    }
+    if (st != MT_OK) {
+        mt__node_reply(cl, m, st, NULL, "%s", err.msg);
+        goto done;
+    }
+    mt__node_reply(cl, m, MT_OK, NULL, NULL);
+    wake_waiters(n, id);
+done:
+    manta__put_object_request__free_unpacked(req, &mt_rpc_pb_allocator);
 }
 
 void mt__node_obj_seal(node_client *cl, const mt_rpc_msg *m)

@@ -208,6 +208,7 @@ static void on_request(mt_rpc_conn *c, const mt_rpc_msg *m, void *ud)
     case MANTA__NODE_METHOD__NODE_RETURN_LEASE: mt__node_lease_return(cl, m); break;
     case MANTA__NODE_METHOD__NODE_CREATE_OBJECT: mt__node_obj_create(cl, m); break;
     case MANTA__NODE_METHOD__NODE_SEAL_OBJECT: mt__node_obj_seal(cl, m); break;
+    case MANTA__NODE_METHOD__NODE_PUT_OBJECT: mt__node_obj_put(cl, m); break;
     case MANTA__NODE_METHOD__NODE_GET_OBJECT: mt__node_obj_get(cl, m); break;
     case MANTA__NODE_METHOD__NODE_RELEASE_OBJECT: mt__node_obj_release(cl, m); break;
     case MANTA__NODE_METHOD__NODE_DELETE_OBJECT: mt__node_obj_delete(cl, m); break;

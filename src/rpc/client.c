@@ -287,6 +287,16 @@ mt_status mt_rpc_client_connect_id(const char *address, const uint8_t token[MT_R
 
 int mt_rpc_client_fd(const mt_rpc_client *c) { return c ? c->fd : -1; }
 
+bool mt_rpc_client_buffered(const mt_rpc_client *c)
+{
+    if (!c) return false;
+    size_t have = c->in.len - c->in.off - c->consumed;
+    if (have < MT_RPC_HEADER_BYTES) return false;
+    mt__rpc_hdr h;
+    mt__rpc_hdr_get(c->in.data + c->in.off + c->consumed, &h);
+    return have >= MT_RPC_HEADER_BYTES + (size_t)h.len;
+}
+
 void mt_rpc_client_close(mt_rpc_client *c)
 {
     if (!c) return;

@@ -190,6 +190,8 @@ mt_status mt_rpc_client_send(mt_rpc_client *c, uint16_t method, uint16_t flags,
                              const void *payload, size_t len, uint64_t *req_id_out, mt_error *err);
 /* Receives the next frame; payload stays valid until the next receive. */
 mt_status mt_rpc_client_recv(mt_rpc_client *c, int64_t timeout_ms, mt_rpc_msg *out, mt_error *err);
+/* Whether a whole frame is already buffered (poll on the fd cannot tell). */
+bool mt_rpc_client_buffered(const mt_rpc_client *c);
 int mt_rpc_client_fd(const mt_rpc_client *c);
 void mt_rpc_client_close(mt_rpc_client *c);
 

@@ -84,7 +84,8 @@ static mt_status init_in_worker(mt_error *err)
         mt_error_prefix(err, "starting the runtime in worker %s", d->session_dir);
         mt_rpc_client_close(d->leases);
         mt_rpc_client_close(d->node);
-        d->leases = d->node = NULL;
+        mt_rpc_client_close(d->store);
+        d->leases = d->node = d->store = NULL;
         d->inited = false;
     }
     return st;
@@ -136,6 +137,7 @@ static mt_status node_connect(mt_error *err)
     const char *kind = in_worker.set ? "worker" : "driver";
     MT_RETURN_NOT_OK(mt_rpc_client_connect_id(d->node_socket, d->token, kind, d->driver_id, 10000, &d->node, err));
     MT_RETURN_NOT_OK(mt_rpc_client_connect_id(d->node_socket, d->token, kind, d->driver_id, 10000, &d->leases, err));
+    MT_RETURN_NOT_OK(mt_rpc_client_connect_id(d->node_socket, d->token, kind, d->driver_id, 10000, &d->store, err));
     Manta__GetNodeInfoRequest req = MANTA__GET_NODE_INFO_REQUEST__INIT;
     Manta__GetNodeInfoReply *rep = NULL;
     int fd = -1;
@@ -162,11 +164,14 @@ static void drv_cleanup(void)
     mt__driver *d = &mt__drv;
     mt__actors_fini();
     mt__drv_tasks_fini();
+    mt__drv_lingering_fini();
+    mt__drv_puts_drain_all();
     if (d->gcs) mt_gcs_client_close(d->gcs);
     d->gcs = NULL;
     mt_rpc_client_close(d->leases);
     mt_rpc_client_close(d->node);
-    d->leases = d->node = NULL;
+    mt_rpc_client_close(d->store);
+    d->leases = d->node = d->store = NULL;
     if (d->arena) mt_store_map_destroy(d->arena, d->capacity);
     d->arena = NULL;
     mt__drv_stop_cluster();

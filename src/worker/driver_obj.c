@@ -8,20 +8,88 @@
  * change once READY; the owner deletes a stored object exactly once, when
  * the last ref goes; a store value holds one pin until released.
  */
+#include <poll.h>
 #include <sched.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "proto/node.pb-c.h"
 #include "store/store_client.h"
 #include "worker/worker_int.h"
 
-typedef struct sval {
-    uint32_t magic;
-    mt_ref *ref;
-    const uint8_t *file_map;
-    int64_t map_size;
-} sval;
+#define LINGER_MAX 64 /* read pins kept after their values are released */
+
+static void linger_remove(mt_ref *r)
+{
+    mt__driver *d = &mt__drv;
+    if (!r->lingering) return;
+    if (r->lprev) r->lprev->lnext = r->lnext;
+    else d->lingering = r->lnext;
+    if (r->lnext) r->lnext->lprev = r->lprev;
+    else d->lingering_tail = r->lprev;
+    r->lnext = r->lprev = NULL;
+    r->lingering = false;
+    d->nlingering--;
+}
+
+/* Lets go of a ref's read pin (pipelined RELEASE). */
+static void vpin_drop(mt_ref *r)
+{
+    if (!r->vpin) return;
+    linger_remove(r);
+    if (r->vfile_map) mt_store_unmap_file(r->vfile_map, (int64_t)r->size);
+    r->vfile_map = NULL;
+    r->vdata = NULL;
+    r->vpin = false;
+    if (mt__drv.inited) mt__drv_object_id_send(MANTA__NODE_METHOD__NODE_RELEASE_OBJECT, r->id);
+}
+
+/* The last value of r went: keep its pin on the lingering list (newest first), evicting the oldest. */
+static void linger_add(mt_ref *r)
+{
+    mt__driver *d = &mt__drv;
+    r->lprev = NULL;
+    r->lnext = d->lingering;
+    if (d->lingering) d->lingering->lprev = r;
+    else d->lingering_tail = r;
+    d->lingering = r;
+    r->lingering = true;
+    d->nlingering++;
+    while (d->nlingering > LINGER_MAX) vpin_drop(d->lingering_tail);
+}
+
+void mt__drv_lingering_fini(void)
+{
+    while (mt__drv.lingering) vpin_drop(mt__drv.lingering);
+}
+
+/* Takes r's read pin from a GET reply: maps the bytes. */
+static mt_status vpin_take(mt_ref *r, const Manta__GetObjectReply *rep, mt_error *err)
+{
+    if (rep->in_arena) {
+        if (rep->offset < 0 || rep->size < 0 || rep->offset + rep->size > mt__drv.capacity)
+            return mt_error_set(err, MT_ECORRUPT, "store object outside the arena");
+        r->vdata = mt__drv.arena + rep->offset;
+    } else {
+        MT_RETURN_NOT_OK(mt_store_map_file(rep->spill_path, rep->size, &r->vfile_map, err));
+        r->vdata = r->vfile_map;
+    }
+    r->size = (size_t)rep->size;
+    r->vpin = true;
+    return MT_OK;
+}
+
+/* GET_OBJECT (pins at the node; waits up to 10 s for the seal). */
+static mt_status get_pinned(mt_id id, Manta__GetObjectReply **rep, mt_error *err)
+{
+    Manta__GetObjectRequest req = MANTA__GET_OBJECT_REQUEST__INIT;
+    req.object_id.data = (uint8_t *)id.bytes;
+    req.object_id.len = MT_ID_SIZE;
+    req.timeout_ms = 10000;
+    return mt__drv_node_call(MANTA__NODE_METHOD__NODE_GET_OBJECT, &req.base, &manta__get_object_reply__descriptor,
+                             (ProtobufCMessage **)rep, NULL, err);
+}
 
 mt_ref *mt__ref_new(mt_id id, bool owned)
 {
@@ -37,10 +105,9 @@ mt_ref *mt__ref_new(mt_id id, bool owned)
 void mt__ref_unref(mt_ref *r)
 {
     if (!r || --r->rc > 0) return;
+    vpin_drop(r);
     if (r->in_store && r->owned && mt__drv.inited)
         mt__drv_object_id_send(MANTA__NODE_METHOD__NODE_DELETE_OBJECT, r->id);
-    else if (r->in_store && r->pinned && mt__drv.inited) /* a borrowed ref lets go of its pin */
-        mt__drv_object_id_send(MANTA__NODE_METHOD__NODE_RELEASE_OBJECT, r->id);
     mt_free(r->data);
     mt_free(r->msg);
     mt_free(r);
@@ -142,21 +209,19 @@ MT_API mt_status mt_ref_from_bytes(const void *data, size_t len, mt_ref **out, m
         if (r->state != MT__OBJ_READY) st = mt_error_set(err, MT_ENOMEM, "mt_ref_from_bytes of %llu bytes",
                                                          (unsigned long long)size);
     } else if (st == MT_OK) {
-        /* a pin of our own: the object stays readable while this ref lives */
-        Manta__GetObjectRequest req = MANTA__GET_OBJECT_REQUEST__INIT;
-        req.object_id.data = id.bytes;
-        req.object_id.len = MT_ID_SIZE;
-        req.timeout_ms = 10000;
+        /* a pin of our own: the object stays readable while this ref lives
+         * (it never lingers: vcount stays above 0 until the ref goes) */
         Manta__GetObjectReply *rep = NULL;
-        st = mt__drv_node_call(MANTA__NODE_METHOD__NODE_GET_OBJECT, &req.base, &manta__get_object_reply__descriptor,
-                               (ProtobufCMessage **)&rep, NULL, err);
+        st = get_pinned(id, &rep, err);
         if (st == MT_OK) {
             r->in_store = true;
-            r->pinned = true;
-            r->size = (size_t)rep->size;
+            st = vpin_take(r, rep, err);
+            if (st != MT_OK) mt__drv_object_id_send(MANTA__NODE_METHOD__NODE_RELEASE_OBJECT, id);
+            r->vcount = 1; /* the borrow itself */
             r->state = MT__OBJ_READY;
             protobuf_c_message_free_unpacked(&rep->base, &mt_rpc_pb_allocator);
-        } else {
+        }
+        if (st != MT_OK) {
             char hex[2 * MT_ID_SIZE + 1];
             mt_id_hex(id, hex);
             mt_error_prefix(err, "mt_ref_from_bytes: object %s", hex);
@@ -207,6 +272,91 @@ static mt_status put_store(mt_ref *r, const void *data, size_t size, mt_error *e
     return MT_OK;
 }
 
+/* ---- Pipelined puts ---------------------------------------------------------
+ * A small stored object travels inside one PUT_OBJECT message (the node
+ * creates, copies and seals it) sent on the store connection without
+ * waiting: mt_put returns a pending ref that becomes ready when the answer
+ * comes (read by the pump), or fails with the node's error. The ref is
+ * held until then, so its delete never overtakes its put. */
+
+#define PUT_PIPELINED_MAX 65536 /* bytes; bigger objects are written in place (create + seal) */
+
+static mt_status put_answer(mt_status st, const mt_rpc_msg *m)
+{
+    mt__driver *d = &mt__drv;
+    mt_ref *r = d->puts[d->puts_head].ref;
+    d->puts_head = (d->puts_head + 1) % 256;
+    d->nputs--;
+    if (st == MT_OK && m->status == MT_OK) {
+        r->state = MT__OBJ_READY;
+    } else {
+        char msg[MT_ERROR_MSG_MAX] = "the node did not answer";
+        mt_status code = st != MT_OK ? st : (mt_status)m->status;
+        Manta__Status *s = m && st == MT_OK ? manta__status__unpack(&mt_rpc_pb_allocator, m->len, m->payload) : NULL;
+        if (s && s->message) snprintf(msg, sizeof msg, "mt_put of %zu bytes: %s", r->size, s->message);
+        if (s) manta__status__free_unpacked(s, &mt_rpc_pb_allocator);
+        r->in_store = false; /* nothing to delete */
+        mt__ref_fail(r, code, msg);
+    }
+    d->deps_changed = true;
+    mt__ref_unref(r); /* the put's hold */
+    return st;
+}
+
+mt_status mt__drv_puts_drain(bool wait, mt_error *err)
+{
+    mt__driver *d = &mt__drv;
+    while (d->nputs > 0 && d->store) {
+        struct pollfd p = {.fd = mt_rpc_client_fd(d->store), .events = POLLIN};
+        if (!wait && !mt_rpc_client_buffered(d->store) && poll(&p, 1, 0) <= 0) return MT_OK;
+        mt_rpc_msg m;
+        mt_status st = mt_rpc_client_recv(d->store, 30000, &m, err);
+        if (st != MT_OK) {
+            while (d->nputs > 0) put_answer(st, NULL);
+            return st;
+        }
+        if (m.fd >= 0) close(m.fd);
+        if (!(m.flags & MT_RPC_FLAG_REPLY) || m.req_id != d->puts[d->puts_head].req) continue;
+        put_answer(MT_OK, &m);
+        wait = false; /* one was enough; take the rest that are already here */
+    }
+    return MT_OK;
+}
+
+void mt__drv_puts_drain_all(void)
+{
+    while (mt__drv.nputs > 0 && mt__drv_puts_drain(true, NULL) == MT_OK) {}
+}
+
+static mt_status put_pipelined(mt_ref *r, const void *data, size_t size, mt_error *err)
+{
+    mt__driver *d = &mt__drv;
+    if (d->nputs == 256) MT_RETURN_NOT_OK(mt__drv_puts_drain(true, err)); /* a full window */
+    Manta__PutObjectRequest req = MANTA__PUT_OBJECT_REQUEST__INIT;
+    req.object_id.data = r->id.bytes;
+    req.object_id.len = MT_ID_SIZE;
+    req.data.data = (uint8_t *)data;
+    req.data.len = size;
+    uint8_t small[1024], *buf = small;
+    size_t n = protobuf_c_message_get_packed_size(&req.base);
+    if (n > sizeof small && !(buf = mt_malloc(n))) return mt_error_set(err, MT_ENOMEM, "mt_put of %zu bytes", size);
+    protobuf_c_message_pack(&req.base, buf);
+    uint64_t id = 0;
+    mt_status st = mt_rpc_client_send(d->store, MANTA__NODE_METHOD__NODE_PUT_OBJECT, 0, buf, n, &id, err);
+    if (buf != small) mt_free(buf);
+    if (st != MT_OK) return st;
+    int slot = (d->puts_head + d->nputs) % 256;
+    d->puts[slot].req = id;
+    d->puts[slot].ref = r;
+    d->nputs++;
+    r->rc++;
+    r->in_store = true;
+    r->size = size;
+    r->state = MT__OBJ_PENDING;
+    mt__drv_bg_kick(); /* the answer may come while the application is elsewhere */
+    return MT_OK;
+}
+
 MT_API mt_status mt_put(const void *data, size_t size, mt_ref **ref_out, mt_error *err)
 {
     pthread_mutex_lock(&mt__drv.lock);
@@ -221,7 +371,8 @@ MT_API mt_status mt_put(const void *data, size_t size, mt_ref **ref_out, mt_erro
             mt__ref_set_inline(r, data, size);
             if (r->state != MT__OBJ_READY) st = mt_error_set(err, MT_ENOMEM, "mt_put of %zu bytes", size);
         } else {
-            st = put_store(r, data, size, err);
+            st = size <= PUT_PIPELINED_MAX && mt__drv.store ? put_pipelined(r, data, size, err)
+                                                            : put_store(r, data, size, err);
             if (st != MT_OK) mt_error_prefix(err, "mt_put of %zu bytes", size);
         }
         if (st != MT_OK) {
@@ -236,57 +387,80 @@ MT_API mt_status mt_put(const void *data, size_t size, mt_ref **ref_out, mt_erro
 
 /* ---- Values ---------------------------------------------------------------- */
 
+/*
+ * Pins the stored objects among refs[0, n) that this driver has not pinned
+ * yet with pipelined GETs (one round trip for the lot instead of one each).
+ * Failures are left to value_of, which asks again and reports them.
+ */
+static void prefetch_pins(mt_ref *const *refs, int n)
+{
+    enum { MAXP = LINGER_MAX }; /* each lingers until value_of takes it */
+    uint64_t ids[MAXP];
+    mt_ref *who[MAXP];
+    int k = 0;
+    for (int i = 0; i < n && k < MAXP; i++) {
+        mt_ref *r = refs[i];
+        if (!r->in_store || r->vpin || r->state != MT__OBJ_READY) continue;
+        bool dup = false;
+        for (int j = 0; j < k && !dup; j++) dup = who[j] == r;
+        if (dup) continue;
+        Manta__GetObjectRequest req = MANTA__GET_OBJECT_REQUEST__INIT;
+        req.object_id.data = r->id.bytes;
+        req.object_id.len = MT_ID_SIZE;
+        req.timeout_ms = 10000;
+        uint8_t buf[64];
+        size_t len = protobuf_c_message_pack(&req.base, buf);
+        if (mt_rpc_client_send(mt__drv.node, MANTA__NODE_METHOD__NODE_GET_OBJECT, 0, buf, len, &ids[k], NULL) != MT_OK)
+            break;
+        who[k++] = r;
+    }
+    if (k == 0) return;
+    int left = k;
+    while (left > 0) {
+        mt_rpc_msg m;
+        if (mt_rpc_client_recv(mt__drv.node, 30000, &m, NULL) != MT_OK) return;
+        if (m.fd >= 0) close(m.fd);
+        int j = 0;
+        while (j < k && (!(m.flags & MT_RPC_FLAG_REPLY) || ids[j] != m.req_id)) j++;
+        if (j == k) continue; /* a stale answer */
+        ids[j] = 0;
+        left--;
+        if (m.status != MT_OK) continue;
+        Manta__GetObjectReply *rep = manta__get_object_reply__unpack(&mt_rpc_pb_allocator, m.len, m.payload);
+        if (rep && vpin_take(who[j], rep, NULL) == MT_OK) linger_add(who[j]); /* held until its value is taken */
+        else mt__drv_object_id_send(MANTA__NODE_METHOD__NODE_RELEASE_OBJECT, who[j]->id);
+        if (rep) manta__get_object_reply__free_unpacked(rep, &mt_rpc_pb_allocator);
+    }
+}
+
 static mt_status value_of(mt_ref *r, mt_value *v, mt_error *err)
 {
-    if (!r->in_store) {
-        r->rc++;
-        *v = (mt_value){.data = r->data ? (const void *)r->data : (const void *)"", .size = r->size, .priv_ = r};
-        return MT_OK;
+    if (r->in_store && !r->vpin) { /* the first get of this ref: one round trip */
+        Manta__GetObjectReply *rep = NULL;
+        MT_RETURN_NOT_OK(get_pinned(r->id, &rep, err));
+        mt_status st = vpin_take(r, rep, err);
+        protobuf_c_message_free_unpacked(&rep->base, &mt_rpc_pb_allocator);
+        if (st != MT_OK) {
+            mt__drv_object_id_send(MANTA__NODE_METHOD__NODE_RELEASE_OBJECT, r->id);
+            return st;
+        }
     }
-    Manta__GetObjectRequest req = MANTA__GET_OBJECT_REQUEST__INIT;
-    req.object_id.data = r->id.bytes;
-    req.object_id.len = MT_ID_SIZE;
-    req.timeout_ms = 10000;
-    Manta__GetObjectReply *rep = NULL;
-    MT_RETURN_NOT_OK(mt__drv_node_call(MANTA__NODE_METHOD__NODE_GET_OBJECT, &req.base,
-                                       &manta__get_object_reply__descriptor, (ProtobufCMessage **)&rep, NULL, err));
-    sval *s = mt_calloc(1, sizeof *s);
-    mt_status st = s ? MT_OK : mt_error_set(err, MT_ENOMEM, "value");
-    if (st == MT_OK && rep->in_arena) {
-        if (rep->offset < 0 || rep->size < 0 || rep->offset + rep->size > mt__drv.capacity)
-            st = mt_error_set(err, MT_ECORRUPT, "store object outside the arena");
-        else
-            *v = (mt_value){.data = mt__drv.arena + rep->offset, .size = (size_t)rep->size, .priv_ = s};
-    } else if (st == MT_OK) {
-        st = mt_store_map_file(rep->spill_path, rep->size, &s->file_map, err);
-        s->map_size = rep->size;
-        if (st == MT_OK) *v = (mt_value){.data = s->file_map, .size = (size_t)rep->size, .priv_ = s};
+    if (r->in_store) {
+        linger_remove(r);
+        r->vcount++;
     }
-    protobuf_c_message_free_unpacked(&rep->base, &mt_rpc_pb_allocator);
-    if (st != MT_OK) {
-        mt_free(s);
-        mt__drv_object_id_call(MANTA__NODE_METHOD__NODE_RELEASE_OBJECT, r->id, NULL);
-        return st;
-    }
-    s->magic = MT__SVAL_MAGIC;
-    s->ref = r;
     r->rc++;
+    const void *data = r->in_store ? (const void *)r->vdata : r->data ? (const void *)r->data : (const void *)"";
+    *v = (mt_value){.data = data, .size = r->size, .priv_ = r};
     return MT_OK;
 }
 
 static void value_release_locked(mt_value *v)
 {
     if (!v || !v->priv_) return;
-    uint32_t magic = *(uint32_t *)v->priv_;
-    if (magic == MT__SVAL_MAGIC) {
-        sval *s = v->priv_;
-        if (s->file_map) mt_store_unmap_file(s->file_map, s->map_size);
-        if (mt__drv.inited) mt__drv_object_id_send(MANTA__NODE_METHOD__NODE_RELEASE_OBJECT, s->ref->id);
-        mt__ref_unref(s->ref);
-        mt_free(s);
-    } else {
-        mt__ref_unref(v->priv_);
-    }
+    mt_ref *r = v->priv_;
+    if (r->in_store && r->vpin && --r->vcount == 0 && r->rc > 1) linger_add(r);
+    mt__ref_unref(r);
     *v = (mt_value){0};
 }
 
@@ -380,7 +554,10 @@ MT_API mt_status mt_get(mt_ref *const *refs, int n, int64_t timeout_ms, mt_value
     if (st == MT_OK) count_done(refs, n, &failed);
     if (st == MT_OK && failed >= 0) st = mt_error_set(err, refs[failed]->code, "%s", refs[failed]->msg);
     int got = 0;
-    for (; st == MT_OK && got < n; got++) st = value_of(refs[got], &values_out[got], err);
+    for (; st == MT_OK && got < n; got++) {
+        if (n > 1 && got % LINGER_MAX == 0) prefetch_pins(refs + got, n - got < LINGER_MAX ? n - got : LINGER_MAX);
+        st = value_of(refs[got], &values_out[got], err);
+    }
     if (st != MT_OK)
         for (int i = 0; i < got - 1; i++) value_release_locked(&values_out[i]);
     pthread_mutex_unlock(&mt__drv.lock);

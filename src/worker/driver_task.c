@@ -717,6 +717,9 @@ static int collect(struct pollfd *pf, mt__lease **who, bool *any_idle)
     int n = 0;
     pf[n] = (struct pollfd){.fd = mt__drv.leases ? mt_rpc_client_fd(mt__drv.leases) : -1, .events = POLLIN};
     who[n++] = NULL;
+    pf[n] = (struct pollfd){.fd = mt__drv.store && mt__drv.nputs ? mt_rpc_client_fd(mt__drv.store) : -1,
+                            .events = POLLIN};
+    who[n++] = NULL;
     for (mt__shape *s = mt__drv.shapes; s; s = s->next)
         for (mt__lease *l = s->leases; l && n < MAX_POLL; l = l->next) {
             pf[n] = (struct pollfd){.fd = l->fd, .events = (short)(POLLIN | (l->out.off < l->out.len ? POLLOUT : 0))};
@@ -751,13 +754,19 @@ mt_status mt__drv_pump(int64_t timeout_ms, mt_error *err)
     struct pollfd pf[MAX_POLL];
     mt__lease *who[MAX_POLL];
     bool any_idle = false;
+    /* answers the store client has buffered already: poll would not see them */
+    if (mt__drv.nputs && mt_rpc_client_buffered(mt__drv.store)) {
+        mt__drv_puts_drain(false, NULL);
+        timeout_ms = 0;
+    }
     int n = collect(pf, who, &any_idle);
     if (any_idle && (timeout_ms < 0 || timeout_ms > 100)) timeout_ms = 100;
     if (mt__drv.dying && (timeout_ms < 0 || timeout_ms > 20)) timeout_ms = 20;
     int rc = poll(pf, (nfds_t)n, timeout_ms < 0 ? -1 : (int)timeout_ms);
     if (rc < 0 && errno != EINTR) return mt_error_set_errno(err, MT_EIO, errno, "poll");
     if (rc > 0 && pf[0].revents) leases_read();
-    for (int i = 1; rc > 0 && i < n; i++) {
+    if (rc > 0 && pf[1].revents) mt__drv_puts_drain(false, NULL);
+    for (int i = 2; rc > 0 && i < n; i++) {
         if (!pf[i].revents) continue;
         mt__lease *l = who[i];
         bool ok = true;

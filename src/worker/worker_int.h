@@ -129,7 +129,6 @@ int mt__worker_main(const char *session_dir, const char *node_socket, const char
 #include <pthread.h>
 
 #define MT__REF_MAGIC 0x52454621u
-#define MT__SVAL_MAGIC 0x53564c21u
 
 typedef enum { MT__OBJ_PENDING = 0, MT__OBJ_READY = 1, MT__OBJ_FAILED = 2 } mt__obj_state;
 
@@ -140,7 +139,16 @@ struct mt_ref {
     uint8_t state;
     bool in_store; /* bytes live in the node's store under `id` */
     bool owned;    /* this driver deletes it when the last ref goes */
-    bool pinned;   /* borrowed from bytes: holds a store pin until the last ref goes */
+    /* Reading a stored object: one node pin per ref, taken by the first get
+     * (or by mt_ref_from_bytes) and kept while values are out, then kept a
+     * while on the driver's lingering list so repeated gets cost no round
+     * trip (driver_obj.c). */
+    bool vpin;
+    int vcount;                    /* values handed out and not released */
+    const uint8_t *vdata;          /* the bytes while vpin (arena or file map) */
+    const uint8_t *vfile_map;      /* when the object lives in a file */
+    struct mt_ref *lnext, *lprev;  /* on mt__drv.lingering while vpin && !vcount */
+    bool lingering;
     uint8_t *data; /* inline bytes (mt_malloc), when READY and !in_store */
     size_t size;
     mt_status code; /* FAILED */
@@ -246,6 +254,10 @@ typedef struct mt__driver {
     uint8_t token[MT_RPC_TOKEN_BYTES];
     mt_id driver_id, node_id;
     mt_rpc_client *node;   /* blocking calls (objects, actor leases) */
+    mt_rpc_client *store;  /* pipelined PUT_OBJECTs; their answers are read by the pump (driver_obj.c) */
+    /* Puts sent and not yet answered, oldest first (answers come in order). */
+    struct { uint64_t req; mt_ref *ref; } puts[256];
+    int puts_head, nputs;
     mt_rpc_client *leases; /* async task lease requests + WORKER_DIED notices */
     uint64_t lease_req_id;  /* outstanding request on `leases`, 0 = none */
     mt__shape *lease_req_shape;
@@ -263,6 +275,8 @@ typedef struct mt__driver {
     mt_actor *actors;      /* handles with live connections */
     mt__task *waiting, *waiting_tail; /* submitted tasks whose ref arguments are pending (FIFO) */
     mt_actor *starting;    /* actors whose lease request is out (driver_actor.c) */
+    mt_ref *lingering, *lingering_tail; /* read pins kept after their values went (LRU, driver_obj.c) */
+    int nlingering;
     int nwaiting;
     bool deps_changed;     /* a task finished since the waiting list was last looked at */
     bool node_lost;        /* the node daemon's connection closed: calls fail with node_lost_msg */
@@ -302,6 +316,10 @@ void mt__ref_unref(mt_ref *r); /* under the lock */
 void mt__ref_set_inline(mt_ref *r, const void *data, size_t size);
 void mt__ref_fail(mt_ref *r, mt_status code, const char *msg);
 size_t mt__ref_encoded_size(const mt_ref *r); /* a READY ref as bytes (mt_ref_to_bytes) */
+void mt__drv_lingering_fini(void); /* lets go of every lingering read pin */
+/* Reads the answers to pipelined puts; `wait` blocks for at least one (when there are any). */
+mt_status mt__drv_puts_drain(bool wait, mt_error *err);
+void mt__drv_puts_drain_all(void); /* before closing: every put answered (or failed) */
 void mt__ref_encode(const mt_ref *r, uint8_t *out);
 /* driver_task.c */
 mt_status mt__drv_pump(int64_t timeout_ms, mt_error *err);
