@@ -179,12 +179,86 @@ typedef struct pinned {
     mt_id id;
     const uint8_t *file_map;
     int64_t size;
+    bool cached; /* the pin belongs to the worker's argument cache */
 } pinned;
+
+/*
+ * Stored arguments stay pinned in a small per-worker cache after their task
+ * (objects are immutable and ids never reused), so a worker running many
+ * tasks on the same input asks the node once. Bounded by entries and bytes,
+ * and emptied when the worker has been idle a second (mt__worker_args_idle).
+ */
+#define ARG_CACHE 16
+#define ARG_CACHE_MAX_BYTES ((int64_t)64 << 20)
+
+static struct arg_cache_entry {
+    mt_id id;
+    const uint8_t *data, *file_map;
+    int64_t size;
+    uint64_t used;
+    bool live;
+} arg_cache[ARG_CACHE];
+static uint64_t arg_clock;
+static int64_t arg_cache_bytes;
+
+static void arg_cache_drop(mt__worker *w, struct arg_cache_entry *e)
+{
+    if (!e->live) return;
+    if (e->file_map) mt_store_unmap_file(e->file_map, e->size);
+    object_id_send(w, MANTA__NODE_METHOD__NODE_RELEASE_OBJECT, e->id);
+    arg_cache_bytes -= e->size;
+    memset(e, 0, sizeof *e);
+}
+
+void mt__worker_args_idle(mt__worker *w)
+{
+    for (int i = 0; i < ARG_CACHE; i++) arg_cache_drop(w, &arg_cache[i]);
+}
+
+bool mt__worker_args_cached(void) { return arg_cache_bytes > 0 || arg_cache[0].live; }
+
+static struct arg_cache_entry *arg_cache_find(mt_id id)
+{
+    for (int i = 0; i < ARG_CACHE; i++)
+        if (arg_cache[i].live && mt_id_equal(arg_cache[i].id, id)) return &arg_cache[i];
+    return NULL;
+}
+
+/* Moves a fresh pin into the cache (evicting the least recently used); false if it does not fit. */
+static bool arg_cache_put(mt__worker *w, mt_id id, const uint8_t *data, const uint8_t *file_map, int64_t size)
+{
+    if (size > ARG_CACHE_MAX_BYTES / 4) return false;
+    struct arg_cache_entry *slot = NULL;
+    for (int i = 0; i < ARG_CACHE && !slot; i++)
+        if (!arg_cache[i].live) slot = &arg_cache[i];
+    while (!slot || arg_cache_bytes + size > ARG_CACHE_MAX_BYTES) {
+        struct arg_cache_entry *old = NULL;
+        for (int i = 0; i < ARG_CACHE; i++)
+            if (arg_cache[i].live && (!old || arg_cache[i].used < old->used)) old = &arg_cache[i];
+        if (!old) return false;
+        arg_cache_drop(w, old);
+        if (!slot) slot = old;
+    }
+    *slot = (struct arg_cache_entry){.id = id, .data = data, .file_map = file_map, .size = size,
+                                     .used = ++arg_clock, .live = true};
+    arg_cache_bytes += size;
+    return true;
+}
 
 static mt_status pin_arg(mt__worker *w, const Manta__TaskArg *a, mt_arg *out, pinned *p, mt_error *err)
 {
     if (a->object_id.len != MT_ID_SIZE) return mt_error_set(err, MT_EINVAL, "argument object id of %zu bytes", a->object_id.len);
     memcpy(p->id.bytes, a->object_id.data, MT_ID_SIZE);
+    p->file_map = NULL;
+    p->size = 0;
+    p->cached = false;
+    struct arg_cache_entry *hit = arg_cache_find(p->id);
+    if (hit) {
+        hit->used = ++arg_clock;
+        p->cached = true;
+        *out = (mt_arg){.data = hit->data, .size = (size_t)hit->size};
+        return MT_OK;
+    }
     Manta__GetObjectRequest req = MANTA__GET_OBJECT_REQUEST__INIT;
     req.object_id = a->object_id;
     req.timeout_ms = 60000;
@@ -204,12 +278,14 @@ static mt_status pin_arg(mt__worker *w, const Manta__TaskArg *a, mt_arg *out, pi
     }
     protobuf_c_message_free_unpacked(&rep->base, &mt_rpc_pb_allocator);
     if (st != MT_OK) object_id_send(w, MANTA__NODE_METHOD__NODE_RELEASE_OBJECT, p->id);
+    else if (arg_cache_put(w, p->id, out->data, p->file_map, (int64_t)out->size)) p->cached = true;
     return st;
 }
 
 static void unpin_all(mt__worker *w, pinned *p, int n)
 {
     for (int i = 0; i < n; i++) {
+        if (p[i].cached) continue; /* the cache keeps it */
         if (p[i].file_map) mt_store_unmap_file(p[i].file_map, p[i].size);
         object_id_send(w, MANTA__NODE_METHOD__NODE_RELEASE_OBJECT, p[i].id);
     }

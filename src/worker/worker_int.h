@@ -123,6 +123,9 @@ void mt__worker_run_task(mt__worker *w, mt__wconn *c, const Manta__TaskSpec *spe
 /* Ends the hosted actor (runs its fini). */
 void mt__worker_actor_end(mt__worker *w);
 int mt__worker_main(const char *session_dir, const char *node_socket, const char *worker_hex);
+/* exec.c: the worker's cache of pinned arguments, emptied when idle. */
+void mt__worker_args_idle(mt__worker *w);
+bool mt__worker_args_cached(void);
 
 /* ---- Driver (driver*.c) ------------------------------------------------ */
 

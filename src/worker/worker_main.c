@@ -215,7 +215,13 @@ static void serve(mt__worker *w)
         int wait_ms = now < spin_until ? 0
                       : first_deadline == INT64_MAX ? -1
                       : (int)((first_deadline - now) / 1000000 + 1);
+        bool idle_wait = wait_ms == -1 && mt__worker_args_cached();
+        if (idle_wait) wait_ms = 1000; /* idle a second: let go of cached arguments */
         int rc = poll(pf, (nfds_t)n, wait_ms < -1 ? 0 : wait_ms);
+        if (rc == 0 && idle_wait) {
+            mt__worker_args_idle(w);
+            continue;
+        }
         if (first_deadline != INT64_MAX && mt_time_now_ns() >= first_deadline) {
             close_silent(w);
             continue;
