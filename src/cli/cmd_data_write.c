@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/config_keys.h"
 #include "cli/cli_int.h"
 #include "manta/datagen.h"
 
@@ -156,7 +157,7 @@ int cli_cmd_gen_taxi(int argc, char **argv)
     cli_kind kind;
     if (cli_kind_of_output(out, &kind, &err) != MT_OK)
         return cli_usage_error("gen-taxi", "%s", err.msg);
-    int64_t chunk = wo.row_group_rows ? wo.row_group_rows : mt_config_int64("parquet_row_group_rows");
+    int64_t chunk = wo.row_group_rows ? wo.row_group_rows : MT_CFG_INT64(parquet_row_group_rows);
     mt_type *schema = mt_datagen_taxi_schema();
     cli_sink sink;
     mt_status st = cli_sink_open(&sink, out, schema, &wo, &err);

@@ -12,6 +12,7 @@
 #include <unistd.h>
 #include <uv.h>
 
+#include "core/config_keys.h"
 #include "cli/cli_runtime.h"
 #include "gcs/gcs_int.h"
 #include "gcs/session.h"
@@ -28,7 +29,7 @@ static int parse(int argc, char **argv, gcs_args *a)
 {
     a->session_dir = NULL;
     a->ip = "127.0.0.1";
-    a->port = (int)mt_config_int64("gcs_port");
+    a->port = (int)MT_CFG_INT64(gcs_port);
     a->persist = true;
     for (int i = 0; i < argc; i++) {
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -105,7 +106,7 @@ int cli_gcs_server_main(int argc, char **argv)
     char log_path[MT_SESSION_PATH_MAX];
     if (mt_session_path(a.session_dir, "logs/gcs.log", log_path, sizeof log_path, &err) == MT_OK)
         mt_log_open(log_path, &err);
-    if (mt_config_int64("log_level") == MT_LOG_WARN) mt_log_set_level(MT_LOG_INFO); /* default: daemons log info */
+    if (MT_CFG_INT64(log_level) == MT_LOG_WARN) mt_log_set_level(MT_LOG_INFO); /* default: daemons log info */
     uv_loop_t loop;
     uv_loop_init(&loop);
     rc = serve(&a, &loop, &err);

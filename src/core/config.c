@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/config_keys.h"
 #include "manta/base.h"
 
 typedef struct entry {
@@ -24,7 +25,7 @@ typedef struct entry {
 
 #define MT_CONFIG(type, name, def, doc) {#name, MT_CONFIG_##type, #def, doc, 0, 0, NULL, false},
 static entry table[] = {
-#include "config_table.h"
+#include "core/config_table.h"
 };
 #undef MT_CONFIG
 #define NENTRIES (sizeof table / sizeof table[0])
@@ -106,7 +107,7 @@ mt_status mt_config_load(mt_error *err)
         if (v && parse_into(&table[i], v, err) != MT_OK)
             return mt_error_prefix(err, "environment %s", var);
     }
-    mt__log_threshold = (int)table[0].i;
+    mt__log_threshold = (int)table[MT__CFG_log_level].i;
     return MT_OK;
 }
 
@@ -125,6 +126,18 @@ static entry *get(const char *name, mt_config_type type)
     if (!e || e->type != type) abort(); /* programmer error: unknown tunable */
     return e;
 }
+
+static entry *at(enum mt__config_key key, mt_config_type type)
+{
+    ensure_defaults();
+    if ((size_t)key >= NENTRIES || table[key].type != type) abort(); /* programmer error */
+    return &table[key];
+}
+
+int64_t mt__config_int64_at(enum mt__config_key key) { return at(key, MT_CONFIG_INT64)->i; }
+double mt__config_double_at(enum mt__config_key key) { return at(key, MT_CONFIG_DOUBLE)->d; }
+bool mt__config_bool_at(enum mt__config_key key) { return at(key, MT_CONFIG_BOOL)->i != 0; }
+const char *mt__config_string_at(enum mt__config_key key) { return at(key, MT_CONFIG_STRING)->s; }
 
 int64_t mt_config_int64(const char *name) { return get(name, MT_CONFIG_INT64)->i; }
 double mt_config_double(const char *name) { return get(name, MT_CONFIG_DOUBLE)->d; }

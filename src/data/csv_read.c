@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/config_keys.h"
 #include "data/print_int.h"
 
 typedef struct csv_field {
@@ -426,8 +427,8 @@ static mt_status read_all(csv_ctx *x, const mt_csv_read_options *o, mt_table **o
                           mt_error *err)
 {
     char **names = NULL;
-    int64_t infer_rows = o->infer_rows > 0 ? o->infer_rows : mt_config_int64("csv_infer_rows");
-    int64_t block_rows = mt_config_int64("csv_block_rows");
+    int64_t infer_rows = o->infer_rows > 0 ? o->infer_rows : MT_CFG_INT64(csv_infer_rows);
+    int64_t block_rows = MT_CFG_INT64(csv_block_rows);
     if (infer_rows <= 0) infer_rows = 1000;
     if (block_rows <= 0) block_rows = 65536;
     mt_status st = read_header(x, o->no_header, &names, err);

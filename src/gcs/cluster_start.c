@@ -16,6 +16,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "core/config_keys.h"
 #include "core/file.h"
 #include "gcs/session.h"
 
@@ -46,7 +47,7 @@ static mt_status start_daemon(starter *s, char **argv, const char *log, const ch
 static mt_status start_gcs(starter *s, mt_session_info *out, mt_error *err)
 {
     char port[16];
-    int p = s->o->port >= 0 ? s->o->port : (int)mt_config_int64("gcs_port");
+    int p = s->o->port >= 0 ? s->o->port : (int)MT_CFG_INT64(gcs_port);
     snprintf(port, sizeof port, "%d", p);
     char *argv[] = {s->bin, "gcs-server", "--session-dir", s->dir, "--port", port,
                     "--node-ip-address", (char *)s->ip, NULL};
@@ -92,7 +93,7 @@ static mt_status join_token(starter *s, mt_error *err)
 {
     uint8_t tok[MT_RPC_TOKEN_BYTES];
     const char *hex = s->o->token && *s->o->token ? s->o->token : NULL;
-    if (!hex && !s->o->token_file && *mt_config_string("token")) hex = mt_config_string("token");
+    if (!hex && !s->o->token_file && *MT_CFG_STRING(token)) hex = MT_CFG_STRING(token);
     if (hex) {
         if (mt_rpc_token_parse(hex, tok, err) != MT_OK)
             return mt_error_prefix(err, "joining %s: bad token", s->o->join_address);

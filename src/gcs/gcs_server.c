@@ -6,6 +6,7 @@
  */
 #include <string.h>
 
+#include "core/config_keys.h"
 #include "gcs/gcs_int.h"
 #include "rpc/rpc.h"
 
@@ -248,7 +249,7 @@ mt_status mt__gcs_server_start(uv_loop_t *loop, const mt__gcs_server_options *o,
     if (!s) return mt_error_set(err, MT_ENOMEM, "control store: out of memory");
     s->loop = loop;
     s->dead_after_ms = o->node_dead_after_ms > 0 ? o->node_dead_after_ms
-                                                 : mt_config_int64("node_dead_after_ms");
+                                                 : MT_CFG_INT64(node_dead_after_ms);
     mt_status st = open_tables(s, o, err);
     if (st == MT_OK) {
         mt_rpc_handlers h = {.on_request = on_request, .on_close = on_close, .on_accept = NULL};

@@ -5,6 +5,7 @@
  * Reentrant; no globals. See session.h.
  */
 #define _GNU_SOURCE
+#include "core/config_keys.h"
 #include "gcs/session.h"
 
 #include <errno.h>
@@ -34,7 +35,7 @@ static void make_default_root(void)
 const char *mt_session_temp_root(const char *temp_dir)
 {
     if (temp_dir && temp_dir[0]) return temp_dir;
-    const char *t = mt_config_string("temp_dir");
+    const char *t = MT_CFG_STRING(temp_dir);
     if (t && t[0]) return t;
     pthread_once(&default_root_once, make_default_root);
     return default_root;
@@ -287,7 +288,7 @@ static mt_status set_bin(const char *p, char *out, size_t cap, mt_error *err)
 
 mt_status mt_session_find_bin(char *out, size_t cap, mt_error *err)
 {
-    const char *cfg = mt_config_string("bin");
+    const char *cfg = MT_CFG_STRING(bin);
     if (is_exec(cfg)) return set_bin(cfg, out, cap, err);
     char self[PATH_MAX];
     ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);

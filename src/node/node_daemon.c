@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/config_keys.h"
 #include "node/node_int.h"
 
 static mt_status make_dirs(mt__node *n, mt_error *err)
@@ -42,7 +43,7 @@ static mt_status setup_paths(mt__node *n, mt_error *err)
     if (len < 0 || (size_t)len - 7 >= sizeof(((mt_rpc_addr *)0)->path))
         return mt_error_set(err, MT_ERANGE, "%s/sockets/node.sock: path too long for a unix socket",
                             n->session_dir);
-    const char *spill = mt_config_string("spill_dir");
+    const char *spill = MT_CFG_STRING(spill_dir);
     if (spill && spill[0]) snprintf(n->spill_dir, sizeof n->spill_dir, "%s", spill);
     else snprintf(n->spill_dir, sizeof n->spill_dir, "%s/spill", n->session_dir);
     if (o->worker_program) {
@@ -95,7 +96,7 @@ static mt_status setup_resources(mt__node *n, mt_error *err)
                                                 (int64_t)(base[i].q * NODE_RES_SCALE + 0.5), err));
     }
     n->avail = n->total;
-    int64_t pre = mt_config_int64("worker_prestart");
+    int64_t pre = MT_CFG_INT64(worker_prestart);
     n->pool_target = (int)(pre > 0 ? pre : (int64_t)cpus);
     if (n->pool_target > 256) n->pool_target = 256;
     return MT_OK;
@@ -107,14 +108,14 @@ static mt_status setup_store(mt__node *n, mt_error *err)
     char name[64];
     snprintf(name, sizeof name, "manta-store-%.12s", n->node_hex);
     so.capacity = n->opts.object_store_memory > 0 ? n->opts.object_store_memory
-                                                  : mt_config_int64("object_store_memory");
+                                                  : MT_CFG_INT64(object_store_memory);
     int64_t ram = (int64_t)sysconf(_SC_PHYS_PAGES) * (int64_t)sysconf(_SC_PAGESIZE);
     if (ram > 0 && so.capacity > ram)
         return mt_error_set(err, MT_EINVAL,
                             "--object-store-memory %lld is larger than this machine's memory (%lld bytes)",
                             (long long)so.capacity, (long long)ram);
     so.spill_dir = n->spill_dir;
-    so.max_object_bytes = mt_config_int64("max_object_bytes");
+    so.max_object_bytes = MT_CFG_INT64(max_object_bytes);
     so.name = name;
     MT_RETURN_NOT_OK(mt_store_create(&so, &n->store, err));
     MT_LOG(MT_LOG_INFO, "NODE-STORE", "object store: %lld bytes, spill to %s",
@@ -196,8 +197,8 @@ static mt_status start(mt__node *n, mt_error *err)
     uv_signal_start(&n->sig_term, on_signal, SIGTERM);
     uv_signal_start(&n->sig_int, on_signal, SIGINT);
     for (int i = 0; i < n->pool_target; i++) MT_RETURN_NOT_OK(mt__node_pool_start_worker(n, err));
-    int64_t period = mt_config_int64("worker_start_timeout_ms");
-    int64_t idle = mt_config_int64("worker_idle_ms");
+    int64_t period = MT_CFG_INT64(worker_start_timeout_ms);
+    int64_t idle = MT_CFG_INT64(worker_idle_ms);
     if (idle < period) period = idle;
     period /= 4;
     period = period < 10 ? 10 : period > 1000 ? 1000 : period;

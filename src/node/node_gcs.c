@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/config_keys.h"
 #include "core/file.h"
 #include "node/node_int.h"
 #include "proto/gcs.pb-c.h"
@@ -72,7 +73,7 @@ static void send_register(mt__node *n)
     Manta__RegisterNodeRequest req = MANTA__REGISTER_NODE_REQUEST__INIT;
     req.node = &ni;
     mt_error err;
-    int64_t to = mt_config_int64("heartbeat_ms") * 5;
+    int64_t to = MT_CFG_INT64(heartbeat_ms) * 5;
     if (mt_rpc_call(n->gcs, MANTA__GCS_METHOD__GCS_REGISTER_NODE, &req.base, to < 2000 ? 2000 : to,
                     on_register_reply, n, &err) == MT_OK)
         n->gcs_in_flight = true;
@@ -129,7 +130,7 @@ static void send_heartbeat(mt__node *n)
     req.object_store_used = ss.used;
     req.n_pending_demands = mt__node_lease_demands_pb(n, &req.pending_demands);
     mt_error err;
-    int64_t to = mt_config_int64("heartbeat_ms") * 5;
+    int64_t to = MT_CFG_INT64(heartbeat_ms) * 5;
     if (mt_rpc_call(n->gcs, MANTA__GCS_METHOD__GCS_HEARTBEAT, &req.base, to < 2000 ? 2000 : to,
                     on_heartbeat_reply, n, &err) == MT_OK)
         n->gcs_in_flight = true;
@@ -145,7 +146,7 @@ static void on_hb_timer(uv_timer_t *t)
         mt__node_begin_shutdown(n);
         return;
     }
-    int64_t limit = mt_config_int64("gcs_lost_exit_ms");
+    int64_t limit = MT_CFG_INT64(gcs_lost_exit_ms);
     int64_t gone_ms = n->gcs_ok_ns ? (mt_time_now_ns() - n->gcs_ok_ns) / 1000000 : 0;
     if (limit > 0 && gone_ms > limit) {
         gcs_lost(n, gone_ms);
@@ -179,7 +180,7 @@ mt_status mt__node_gcs_start(mt__node *n, mt_error *err)
     mt_rpc_connect_options o = {.client_kind = "node", .client_id = n->node_id, .reconnect = true};
     MT_RETURN_NOT_OK(mt_rpc_connect(n->loop, n->opts.gcs_address, n->token, &o, &h, n, &n->gcs, err));
     send_register(n);
-    uint64_t period = (uint64_t)mt_config_int64("heartbeat_ms");
+    uint64_t period = (uint64_t)MT_CFG_INT64(heartbeat_ms);
     uv_timer_start(&n->hb_timer, on_hb_timer, period ? period : 1000, period ? period : 1000);
     return MT_OK;
 }

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/config_keys.h"
 #include "node/node_int.h"
 
 static void pending_closed(uv_handle_t *h) { mt_free(h->data); }
@@ -283,7 +284,7 @@ static int lease_demands(mt__node *n, node_res *out, int max)
 {
     int k = 0;
     for (node_pending *p = n->pending_head; p && k < max; p = p->next) out[k++] = p->demand;
-    int64_t keep_ns = mt_config_int64("heartbeat_ms") * 10 * 1000000;
+    int64_t keep_ns = MT_CFG_INT64(heartbeat_ms) * 10 * 1000000;
     if (keep_ns < 10000000000LL) keep_ns = 10000000000LL;
     int64_t now = mt_time_now_ns();
     for (int i = 0; i < n->num_infeasible && k < max; i++)

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/config_keys.h"
 #include "node/node_int.h"
 
 extern char **environ;
@@ -236,8 +237,8 @@ void mt__node_pool_release(mt__node *n, node_worker *w, bool dirty)
 void mt__node_pool_maintain(mt__node *n)
 {
     int64_t now = mt_time_now_ns();
-    int64_t start_to = mt_config_int64("worker_start_timeout_ms") * 1000000;
-    int64_t idle_to = mt_config_int64("worker_idle_ms") * 1000000;
+    int64_t start_to = MT_CFG_INT64(worker_start_timeout_ms) * 1000000;
+    int64_t idle_to = MT_CFG_INT64(worker_idle_ms) * 1000000;
     int actor_workers = 0;
     for (node_worker *w = n->workers; w; w = w->next)
         if (w->lease && w->lease->for_actor) actor_workers++;

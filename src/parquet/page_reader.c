@@ -13,6 +13,7 @@
  */
 #include <string.h>
 
+#include "core/config_keys.h"
 #include "parquet/pq_int.h"
 #include "parquet/pq_thrift.h"
 
@@ -278,7 +279,7 @@ mt_status pq_page_reader_create(const uint8_t *file, size_t file_len, const pq_c
     pr->codec = cc->codec;
     pr->verify_crc = verify_crc;
     pr->num_values = cc->num_values;
-    pr->max_page = mt_config_int64("parquet_max_page_bytes");
+    pr->max_page = MT_CFG_INT64(parquet_max_page_bytes);
     if (pr->max_page <= 0 || pr->max_page > INT32_MAX) pr->max_page = INT32_MAX;
     if (c && !(pr->ctx = mt_strdup(c))) {
         mt_free(pr);

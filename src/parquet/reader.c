@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/config_keys.h"
 #include "parquet/pq_int.h"
 
 struct mt_parquet_reader {
@@ -119,7 +120,7 @@ static mt_status open_image(mt_parquet_reader *r, const mt_parquet_read_options 
     MT_RETURN_NOT_OK(check_row_groups(&r->meta, err));
     MT_RETURN_NOT_OK(pq_schema_build(&r->meta, &r->schema, err));
     int v = opts ? opts->verify_crc : 0;
-    r->verify_crc = v > 0 || (v == 0 && mt_config_bool("parquet_verify_crc"));
+    r->verify_crc = v > 0 || (v == 0 && MT_CFG_BOOL(parquet_verify_crc));
     return project(r, opts ? opts->columns : NULL, err);
 }
 

@@ -16,6 +16,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "core/config_keys.h"
 #include "core/file.h"
 #include "parquet/pq_encode.h"
 #include "parquet/pq_thrift_write.h"
@@ -416,9 +417,9 @@ static mt_status flush_row_group(mt_parquet_writer *w, mt_error *err)
 
 /* ---- Public API -------------------------------------------------------- */
 
-static int64_t opt_or_config(int64_t v, const char *name)
+static int64_t opt_or_config(int64_t v, enum mt__config_key key)
 {
-    return v > 0 ? v : mt_config_int64(name);
+    return v > 0 ? v : mt__config_int64_at(key);
 }
 
 static mt_status copy_kv(mt_parquet_writer *w, const char *const *kv, mt_error *err)
@@ -455,9 +456,9 @@ static mt_status apply_options(mt_parquet_writer *w, const mt_parquet_write_opti
     w->codec = o->codec;
     w->level = o->compression_level;
     w->page_version = o->page_version == 2 ? 2 : 1;
-    w->rg_rows = opt_or_config(o->row_group_rows, "parquet_row_group_rows");
-    w->page_bytes = opt_or_config(o->page_bytes, "parquet_page_bytes");
-    w->dict_limit = opt_or_config(o->dictionary_page_bytes, "parquet_dictionary_page_bytes");
+    w->rg_rows = opt_or_config(o->row_group_rows, MT__CFG_parquet_row_group_rows);
+    w->page_bytes = opt_or_config(o->page_bytes, MT__CFG_parquet_page_bytes);
+    w->dict_limit = opt_or_config(o->dictionary_page_bytes, MT__CFG_parquet_dictionary_page_bytes);
     if (w->rg_rows <= 0) w->rg_rows = 1048576;
     if (w->page_bytes <= 0) w->page_bytes = 1048576;
     w->use_dict = o->dictionary != MT_PARQUET_DICT_OFF;

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/config_keys.h"
 #include "proto/common.pb-c.h"
 #include "rpc/rpc_int.h"
 
@@ -263,7 +264,7 @@ mt_status mt_rpc_client_connect_id(const char *address, const uint8_t token[MT_R
     *out = NULL;
     mt_rpc_addr a;
     MT_RETURN_NOT_OK(mt_rpc_addr_parse(address, &a, err));
-    if (timeout_ms <= 0) timeout_ms = mt_config_int64("rpc_connect_timeout_ms");
+    if (timeout_ms <= 0) timeout_ms = MT_CFG_INT64(rpc_connect_timeout_ms);
     int64_t deadline = now_ms() + timeout_ms;
     mt_rpc_client *c = mt_calloc(1, sizeof *c);
     if (!c) return mt_error_set(err, MT_ENOMEM, "rpc client: out of memory");

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/config_keys.h"
 #include "proto/common.pb-c.h"
 #include "rpc/rpc_int.h"
 
@@ -61,7 +62,7 @@ void mt__rpc_hdr_get(const uint8_t *p, mt__rpc_hdr *h)
 
 size_t mt__rpc_max_frame(void)
 {
-    int64_t v = mt_config_int64("rpc_max_frame_bytes");
+    int64_t v = MT_CFG_INT64(rpc_max_frame_bytes);
     if (v <= 0 || v > (int64_t)UINT32_MAX) v = UINT32_MAX;
     return (size_t)v;
 }

@@ -15,6 +15,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "core/config_keys.h"
 #include "proto/common.pb-c.h"
 #include "rpc/rpc_int.h"
 
@@ -118,7 +119,7 @@ static void accept_one(mt_rpc_server *s, int fd)
     if (s->conns) s->conns->srv_prev = c;
     s->conns = c;
     mt__rpc_conn_poll_events(c, UV_READABLE);
-    c->connect_timeout_ms = mt_config_int64("rpc_connect_timeout_ms");
+    c->connect_timeout_ms = MT_CFG_INT64(rpc_connect_timeout_ms);
     mt__rpc_dial_arm_timeout(c, c->connect_timeout_ms); /* a silent client is closed */
 }
 

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/config_keys.h"
 #include "gcs/gcs_client.h"
 #include "gcs/session.h"
 #include "proto/node.pb-c.h"
@@ -33,7 +34,7 @@ static mt_status node_connect(mt_error *err);
 
 static int pipeline_depth(void)
 {
-    int64_t v = mt_config_int64("max_tasks_in_flight_per_worker");
+    int64_t v = MT_CFG_INT64(max_tasks_in_flight_per_worker);
     return v < 1 ? 1 : v > 256 ? 256 : (int)v;
 }
 
@@ -66,8 +67,8 @@ static mt_status init_in_worker(mt_error *err)
 {
     mt__driver *d = &mt__drv;
     d->driver_id = in_worker.worker_id;
-    d->inline_max = mt_config_int64("inline_object_bytes");
-    d->spin_ns = mt_config_int64("wait_spin_us") * 1000;
+    d->inline_max = MT_CFG_INT64(inline_object_bytes);
+    d->spin_ns = MT_CFG_INT64(wait_spin_us) * 1000;
     d->max_frame = mt__rpc_max_frame();
     d->pipeline = pipeline_depth();
     d->next_seq = 1;
@@ -194,8 +195,8 @@ MT_API mt_status mt_init_ex(const mt_init_options *opts, mt_error *err)
     signal(SIGPIPE, SIG_IGN);
     if ((st = mt_config_load(err)) != MT_OK) goto out;
     d->driver_id = mt_id_random();
-    d->inline_max = mt_config_int64("inline_object_bytes");
-    d->spin_ns = mt_config_int64("wait_spin_us") * 1000;
+    d->inline_max = MT_CFG_INT64(inline_object_bytes);
+    d->spin_ns = MT_CFG_INT64(wait_spin_us) * 1000;
     d->max_frame = mt__rpc_max_frame();
     d->pipeline = pipeline_depth();
     d->next_seq = 1;

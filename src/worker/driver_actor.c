@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/config_keys.h"
 #include "gcs/gcs_client.h"
 #include "proto/gcs.pb-c.h"
 #include "proto/node.pb-c.h"
@@ -253,7 +254,7 @@ static mt_status create_locked(const char *cls, const mt_arg *args, int nargs, c
     a->class_name = mt_strdup(cls);
     a->name = o->name && *o->name ? mt_strdup(o->name) : NULL;
     a->ns = mt_strdup(ns);
-    int mr = o->max_restarts ? o->max_restarts : (int)mt_config_int64("actor_max_restarts");
+    int mr = o->max_restarts ? o->max_restarts : (int)MT_CFG_INT64(actor_max_restarts);
     a->restarts_left = mr < 0 ? -1 : mr;
     const mt_resource *res = o->resources ? o->resources : &cpu1;
     int nres = o->resources ? o->num_resources : 1;

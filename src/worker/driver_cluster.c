@@ -30,6 +30,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/config_keys.h"
 #include "gcs/session.h"
 #include "worker/worker_int.h"
 
@@ -271,7 +272,7 @@ mt_status mt__drv_find_cluster(const mt_init_options *o, mt_error *err)
 {
     static mt_session_info info;
     char dir[MT_SESSION_PATH_MAX];
-    const char *addr = o->address && *o->address ? o->address : mt_config_string("address");
+    const char *addr = o->address && *o->address ? o->address : MT_CFG_STRING(address);
     bool have = mt_session_latest(o->temp_dir, dir, sizeof dir, NULL) == MT_OK &&
                 mt_session_read_info(dir, &info, NULL) == MT_OK && session_alive(&info);
     if (addr && *addr) {

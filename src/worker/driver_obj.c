@@ -14,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/config_keys.h"
 #include "proto/node.pb-c.h"
 #include "store/store_client.h"
 #include "worker/worker_int.h"
@@ -361,7 +362,7 @@ MT_API mt_status mt_put(const void *data, size_t size, mt_ref **ref_out, mt_erro
 {
     pthread_mutex_lock(&mt__drv.lock);
     mt_status st = mt__drv_check(err);
-    int64_t maxb = mt_config_int64("max_object_bytes");
+    int64_t maxb = MT_CFG_INT64(max_object_bytes);
     if (st == MT_OK && maxb > 0 && (int64_t)size > maxb)
         st = mt_error_set(err, MT_EINVAL, "object of %zu bytes is above max_object_bytes (%lld)", size, (long long)maxb);
     mt_ref *r = NULL;

@@ -16,6 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/config_keys.h"
 #include "proto/common.pb-c.h"
 #include "proto/node.pb-c.h"
 #include "worker/worker_int.h"
@@ -810,7 +811,7 @@ void mt__task_enqueue(mt__task *t)
 
 static int retries_of(int v)
 {
-    if (v == 0) return (int)mt_config_int64("task_max_retries");
+    if (v == 0) return (int)MT_CFG_INT64(task_max_retries);
     if (v == MT_RETRIES_NONE) return 0;
     return v < 0 ? -1 : v;
 }

@@ -19,6 +19,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "core/config_keys.h"
 #include "proto/common.pb-c.h"
 #include "worker/worker_int.h"
 
@@ -136,7 +137,7 @@ static mt_status wait_auth_reply(int fd, const char *address, mt_error *err)
 {
     mt__rpc_buf in = {0};
     mt_status st = MT_OK;
-    int64_t deadline = mt_time_now_ns() + mt_config_int64("rpc_connect_timeout_ms") * 1000000;
+    int64_t deadline = mt_time_now_ns() + MT_CFG_INT64(rpc_connect_timeout_ms) * 1000000;
     for (;;) {
         mt_rpc_msg m;
         int r = mt__wire_next_frame(&in, 4096, &m);

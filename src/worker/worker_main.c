@@ -21,6 +21,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "core/config_keys.h"
 #include "gcs/session.h"
 #include "proto/common.pb-c.h"
 #include "proto/node.pb-c.h"
@@ -262,10 +263,10 @@ int mt__worker_main(const char *session_dir, const char *node_socket, const char
     snprintf(w.session_dir, sizeof w.session_dir, "%s", session_dir);
     w.lfd = -1;
     w.spare_fd = -1;
-    w.inline_max = mt_config_int64("inline_object_bytes");
-    w.spin_ns = mt_config_int64("wait_spin_us") * 1000;
+    w.inline_max = MT_CFG_INT64(inline_object_bytes);
+    w.spin_ns = MT_CFG_INT64(wait_spin_us) * 1000;
     w.max_frame = mt__rpc_max_frame();
-    w.auth_timeout_ns = mt_config_int64("rpc_connect_timeout_ms") * 1000000;
+    w.auth_timeout_ns = MT_CFG_INT64(rpc_connect_timeout_ms) * 1000000;
     w.pid = (int)getpid();
     mt_status st = mt_id_from_hex(worker_hex, &w.worker_id, &err);
     if (st == MT_OK) st = mt_session_load_token(session_dir, w.token, &err);
