@@ -111,17 +111,7 @@ mt_status mt__drv_node_call(uint16_t method, const ProtobufCMessage *req,
     return st;
 }
 
-void mt__drv_object_id_send(uint16_t method, mt_id id)
-{
-    if (!mt__drv.node) return;
-    uint8_t buf[64];
-    Manta__ObjectIdRequest req = MANTA__OBJECT_ID_REQUEST__INIT;
-    req.object_id.data = id.bytes;
-    req.object_id.len = MT_ID_SIZE;
-    size_t n = protobuf_c_message_pack(&req.base, buf);
-    uint64_t rid;
-    mt_rpc_client_send(mt__drv.node, method, MT_RPC_FLAG_ONEWAY, buf, n, &rid, NULL);
-}
+void mt__drv_object_id_send(uint16_t method, mt_id id) { mt__wire_object_id_send(mt__drv.node, method, id); }
 
 mt_status mt__drv_object_id_call(uint16_t method, mt_id id, mt_error *err)
 {

@@ -90,14 +90,16 @@ static void release(mt__task *t)
     t->nwargs = 0;
     if (a) a->nwaiting--;
     bool ctor = t->kind == MANTA__TASK_KIND__TASK_ACTOR_CREATE;
-    if (st == MT_OK && dep && ctor) {
-        char msg[MT_ERROR_MSG_MAX];
-        snprintf(msg, sizeof msg, "actor %.100s: constructor argument failed: %.300s", t->fn_name, dep->msg);
-        mt__actor_fail_start(a, dep->code, msg);
+    if (st != MT_OK || dep) {
+        mt_status code = st != MT_OK ? st : dep->code;
+        const char *why = st != MT_OK ? err.msg : dep->msg;
+        if (ctor) { /* the actor will never start: its waiting calls fail with this */
+            char msg[MT_ERROR_MSG_MAX];
+            snprintf(msg, sizeof msg, "actor %.100s: constructor argument failed: %.300s", t->fn_name, why);
+            mt__actor_fail_start(a, code, msg);
+        }
+        mt__task_fail(t, code, why);
     }
-    if (st != MT_OK && ctor) mt__actor_fail_start(a, st, err.msg);
-    if (st != MT_OK || (dep && ctor)) mt__task_fail(t, st != MT_OK ? st : dep->code, st != MT_OK ? err.msg : dep->msg);
-    else if (dep) mt__task_fail(t, dep->code, dep->msg);
     else if (ctor) mt__actor_ctor_ready(t);
     else if (a) mt__actor_send(t, false);
     else mt__task_enqueue(t);

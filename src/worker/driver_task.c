@@ -598,6 +598,12 @@ static void lease_lost(mt__lease *l)
 
 /* ---- Lease grants ---------------------------------------------------------------------- */
 
+static void fail_inflight(mt__lease *l, mt_status code, const char *msg)
+{
+    mt__task *t;
+    while ((t = q_pop(&l->inflight))) mt__task_fail(t, code, msg);
+}
+
 static void fail_pending(mt__shape *s, mt_status code, const char *msg)
 {
     mt__task *t;
@@ -626,8 +632,7 @@ static void node_lost(const char *why)
         while (s->leases) {
             mt__lease *l = s->leases;
             s->leases = l->next;
-            mt__task *t;
-            while ((t = q_pop(&l->inflight))) mt__task_fail(t, MT_EIO, msg);
+            fail_inflight(l, MT_EIO, msg);
             mt__lease_close(l);
             mt_free(l);
         }
@@ -637,8 +642,7 @@ static void node_lost(const char *why)
     while (d->dying) {
         mt__lease *l = d->dying;
         d->dying = l->next;
-        mt__task *t;
-        while ((t = q_pop(&l->inflight))) mt__task_fail(t, MT_EIO, msg);
+        fail_inflight(l, MT_EIO, msg);
         mt_free(l);
     }
     d->lease_req_id = 0;
@@ -874,8 +878,7 @@ void mt__drv_tasks_fini(void)
         while (s->leases) {
             mt__lease *l = s->leases;
             s->leases = l->next;
-            mt__task *t;
-            while ((t = q_pop(&l->inflight))) mt__task_fail(t, MT_ECANCELLED, "manta was shut down");
+            fail_inflight(l, MT_ECANCELLED, "manta was shut down");
             if (d->leases) return_lease(l->lease_id, false);
             mt__lease_close(l);
             mt_free(l);

@@ -52,16 +52,7 @@ static mt_status node_call(mt__worker *w, uint16_t method, const ProtobufCMessag
 }
 
 /* Seal, release, delete: pipelined (no answer awaited; the connection keeps their order). */
-static void object_id_send(mt__worker *w, uint16_t method, mt_id id)
-{
-    uint8_t buf[64];
-    Manta__ObjectIdRequest req = MANTA__OBJECT_ID_REQUEST__INIT;
-    req.object_id.data = id.bytes;
-    req.object_id.len = MT_ID_SIZE;
-    size_t n = protobuf_c_message_pack(&req.base, buf);
-    uint64_t rid;
-    mt_rpc_client_send(w->node, method, MT_RPC_FLAG_ONEWAY, buf, n, &rid, NULL);
-}
+static void object_id_send(mt__worker *w, uint16_t method, mt_id id) { mt__wire_object_id_send(w->node, method, id); }
 
 /* ---- Context API --------------------------------------------------------- */
 

@@ -21,6 +21,7 @@
 
 #include "core/config_keys.h"
 #include "proto/common.pb-c.h"
+#include "proto/node.pb-c.h"
 #include "worker/worker_int.h"
 
 mt_status mt__wire_reserve(mt__rpc_buf *b, size_t extra, mt_error *err)
@@ -206,4 +207,16 @@ mt_status mt__wire_connect(const char *address, const uint8_t token[MT_RPC_TOKEN
     }
     *fd_out = fd;
     return MT_OK;
+}
+
+void mt__wire_object_id_send(mt_rpc_client *c, uint16_t method, mt_id id)
+{
+    if (!c) return;
+    uint8_t buf[64];
+    Manta__ObjectIdRequest req = MANTA__OBJECT_ID_REQUEST__INIT;
+    req.object_id.data = id.bytes;
+    req.object_id.len = MT_ID_SIZE;
+    size_t n = protobuf_c_message_pack(&req.base, buf);
+    uint64_t rid;
+    mt_rpc_client_send(c, method, MT_RPC_FLAG_ONEWAY, buf, n, &rid, NULL);
 }

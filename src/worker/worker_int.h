@@ -32,6 +32,8 @@ mt_status mt__wire_begin_frame(mt__rpc_buf *out, uint16_t method, uint16_t flags
                                int32_t status, size_t *hdr_off_out, mt_error *err);
 /* Sets the payload length of the frame at hdr_off to everything after its header. */
 void mt__wire_patch_len(mt__rpc_buf *out, size_t hdr_off);
+/* A one-way ObjectIdRequest (seal, release, delete: pipelined; the connection keeps their order). */
+void mt__wire_object_id_send(mt_rpc_client *c, uint16_t method, mt_id id);
 /* Appends `msg` as length-delimited field `field` (a repeated message element). */
 mt_status mt__pb_append_field(mt__rpc_buf *out, uint32_t field, const ProtobufCMessage *msg,
                               mt_error *err);
