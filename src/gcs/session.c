@@ -8,6 +8,7 @@
 #include "core/config_keys.h"
 #include "gcs/session.h"
 
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
@@ -297,6 +298,21 @@ mt_status mt_session_find_bin(char *out, size_t cap, mt_error *err)
         const char *base = strrchr(self, '/');
         base = base ? base + 1 : self;
         if (!strcmp(base, "manta") && is_exec(self)) return set_bin(self, out, cap, err);
+    }
+    /* A driver linked with an installed libmanta.so runs the manta installed
+     * beside it (<libdir>/../bin/manta), wherever the prefix is. */
+    Dl_info info;
+    if (dladdr((void *)mt_session_find_bin, &info) && info.dli_fname && strstr(info.dli_fname, "libmanta.so")) {
+        char lib[PATH_MAX];
+        if (realpath(info.dli_fname, lib)) {
+            char *slash = strrchr(lib, '/');
+            if (slash) {
+                *slash = 0;
+                char cand[PATH_MAX + 16];
+                snprintf(cand, sizeof cand, "%s/../bin/manta", lib);
+                if (is_exec(cand) && realpath(cand, self)) return set_bin(self, out, cap, err);
+            }
+        }
     }
     const char *path = getenv("PATH");
     if (path) {
