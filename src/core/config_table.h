@@ -29,6 +29,8 @@ MT_CONFIG(INT64, max_tasks_in_flight_per_worker, 256, "tasks a driver pushes to 
 MT_CONFIG(INT64, task_max_retries, 3, "default retries of a task after its worker dies")
 MT_CONFIG(INT64, actor_max_restarts, 0, "default restarts of an actor after its worker dies")
 MT_CONFIG(STRING, spill_dir, "", "where the object store spills; empty = <session>/spill")
+MT_CONFIG(DOUBLE, object_spilling_threshold, 0.8, "the node spills in the background once this fraction of its object store is in use")
+MT_CONFIG(INT64, max_io_workers, 4, "spill jobs a node runs at once (threads of its I/O pool)")
 MT_CONFIG(INT64, gcs_port, 6379, "default control-store port of a head node")
 MT_CONFIG(STRING, bin, "", "path of the manta executable used to start daemons and workers; empty = PATH, then the install location")
 MT_CONFIG(STRING, token, "", "cluster token (64 hex digits) for joining or connecting from another machine; empty = the session's token file; never printed")

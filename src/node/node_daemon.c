@@ -117,6 +117,7 @@ static mt_status setup_store(mt__node *n, mt_error *err)
     so.spill_dir = n->spill_dir;
     so.max_object_bytes = MT_CFG_INT64(max_object_bytes);
     so.name = name;
+    so.spill_async = true; /* spills run on the thread pool (node_spill.c) */
     MT_RETURN_NOT_OK(mt_store_create(&so, &n->store, err));
     MT_LOG(MT_LOG_INFO, "NODE-STORE", "object store: %lld bytes, spill to %s",
            (long long)mt_store_capacity(n->store), n->spill_dir);
@@ -171,6 +172,7 @@ void mt__node_begin_shutdown(mt__node *n)
     MT_LOG(MT_LOG_INFO, "NODE-SHUTDOWN", "stopping %d workers", n->num_workers);
     mt__node_lease_shutdown(n);
     mt__node_obj_shutdown(n);
+    mt__node_spill_shutdown(n);
     mt_rpc_server_close(n->unix_srv);
     mt_rpc_server_close(n->tcp_srv);
     n->unix_srv = n->tcp_srv = NULL;

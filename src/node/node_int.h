@@ -199,6 +199,12 @@ struct mt__node {
     node_pending *pending_head, *pending_tail;
     int num_pending;
     node_idmap waiters; /* object id -> node_waiter list */
+
+    /* background spilling (node_spill.c) */
+    struct node_parked *park_head, *park_tail; /* creates waiting for room */
+    int num_parked, spills_in_flight;
+    bool park_retrying, park_no_wait, park_requeued;
+    int64_t spill_failed_ms; /* when a spill last failed (0 = never) */
     node_infeasible infeasible[NODE_INFEASIBLE_MAX];
     int num_infeasible;
 
@@ -227,6 +233,15 @@ bool mt__node_id_from_pb(ProtobufCBinaryData b, mt_id *out);
  * are gone once the request callback returns.
  */
 mt_rpc_msg mt__node_msg_for_reply(const mt_rpc_msg *m);
+
+/* node_spill.c: spilling on the thread pool; creates that wait for room */
+typedef struct node_parked node_parked;
+bool mt__node_spill_must_park(const mt__node *n); /* earlier creates wait: queue behind them */
+bool mt__node_spill_no_wait(const mt__node *n);   /* this retry must not wait again */
+void mt__node_spill_park(node_client *cl, const mt_rpc_msg *m, bool put);
+void mt__node_spill_kick(mt__node *n);            /* start spill jobs when they are wanted */
+void mt__node_spill_client_closed(node_client *cl);
+void mt__node_spill_shutdown(mt__node *n);
 
 /* node_objects.c: object store methods */
 void mt__node_obj_create(node_client *cl, const mt_rpc_msg *m);

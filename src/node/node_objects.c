@@ -90,9 +90,19 @@ void mt__node_obj_create(node_client *cl, const mt_rpc_msg *m)
         mt__node_reply(cl, m, MT_EINVAL, NULL, "CREATE_OBJECT: owner_id must be %d bytes", MT_ID_SIZE);
         goto done;
     }
+    if (mt__node_spill_must_park(cl->node)) {
+        mt__node_spill_park(cl, m, false);
+        goto done;
+    }
     mt_store_ref ref;
     mt_error err;
-    mt_status st = mt_store_object_create(cl->node->store, id, req->size, req->primary, &ref, &err);
+    bool wait = false;
+    mt_status st = mt_store_object_create_ex(cl->node->store, id, req->size, req->primary,
+                                             mt__node_spill_no_wait(cl->node) ? NULL : &wait, &ref, &err);
+    if (st == MT_OK && wait) {
+        mt__node_spill_park(cl, m, false);
+        goto done;
+    }
     if (st != MT_OK) {
         mt__node_reply(cl, m, st, NULL, "%s", err.msg);
         goto done;
@@ -108,6 +118,7 @@ void mt__node_obj_create(node_client *cl, const mt_rpc_msg *m)
     r.in_arena = ref.where == MT_STORE_IN_ARENA;
     r.spill_path = (char *)(ref.where == MT_STORE_ON_DISK && ref.path ? ref.path : "");
     mt__node_reply(cl, m, MT_OK, &r.base, NULL);
+    mt__node_spill_kick(cl->node);
 done:
     manta__create_object_request__free_unpacked(req, &mt_rpc_pb_allocator);
 }
@@ -158,10 +169,20 @@ void mt__node_obj_put(node_client *cl, const mt_rpc_msg *m)
     mt_id id;
     if (!take_id(cl, m, req->object_id, &id, "PUT_OBJECT")) goto done;
     mt__node *n = cl->node;
+    if (mt__node_spill_must_park(n)) {
+        mt__node_spill_park(cl, m, true);
+        goto done;
+    }
     mt_store_ref ref;
     mt_error err;
     int64_t size = (int64_t)req->data.len;
-    mt_status st = mt_store_object_create(n->store, id, size, true, &ref, &err);
+    bool wait = false;
+    mt_status st = mt_store_object_create_ex(n->store, id, size, true, mt__node_spill_no_wait(n) ? NULL : &wait,
+                                             &ref, &err);
+    if (st == MT_OK && wait) {
+        mt__node_spill_park(cl, m, true);
+        goto done;
+    }
     if (st == MT_OK) {
         mt_store_object_set_owner(n->store, id, cl->client_id, cl->client_id, NULL);
         if (ref.where == MT_STORE_IN_ARENA) {
@@ -183,6 +204,7 @@ void mt__node_obj_put(node_client *cl, const mt_rpc_msg *m)
     }
     mt__node_reply(cl, m, MT_OK, NULL, NULL);
     wake_waiters(n, id);
+    mt__node_spill_kick(n);
 done:
     manta__put_object_request__free_unpacked(req, &mt_rpc_pb_allocator);
 }

@@ -111,6 +111,7 @@ static void on_close(mt_rpc_conn *c, void *ud)
     if (!cl) return; /* never authenticated */
     mt__node *n = cl->node;
     mt__node_obj_client_closed(cl);
+    mt__node_spill_client_closed(cl);
     owner_gone_check(n, cl);
     mt__node_lease_client_closed(cl);
     if (cl->worker) {

@@ -61,17 +61,22 @@ static void evict_one(mt_store *s, mt__store_entry *e)
     mt__store_pool_put(&s->entries, e);
 }
 
-mt_status mt__store_make_room(mt_store *s, int64_t size, mt__store_block **out, mt_error *err)
+mt_status mt__store_make_room(mt_store *s, int64_t size, mt__store_block **out, bool *wait_out, mt_error *err)
 {
+    if (wait_out) *wait_out = false;
     *out = mt__store_alloc_get(&s->alloc, size);
     if (*out || size > s->capacity) return MT_OK;
     int64_t need = (size + MT__STORE_ALIGN - 1) / MT__STORE_ALIGN * MT__STORE_ALIGN;
     int64_t reclaimable = s->alloc.capacity - s->alloc.used + s->secondary.bytes;
-    if (s->spill_dir) reclaimable += s->primary.bytes;
+    if (s->spill_dir) reclaimable += s->primary.bytes + s->spilling_bytes;
     if (reclaimable < need) return MT_OK; /* hopeless: keep the cache intact */
     while (!*out) {
         if (s->secondary.head) {
             evict_one(s, s->secondary.head);
+        } else if (s->spill_async) {
+            /* Spills run as background jobs: the caller waits for them when they can help. */
+            if (wait_out) *wait_out = s->spill_dir && (s->primary.head || s->spilling_bytes > 0);
+            return MT_OK;
         } else if (s->spill_dir && s->primary.head) {
             MT_RETURN_NOT_OK(mt__store_spill(s, s->primary.head, err));
         } else {

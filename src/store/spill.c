@@ -6,8 +6,9 @@
  * directly as a file of their size that the creator writes (through a
  * read-write mapping) and that readers map read-only.
  *
- * Threads: the node daemon's loop thread (blocking file I/O: spilling is
- * the slow path by design).
+ * Threads: the store's thread, except mt_store_spill_write (any thread: it
+ * only writes a file from pinned arena bytes). The synchronous forms (a
+ * store without spill_async) do their file I/O on the store's thread.
  * Invariant: e->path is set iff e->on_disk; the file holds e->size bytes once sealed.
  */
 #define _GNU_SOURCE
@@ -41,41 +42,89 @@ static mt_status write_all(int fd, const uint8_t *p, int64_t n, const char *path
     return MT_OK;
 }
 
-mt_status mt__store_spill(mt_store *s, mt__store_entry *e, mt_error *err)
+/* Writes `size` bytes to a new file `path`; on failure nothing is left there. */
+static mt_status write_file(const char *path, const uint8_t *src, int64_t size, mt_error *err)
 {
-    char *path = spill_path(s, e->id);
-    if (!path) return mt_error_set(err, MT_ENOMEM, "object store: spill path");
     int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
-    if (fd < 0) {
-        mt_status st = mt_error_set_errno(err, MT_EIO, errno, "creating %s", path);
-        mt_free(path);
-        return st;
-    }
+    if (fd < 0) return mt_error_set_errno(err, MT_EIO, errno, "creating %s", path);
     /* Reserve the blocks first: a full disk is MT_ENOSPC before any byte moves. */
-    int fe = e->size > 0 ? posix_fallocate(fd, 0, (off_t)e->size) : 0;
-    if (fe != 0 && fe != EOPNOTSUPP && fe != EINVAL) {
-        mt_status st = mt_error_set_errno(err, fe == ENOSPC ? MT_ENOSPC : MT_EIO, fe,
-                                          "spilling %lld bytes to %s", (long long)e->size, path);
-        close(fd);
-        unlink(path);
-        mt_free(path);
-        return st;
-    }
-    mt_status st = write_all(fd, s->base + e->block->off, e->size, path, err);
+    int fe = size > 0 ? posix_fallocate(fd, 0, (off_t)size) : 0;
+    mt_status st = MT_OK;
+    if (fe != 0 && fe != EOPNOTSUPP && fe != EINVAL)
+        st = mt_error_set_errno(err, fe == ENOSPC ? MT_ENOSPC : MT_EIO, fe, "spilling %lld bytes to %s",
+                                (long long)size, path);
+    if (st == MT_OK) st = write_all(fd, src, size, path, err);
     if (close(fd) != 0 && st == MT_OK) st = mt_error_set_errno(err, MT_EIO, errno, "closing %s", path);
-    if (st != MT_OK) {
-        unlink(path);
-        mt_free(path);
-        return st;
-    }
+    if (st != MT_OK) unlink(path);
+    return st;
+}
+
+/* The object's arena block is no longer needed: its bytes are in `path` (taken over). */
+static void spilled(mt_store *s, mt__store_entry *e, char *path)
+{
     mt__store_lru_remove(e);
     mt__store_free_block(s, e);
     e->path = path;
     e->on_disk = true;
     s->stats.spilled_objects++;
     s->stats.spilled_bytes += e->size;
+}
+
+mt_status mt__store_spill(mt_store *s, mt__store_entry *e, mt_error *err)
+{
+    char *path = spill_path(s, e->id);
+    if (!path) return mt_error_set(err, MT_ENOMEM, "object store: spill path");
+    mt_status st = write_file(path, s->base + e->block->off, e->size, err);
+    if (st != MT_OK) {
+        mt_free(path);
+        return st;
+    }
+    spilled(s, e, path);
     return MT_OK;
 }
+
+bool mt_store_spill_begin(mt_store *s, mt_store_spill_job *job)
+{
+    mt__store_entry *e = s->spill_dir ? s->primary.head : NULL;
+    char *path = e ? spill_path(s, e->id) : NULL;
+    if (!path) return false;
+    mt__store_lru_remove(e);
+    if (e->pins++ == 0) s->num_pinned++;
+    e->spilling = true;
+    s->spilling_bytes += e->block->size;
+    *job = (mt_store_spill_job){.id = e->id, .src = s->base + e->block->off, .size = e->size, .path = path};
+    return true;
+}
+
+void mt_store_spill_write(mt_store_spill_job *job)
+{
+    job->st = write_file(job->path, job->src, job->size, &job->err);
+}
+
+int64_t mt_store_spill_finish(mt_store *s, mt_store_spill_job *job)
+{
+    mt__store_entry *e = mt__store_table_find(&s->table, job->id);
+    int64_t freed = 0;
+    if (e && e->spilling) {
+        e->spilling = false;
+        s->spilling_bytes -= e->block->size;
+        /* Read meanwhile (a reader holds its arena offset) or deleted: keep it in memory. */
+        if (job->st == MT_OK && e->pins == 1 && !e->deleted) {
+            freed = e->block->size;
+            spilled(s, e, job->path);
+            job->path = NULL;
+        }
+    }
+    if (job->path) {
+        if (job->st == MT_OK) unlink(job->path);
+        mt_free(job->path);
+        job->path = NULL;
+    }
+    if (e) mt__store_unpin(s, e);
+    return freed;
+}
+
+int64_t mt_store_spill_pressure(const mt_store *s) { return s->alloc.used - s->spilling_bytes; }
 
 static mt_status read_all(int fd, uint8_t *p, int64_t n, const char *path, mt_error *err)
 {

@@ -59,6 +59,7 @@ mt_status mt_store_create(const mt_store_options *opts, mt_store **out, mt_error
     int64_t cap = o->capacity ? o->capacity : mt__store_default_capacity();
     s->capacity = (cap + MT__STORE_ALIGN - 1) / MT__STORE_ALIGN * MT__STORE_ALIGN;
     s->max_object_bytes = o->max_object_bytes;
+    s->spill_async = o->spill_async;
     mt__store_pool_init(&s->entries, sizeof(mt__store_entry));
     mt_status st = store_init(s, o, err);
     if (st != MT_OK) {
@@ -119,11 +120,14 @@ static mt_status no_room(mt_store *s, int64_t size, mt_error *err)
                         (long long)mt__store_alloc_largest_free(&s->alloc));
 }
 
-/* Gives `e` its bytes: an arena block (evicting/spilling as needed), else a spill file. */
-static mt_status place_new(mt_store *s, mt__store_entry *e, mt_error *err)
+/* Gives `e` its bytes: an arena block (evicting/spilling as needed), else a
+ * spill file — or, when background spills could make room and the caller
+ * may wait, nothing (*wait_out). */
+static mt_status place_new(mt_store *s, mt__store_entry *e, bool *wait_out, mt_error *err)
 {
     if (e->size == 0) return MT_OK;
-    mt_status st = mt__store_make_room(s, e->size, &e->block, err);
+    mt_status st = mt__store_make_room(s, e->size, &e->block, wait_out, err);
+    if (st == MT_OK && !e->block && wait_out && *wait_out) return MT_OK;
     if (st == MT_OK && !e->block) {
         if (!s->spill_dir) return no_room(s, e->size, err);
         st = mt__store_disk_create(s, e, err);
@@ -142,6 +146,13 @@ static mt_status place_new(mt_store *s, mt__store_entry *e, mt_error *err)
 mt_status mt_store_object_create(mt_store *s, mt_id id, int64_t size, bool primary,
                                  mt_store_ref *ref, mt_error *err)
 {
+    return mt_store_object_create_ex(s, id, size, primary, NULL, ref, err);
+}
+
+mt_status mt_store_object_create_ex(mt_store *s, mt_id id, int64_t size, bool primary, bool *wait_out,
+                                    mt_store_ref *ref, mt_error *err)
+{
+    if (wait_out) *wait_out = false;
     if (size < 0 || (s->max_object_bytes > 0 && size > s->max_object_bytes)) {
         char hex[2 * MT_ID_SIZE + 1];
         mt_id_hex(id, hex);
@@ -154,7 +165,11 @@ mt_status mt_store_object_create(mt_store *s, mt_id id, int64_t size, bool prima
     mt__store_entry *e = mt__store_pool_get(&s->entries);
     if (!e) return mt_error_set(err, MT_ENOMEM, "object store: allocating an entry");
     *e = (mt__store_entry){.id = id, .size = size, .pins = 1, .primary = primary, .disk_fd = -1};
-    mt_status st = place_new(s, e, err);
+    mt_status st = place_new(s, e, wait_out, err);
+    if (st == MT_OK && wait_out && *wait_out) {
+        mt__store_pool_put(&s->entries, e); /* nothing created: try again after the spills */
+        return MT_OK;
+    }
     if (st == MT_OK) st = mt__store_table_insert(&s->table, e, err);
     if (st != MT_OK) {
         mt__store_free_block(s, e);
@@ -168,7 +183,7 @@ mt_status mt_store_object_create(mt_store *s, mt_id id, int64_t size, bool prima
 }
 
 /* Drops one pin; the last one frees a deleted object or makes it evictable. */
-static void unpin(mt_store *s, mt__store_entry *e)
+void mt__store_unpin(mt_store *s, mt__store_entry *e)
 {
     if (--e->pins > 0) return;
     s->num_pinned--;
@@ -186,7 +201,7 @@ mt_status mt_store_object_seal(mt_store *s, mt_id id, mt_error *err)
         e->disk_fd = -1;
     }
     e->sealed = true;
-    unpin(s, e);
+    mt__store_unpin(s, e);
     return MT_OK;
 }
 
@@ -205,7 +220,7 @@ static mt_status try_restore(mt_store *s, mt__store_entry *e, mt_error *err)
 {
     mt__store_block *b = NULL;
     mt_error ignored;
-    if (mt__store_make_room(s, e->size, &b, &ignored) != MT_OK || !b) return MT_OK;
+    if (mt__store_make_room(s, e->size, &b, NULL, &ignored) != MT_OK || !b) return MT_OK;
     mt_status st = mt__store_restore(s, e, b, err);
     if (st != MT_OK) mt__store_alloc_put(&s->alloc, b);
     return st;
@@ -216,8 +231,10 @@ mt_status mt_store_object_get(mt_store *s, mt_id id, mt_store_ref *ref, mt_error
     mt__store_entry *e = mt__store_table_find(&s->table, id);
     if (!e || e->deleted) return not_found(id, err);
     if (!e->sealed) return obj_error(id, MT_ESTATE, "not sealed yet", err);
-    /* A pinned ON_DISK object may be mapped by a reader: its file must stay. */
-    if (e->on_disk && e->pins == 0) MT_RETURN_NOT_OK(try_restore(s, e, err));
+    /* A pinned ON_DISK object may be mapped by a reader: its file must stay.
+     * With background spilling nothing is read back on the caller's thread:
+     * readers map the spill file (the page cache does the I/O in the reader). */
+    if (e->on_disk && e->pins == 0 && !s->spill_async) MT_RETURN_NOT_OK(try_restore(s, e, err));
     if (e->pins++ == 0) {
         s->num_pinned++;
         mt__store_lru_remove(e);
@@ -240,7 +257,7 @@ mt_status mt_store_object_release(mt_store *s, mt_id id, mt_error *err)
     mt__store_entry *e = mt__store_table_find(&s->table, id);
     if (!e) return not_found(id, err);
     if (!e->sealed || e->pins == 0) return obj_error(id, MT_ESTATE, "not pinned", err);
-    unpin(s, e);
+    mt__store_unpin(s, e);
     return MT_OK;
 }
 

@@ -11,7 +11,9 @@
  *   1. evict unpinned secondary copies (primary == false), least recently used first;
  *   2. spill unpinned primary copies to files under spill_dir (LRU first) and free
  *      their arena space; a later get restores them into the arena (evicting/
- *      spilling others as needed), transparently;
+ *      spilling others as needed), transparently — or, with spill_async, the
+ *      caller runs the spills as background jobs, waits for room, and readers
+ *      map the spill files;
  *   3. an object bigger than the arena (or that cannot fit even after 1–2) is
  *      created directly as a spill file, which readers map read-only;
  *   4. only when spilling is disabled (spill_dir NULL) or the disk fails does
@@ -37,6 +39,9 @@ typedef struct mt_store_options {
     const char *spill_dir;    /* NULL = no spilling */
     int64_t max_object_bytes; /* 0 = no limit beyond disk */
     const char *name;         /* memfd name, e.g. "manta-store-<node>" */
+    bool spill_async;         /* spills are background jobs (mt_store_spill_begin/write/finish) and
+                                 spilled objects are read from their files, never restored: the
+                                 caller's thread does no spill or restore I/O */
 } mt_store_options;
 
 typedef enum mt_store_location {
@@ -70,6 +75,14 @@ uint8_t *mt_store_base(const mt_store *s);
  */
 mt_status mt_store_object_create(mt_store *s, mt_id id, int64_t size, bool primary,
                                  mt_store_ref *ref, mt_error *err);
+/*
+ * mt_store_object_create, for a store with spill_async: when the object fits
+ * only after background spills finish, nothing is created and *wait_out is
+ * true (try again once a spill finishes; give wait_out NULL to take a spill
+ * file at once instead).
+ */
+mt_status mt_store_object_create_ex(mt_store *s, mt_id id, int64_t size, bool primary, bool *wait_out,
+                                    mt_store_ref *ref, mt_error *err);
 /* Marks the object complete and immutable, and drops the creator's pin. */
 mt_status mt_store_object_seal(mt_store *s, mt_id id, mt_error *err);
 /* Aborts an unsealed object (creator failed): frees it. */
@@ -93,6 +106,30 @@ bool mt_store_object_owner(const mt_store *s, mt_id id, mt_id *owner, mt_id *cre
 /* Deletes (as mt_store_object_delete) every live object owned by `owner`; returns how many. */
 int64_t mt_store_delete_owned_by(mt_store *s, mt_id owner);
 void mt_store_get_stats(const mt_store *s, mt_store_stats *out);
+
+/*
+ * Background spilling (spill_async). begin picks the least recently used
+ * unpinned primary copy in the arena, pins it and fills *job (false when
+ * there is none); write copies its bytes to the job's file and may run on
+ * any thread (it touches no store state: the pinned bytes cannot move);
+ * finish, back on the store's thread, frees the arena block when nobody
+ * pinned the object meanwhile (else the file is dropped and the object stays
+ * in memory) and returns the arena bytes freed. A failed write is in
+ * job->st / job->err. spill_pressure: arena bytes in use, less those being
+ * spilled now.
+ */
+typedef struct mt_store_spill_job {
+    mt_id id;
+    const uint8_t *src;
+    int64_t size;
+    char *path; /* owned by the job until finish */
+    mt_status st;
+    mt_error err;
+} mt_store_spill_job;
+bool mt_store_spill_begin(mt_store *s, mt_store_spill_job *job);
+void mt_store_spill_write(mt_store_spill_job *job);
+int64_t mt_store_spill_finish(mt_store *s, mt_store_spill_job *job);
+int64_t mt_store_spill_pressure(const mt_store *s);
 
 /*
  * Allocator detail (added with the implementation): free arena bytes, the

@@ -88,6 +88,7 @@ typedef struct mt__store_entry {
     int disk_fd;            /* ON_DISK and unsealed: the file the creator writes; else -1 */
     int32_t pins;
     bool sealed, primary, deleted, on_disk;
+    bool spilling;          /* a background spill holds a pin and is writing its file */
     struct mt__store_entry *lru_prev, *lru_next;
     struct mt__store_lru *lru; /* the list it is in, or NULL */
 } mt__store_entry;
@@ -123,6 +124,8 @@ struct mt_store {
     mt__store_lru secondary, primary;
     mt_store_stats stats; /* counters; capacity/used/num_* filled on read */
     int64_t num_pinned, num_deleted; /* entries with pins > 0; deleted but still pinned */
+    bool spill_async;                /* spills are background jobs (mt_store_spill_begin); no restores */
+    int64_t spilling_bytes;          /* arena bytes of entries being spilled in the background */
 };
 
 /* ---- LRU and making room (evict.c) -------------------------------------- */
@@ -135,8 +138,10 @@ void mt__store_lru_update(mt_store *s, mt__store_entry *e);
  * Allocates `size` bytes, evicting unpinned secondary copies and then
  * spilling unpinned primary copies (LRU first) until it fits. Returns NULL
  * in *out when nothing more can be freed; MT_EIO only if a spill write fails.
+ * With spill_async nothing is spilled here: *wait_out (may be NULL) says
+ * whether background spills could make the room.
  */
-mt_status mt__store_make_room(mt_store *s, int64_t size, mt__store_block **out, mt_error *err);
+mt_status mt__store_make_room(mt_store *s, int64_t size, mt__store_block **out, bool *wait_out, mt_error *err);
 /* Frees the arena block of `e` (if any); its pages stay warm until a trim. */
 void mt__store_free_block(mt_store *s, mt__store_entry *e);
 
@@ -144,6 +149,8 @@ void mt__store_free_block(mt_store *s, mt__store_entry *e);
 
 /* Writes the bytes of in-arena `e` to spill_dir/<hex>, frees its arena block. */
 mt_status mt__store_spill(mt_store *s, mt__store_entry *e, mt_error *err);
+/* Drops one pin; the last one frees a deleted object or makes it evictable (store.c). */
+void mt__store_unpin(mt_store *s, mt__store_entry *e);
 /* Reads ON_DISK `e` into `b` (an arena block of its size), removes the file. */
 mt_status mt__store_restore(mt_store *s, mt__store_entry *e, mt__store_block *b, mt_error *err);
 /* Creates spill_dir/<hex> of e->size bytes for a creator to write. */

@@ -309,3 +309,117 @@ Test(spill, full_disk_is_enospc_not_sigbus)
     cr_assert_eq(umount(dir), 0);
     rm_dir(dir);
 }
+
+/* ---- background spilling (spill_async) ---------------------------------- */
+
+static mt_store *open_async_store(int64_t cap, const char *spill)
+{
+    mt_store *s = NULL;
+    mt_error err;
+    mt_store_options o = {.capacity = cap, .spill_dir = spill, .spill_async = true};
+    cr_assert_eq(mt_store_create(&o, &s, &err), MT_OK, "%s", err.msg);
+    return s;
+}
+
+Test(spill_async, create_waits_then_fits_after_a_background_spill)
+{
+    char *dir = make_tmp_dir();
+    mt_store *s = open_async_store(4096, dir);
+    for (uint32_t n = 1; n <= 4; n++) put(s, n, 1024, true);
+    mt_store_ref ref;
+    mt_error err;
+    bool wait = false;
+    /* Full: the create must wait for a spill; nothing is created meanwhile, no I/O done. */
+    cr_assert_eq(mt_store_object_create_ex(s, tid(5), 1024, true, &wait, &ref, &err), MT_OK, "%s", err.msg);
+    cr_assert(wait, "a create that needs a spill must wait for it");
+    cr_assert_not(mt_store_object_contains(s, tid(5), NULL));
+    cr_assert_eq(count_files(dir), 0, "the store itself wrote nothing");
+    cr_assert_eq(mt_store_spill_pressure(s), 4096);
+    mt_store_spill_job job;
+    cr_assert(mt_store_spill_begin(s, &job));
+    cr_assert(mt_id_equal(job.id, tid(1)), "the least recently used object spills first");
+    cr_assert_eq(mt_store_spill_pressure(s), 3072, "bytes being spilled do not count as pressure");
+    mt_store_spill_write(&job); /* a pool thread's part */
+    cr_assert_eq(job.st, MT_OK, "%s", job.err.msg);
+    cr_assert_eq(mt_store_spill_finish(s, &job), 1024);
+    cr_assert_eq(mt_store_object_create_ex(s, tid(5), 1024, true, &wait, &ref, &err), MT_OK, "%s", err.msg);
+    cr_assert_not(wait);
+    cr_assert_eq(ref.where, MT_STORE_IN_ARENA);
+    cr_assert_eq(mt_store_object_abort(s, tid(5), &err), MT_OK);
+    /* A spilled object is read from its file: no restore on the store's thread. */
+    mt_store_ref r1;
+    cr_assert_eq(mt_store_object_get(s, tid(1), &r1, &err), MT_OK, "%s", err.msg);
+    cr_assert_eq(r1.where, MT_STORE_ON_DISK);
+    const uint8_t *m = NULL;
+    cr_assert_eq(mt_store_map_file(r1.path, r1.size, &m, &err), MT_OK, "%s", err.msg);
+    check_bytes(m, 1, 1024);
+    mt_store_unmap_file(m, r1.size);
+    cr_assert_eq(mt_store_object_release(s, tid(1), &err), MT_OK);
+    mt_store_stats st;
+    mt_store_get_stats(s, &st);
+    cr_assert_eq(st.spilled_objects, 1);
+    cr_assert_eq(st.restored_objects, 0);
+    mt_store_destroy(s);
+    cr_assert_eq(count_files(dir), 0);
+    rm_dir(dir);
+}
+
+Test(spill_async, an_object_read_or_deleted_during_its_spill_stays_consistent)
+{
+    char *dir = make_tmp_dir();
+    mt_alloc_stats a0, a1;
+    mt_alloc_get_stats(&a0);
+    mt_store *s = open_async_store(4096, dir);
+    put(s, 1, 1024, true);
+    put(s, 2, 1024, true);
+    mt_store_spill_job j1, j2;
+    cr_assert(mt_store_spill_begin(s, &j1));
+    cr_assert(mt_store_spill_begin(s, &j2));
+    /* 1 is read while its file is written: it stays in memory, the file goes. */
+    mt_store_ref r;
+    mt_error err;
+    cr_assert_eq(mt_store_object_get(s, tid(1), &r, &err), MT_OK, "%s", err.msg);
+    cr_assert_eq(r.where, MT_STORE_IN_ARENA);
+    /* 2 is deleted by its owner meanwhile: freed when the job ends. */
+    cr_assert_eq(mt_store_object_delete(s, tid(2), &err), MT_OK);
+    mt_store_spill_write(&j1);
+    mt_store_spill_write(&j2);
+    cr_assert_eq(mt_store_spill_finish(s, &j1), 0);
+    cr_assert_eq(mt_store_spill_finish(s, &j2), 0);
+    cr_assert_eq(count_files(dir), 0, "no file survives a spill that did not free memory");
+    cr_assert_not(mt_store_object_contains(s, tid(2), NULL));
+    check_bytes(mt_store_base(s) + r.offset, 1, 1024);
+    cr_assert_eq(mt_store_object_release(s, tid(1), &err), MT_OK);
+    mt_store_stats st;
+    mt_store_get_stats(s, &st);
+    cr_assert_eq(st.num_objects, 1);
+    cr_assert_eq(st.num_pinned, 0);
+    cr_assert_eq(st.used, 1024);
+    /* 1 is evictable again: the next spill takes it. */
+    cr_assert(mt_store_spill_begin(s, &j1));
+    mt_store_spill_write(&j1);
+    cr_assert_eq(mt_store_spill_finish(s, &j1), 1024);
+    cr_assert_not(mt_store_spill_begin(s, &j2), "nothing left to spill");
+    mt_store_destroy(s);
+    mt_alloc_get_stats(&a1);
+    cr_assert_eq(a1.live_allocations, a0.live_allocations, "spill job paths are freed");
+    rm_dir(dir);
+}
+
+Test(spill_async, nothing_to_spill_means_no_wait)
+{
+    char *dir = make_tmp_dir();
+    mt_store *s = open_async_store(4096, dir);
+    mt_store_ref ref, big;
+    mt_error err;
+    bool wait = true;
+    /* Pinned objects cannot spill: the create does not wait, it takes a file. */
+    cr_assert_eq(mt_store_object_create_ex(s, tid(1), 4096, true, &wait, &ref, &err), MT_OK, "%s", err.msg);
+    cr_assert_eq(mt_store_object_create_ex(s, tid(2), 1024, true, &wait, &big, &err), MT_OK, "%s", err.msg);
+    cr_assert_not(wait);
+    cr_assert_eq(big.where, MT_STORE_ON_DISK);
+    cr_assert_eq(mt_store_object_abort(s, tid(2), &err), MT_OK);
+    cr_assert_eq(mt_store_object_abort(s, tid(1), &err), MT_OK);
+    mt_store_destroy(s);
+    rm_dir(dir);
+}
