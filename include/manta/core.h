@@ -96,6 +96,19 @@ MT_API mt_status mt_ref_from_bytes(const void *data, size_t len, mt_ref **out, m
  * MT_EINVAL for objects above config max_object_bytes.
  */
 MT_API mt_status mt_put(const void *data, size_t size, mt_ref **ref_out, mt_error *err);
+/*
+ * mt_put for an object that holds refs (their mt_ref_to_bytes encodings):
+ * list them in `contains` and the object keeps their values alive as long as
+ * it lives (Ray's nested refs), so whoever reads it later can still turn the
+ * bytes into refs (mt_ref_from_bytes) after the inner refs' owners let go.
+ * Waits for pending contained refs; a failed one fails the put.
+ */
+typedef struct mt_put_options {
+    mt_ref *const *contains;
+    int num_contains;
+} mt_put_options;
+MT_API mt_status mt_put_ex(const void *data, size_t size, const mt_put_options *opts, mt_ref **ref_out,
+                           mt_error *err);
 
 /* A resolved object: `data` stays valid until mt_value_release (zero-copy from the store when big). */
 typedef struct mt_value {
@@ -188,6 +201,12 @@ MT_API mt_status mt_return(mt_task_ctx *ctx, const void *data, size_t size, mt_e
  */
 MT_API mt_status mt_return_alloc(mt_task_ctx *ctx, size_t size, void **ptr_out, mt_error *err);
 MT_API mt_status mt_return_i64(mt_task_ctx *ctx, int64_t v, mt_error *err);
+/*
+ * The next result holds these refs (their mt_ref_to_bytes encodings): it
+ * keeps their values alive while it lives, after this task ends and after
+ * their owners let go — as mt_put_ex's `contains`. Waits for pending refs.
+ */
+MT_API mt_status mt_return_contains(mt_task_ctx *ctx, mt_ref *const *refs, int n, mt_error *err);
 /* The function name being run ("manta.echo", "Counter.incr"). */
 MT_API const char *mt_task_name(const mt_task_ctx *ctx);
 /* How many results the caller asked for. */

@@ -30,6 +30,22 @@ static bool take_id(node_client *cl, const mt_rpc_msg *m, ProtobufCBinaryData b,
     return false;
 }
 
+/* Applies a request's contained_ids to a just-created object (aborting it on error). */
+static mt_status set_contained(mt__node *n, mt_id id, size_t count, const ProtobufCBinaryData *ids, mt_error *err)
+{
+    if (count == 0) return MT_OK;
+    mt_id small[16], *v = count <= 16 ? small : mt_malloc(count * sizeof *v);
+    mt_status st = v ? MT_OK : mt_error_set(err, MT_ENOMEM, "contained ids");
+    for (size_t k = 0; st == MT_OK && k < count; k++)
+        if (!mt__node_id_from_pb(ids[k], &v[k]))
+            st = mt_error_set(err, MT_EINVAL, "contained_ids[%zu] must be %d bytes", k, MT_ID_SIZE);
+    if (st == MT_OK && count > 1000000) st = mt_error_set(err, MT_EINVAL, "more than 1000000 contained ids");
+    if (st == MT_OK) st = mt_store_object_set_contained(n->store, id, v, (int)count, err);
+    if (v != small) mt_free(v);
+    if (st != MT_OK) mt_store_object_abort(n->store, id, NULL);
+    return st;
+}
+
 static bool pin_add(node_client *cl, mt_id id)
 {
     void **v = mt__node_idmap_put(&cl->pins, id);
@@ -103,6 +119,7 @@ void mt__node_obj_create(node_client *cl, const mt_rpc_msg *m)
         mt__node_spill_park(cl, m, false);
         goto done;
     }
+    if (st == MT_OK) st = set_contained(cl->node, id, req->n_contained_ids, req->contained_ids, &err);
     if (st != MT_OK) {
         mt__node_reply(cl, m, st, NULL, "%s", err.msg);
         goto done;
@@ -183,6 +200,7 @@ void mt__node_obj_put(node_client *cl, const mt_rpc_msg *m)
         mt__node_spill_park(cl, m, true);
         goto done;
     }
+    if (st == MT_OK) st = set_contained(n, id, req->n_contained_ids, req->contained_ids, &err);
     if (st == MT_OK) {
         mt_store_object_set_owner(n->store, id, cl->client_id, cl->client_id, NULL);
         if (ref.where == MT_STORE_IN_ARENA) {
@@ -273,7 +291,9 @@ void mt__node_obj_get(node_client *cl, const mt_rpc_msg *m)
     if (!take_id(cl, m, req->object_id, &id, "GET_OBJECT")) goto done;
     mt_error err;
     mt_status st = try_get(cl, m, id, &err);
-    if ((st == MT_ENOTFOUND || st == MT_ESTATE) && req->timeout_ms != 0)
+    if (st == MT_ENOTFOUND && req->must_exist)
+        mt__node_reply(cl, m, st, NULL, "%s (released by its owner and every holder)", err.msg);
+    else if ((st == MT_ENOTFOUND || st == MT_ESTATE) && req->timeout_ms != 0)
         add_waiter(cl, m, id, req->timeout_ms);
     else if (st != MT_OK)
         mt__node_reply(cl, m, st, NULL, "%s", err.msg);

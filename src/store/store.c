@@ -92,12 +92,25 @@ uint8_t *mt_store_base(const mt_store *s) { return s->base; }
 /* Frees everything an entry owns and forgets it. */
 static void entry_destroy(mt_store *s, mt__store_entry *e)
 {
+    mt_id *contained = e->contained;
+    int32_t ncontained = e->ncontained;
+    e->contained = NULL;
+    e->ncontained = 0;
     mt__store_lru_remove(e);
     mt__store_free_block(s, e);
     mt__store_disk_remove(e);
     if (e->deleted) s->num_deleted--;
     mt__store_table_remove(&s->table, e);
     mt__store_pool_put(&s->entries, e);
+    /* The objects it held go too when this was their last pin. */
+    for (int32_t k = 0; k < ncontained; k++) {
+        mt__store_entry *c = mt__store_table_find(&s->table, contained[k]);
+        if (c && c->pins > 0) {
+            c->held--;
+            mt__store_unpin(s, c);
+        }
+    }
+    mt_free(contained);
 }
 
 static void fill_ref(const mt__store_entry *e, mt_store_ref *ref)
@@ -229,7 +242,8 @@ static mt_status try_restore(mt_store *s, mt__store_entry *e, mt_error *err)
 mt_status mt_store_object_get(mt_store *s, mt_id id, mt_store_ref *ref, mt_error *err)
 {
     mt__store_entry *e = mt__store_table_find(&s->table, id);
-    if (!e || e->deleted) return not_found(id, err);
+    /* Deleted by its owner but held by an object that contains it: still readable. */
+    if (!e || (e->deleted && e->held == 0)) return not_found(id, err);
     if (!e->sealed) return obj_error(id, MT_ESTATE, "not sealed yet", err);
     /* A pinned ON_DISK object may be mapped by a reader: its file must stay.
      * With background spilling nothing is read back on the caller's thread:
@@ -271,6 +285,39 @@ mt_status mt_store_object_delete(mt_store *s, mt_id id, mt_error *err)
     }
     e->deleted = true;
     s->num_deleted++;
+    return MT_OK;
+}
+
+mt_status mt_store_object_set_contained(mt_store *s, mt_id id, const mt_id *ids, int n, mt_error *err)
+{
+    mt__store_entry *e = mt__store_table_find(&s->table, id);
+    if (!e || e->deleted) return not_found(id, err);
+    if (e->sealed || e->contained) return obj_error(id, MT_ESTATE, "contained objects are set once, before seal", err);
+    if (n <= 0) return MT_OK;
+    for (int k = 0; k < n; k++) {
+        mt__store_entry *c = mt__store_table_find(&s->table, ids[k]);
+        /* Deleted but pinned still counts (a borrower keeps it readable), and
+         * so does one whose seal is still on its way on another connection. */
+        if (!c || (c->deleted && c->pins == 0) || c == e) {
+            char hex[2 * MT_ID_SIZE + 1], inner[2 * MT_ID_SIZE + 1];
+            mt_id_hex(id, hex);
+            mt_id_hex(ids[k], inner);
+            return mt_error_set(err, MT_ENOTFOUND, "object %s: contained object %s %s", hex, inner,
+                                c == e ? "is itself" : "is not in the store");
+        }
+    }
+    e->contained = mt_malloc((size_t)n * sizeof *e->contained);
+    if (!e->contained) return mt_error_set(err, MT_ENOMEM, "object store: contained ids");
+    memcpy(e->contained, ids, (size_t)n * sizeof *ids);
+    e->ncontained = n;
+    for (int k = 0; k < n; k++) {
+        mt__store_entry *c = mt__store_table_find(&s->table, ids[k]);
+        c->held++;
+        if (c->pins++ == 0) {
+            s->num_pinned++;
+            mt__store_lru_remove(c);
+        }
+    }
     return MT_OK;
 }
 

@@ -98,6 +98,13 @@ mt_status mt_store_object_get_pinned(mt_store *s, mt_id id, mt_store_ref *ref, m
 mt_status mt_store_object_release(mt_store *s, mt_id id, mt_error *err);
 /* The owner no longer references it: free now, or when the last pin goes. */
 mt_status mt_store_object_delete(mt_store *s, mt_id id, mt_error *err);
+/*
+ * Records, before seal, the objects (sealed or not yet) whose refs are inside object `id` (Ray's
+ * nested refs): each is pinned by it until it is freed, so a reader of `id`
+ * can still turn those refs into values after their owners let go.
+ * MT_ENOTFOUND names a contained object that is not (or no longer) there.
+ */
+mt_status mt_store_object_set_contained(mt_store *s, mt_id id, const mt_id *ids, int n, mt_error *err);
 bool mt_store_object_contains(const mt_store *s, mt_id id, bool *sealed_out);
 /* Records who owns and who created an object (client ids). */
 mt_status mt_store_object_set_owner(mt_store *s, mt_id id, mt_id owner, mt_id creator, mt_error *err);

@@ -89,6 +89,9 @@ typedef struct mt__store_entry {
     int32_t pins;
     bool sealed, primary, deleted, on_disk;
     bool spilling;          /* a background spill holds a pin and is writing its file */
+    int32_t ncontained;     /* objects whose refs are inside this one: each pinned once by it */
+    int32_t held;           /* pins from objects containing this one: readable even once deleted */
+    mt_id *contained;       /* mt_malloc'd; released when this entry is destroyed */
     struct mt__store_entry *lru_prev, *lru_next;
     struct mt__store_lru *lru; /* the list it is in, or NULL */
 } mt__store_entry;

@@ -88,6 +88,7 @@ static mt_status get_pinned(mt_id id, Manta__GetObjectReply **rep, mt_error *err
     req.object_id.data = (uint8_t *)id.bytes;
     req.object_id.len = MT_ID_SIZE;
     req.timeout_ms = 10000;
+    req.must_exist = true; /* made already: only its seal may still be on its way */
     return mt__drv_node_call(MANTA__NODE_METHOD__NODE_GET_OBJECT, &req.base, &manta__get_object_reply__descriptor,
                              (ProtobufCMessage **)rep, NULL, err);
 }
@@ -234,9 +235,17 @@ MT_API mt_status mt_ref_from_bytes(const void *data, size_t len, mt_ref **out, m
     return st;
 }
 
-static mt_status put_store(mt_ref *r, const void *data, size_t size, mt_error *err)
+/* Ids of the stored objects whose refs an object holds (mt_put_ex contains). */
+typedef struct contained_ids {
+    ProtobufCBinaryData *v;
+    size_t n;
+} contained_ids;
+
+static mt_status put_store(mt_ref *r, const void *data, size_t size, const contained_ids *c, mt_error *err)
 {
     Manta__CreateObjectRequest req = MANTA__CREATE_OBJECT_REQUEST__INIT;
+    req.contained_ids = c->v;
+    req.n_contained_ids = c->n;
     req.object_id.data = r->id.bytes;
     req.object_id.len = MT_ID_SIZE;
     req.size = (int64_t)size;
@@ -329,11 +338,13 @@ void mt__drv_puts_drain_all(void)
     while (mt__drv.nputs > 0 && mt__drv_puts_drain(true, NULL) == MT_OK) {}
 }
 
-static mt_status put_pipelined(mt_ref *r, const void *data, size_t size, mt_error *err)
+static mt_status put_pipelined(mt_ref *r, const void *data, size_t size, const contained_ids *c, mt_error *err)
 {
     mt__driver *d = &mt__drv;
     if (d->nputs == 256) MT_RETURN_NOT_OK(mt__drv_puts_drain(true, err)); /* a full window */
     Manta__PutObjectRequest req = MANTA__PUT_OBJECT_REQUEST__INIT;
+    req.contained_ids = c->v;
+    req.n_contained_ids = c->n;
     req.object_id.data = r->id.bytes;
     req.object_id.len = MT_ID_SIZE;
     req.data.data = (uint8_t *)data;
@@ -358,22 +369,80 @@ static mt_status put_pipelined(mt_ref *r, const void *data, size_t size, mt_erro
     return MT_OK;
 }
 
-MT_API mt_status mt_put(const void *data, size_t size, mt_ref **ref_out, mt_error *err)
+/*
+ * Waits for each contained ref and collects the ids of the stored ones
+ * (small values travel inside the ref bytes and need no keeping). Called
+ * with the lock held; c->v is mt_malloc'd (NULL when none).
+ */
+static mt_status collect_contained(const mt_put_options *o, contained_ids *c, mt_error *err)
 {
+    c->v = NULL;
+    c->n = 0;
+    if (!o || o->num_contains <= 0) return MT_OK;
+    if (!o->contains) return mt_error_set(err, MT_EINVAL, "mt_put_ex: contains is NULL");
+    c->v = mt_calloc((size_t)o->num_contains, sizeof *c->v);
+    if (!c->v) return mt_error_set(err, MT_ENOMEM, "mt_put_ex: %d contained refs", o->num_contains);
+    for (int i = 0; i < o->num_contains; i++) {
+        mt_ref *r = o->contains[i];
+        if (!r || r->magic != MT__REF_MAGIC) return mt_error_set(err, MT_EINVAL, "mt_put_ex: contains[%d] is not a ref", i);
+        while (r->state == MT__OBJ_PENDING) MT_RETURN_NOT_OK(mt__drv_pump(-1, err));
+        if (r->state == MT__OBJ_FAILED) return mt_error_set(err, r->code, "mt_put_ex: contains[%d]: %s", i, r->msg);
+        if (!r->in_store) continue;
+        c->v[c->n].data = r->id.bytes;
+        c->v[c->n].len = MT_ID_SIZE;
+        c->n++;
+    }
+    return MT_OK;
+}
+
+mt_status mt__refs_stored_ids(mt_ref *const *refs, int n, mt_id **ids_out, int *n_out, mt_error *err)
+{
+    *ids_out = NULL;
+    *n_out = 0;
+    contained_ids c = {0};
     pthread_mutex_lock(&mt__drv.lock);
     mt_status st = mt__drv_check(err);
+    if (st == MT_OK) st = collect_contained(&(mt_put_options){.contains = refs, .num_contains = n}, &c, err);
+    mt_id *ids = st == MT_OK && c.n ? mt_malloc(c.n * sizeof *ids) : NULL;
+    if (st == MT_OK && c.n && !ids) st = mt_error_set(err, MT_ENOMEM, "contained refs");
+    for (size_t i = 0; st == MT_OK && i < c.n; i++) memcpy(ids[i].bytes, c.v[i].data, MT_ID_SIZE);
+    pthread_mutex_unlock(&mt__drv.lock);
+    mt_free(c.v);
+    if (st != MT_OK) {
+        mt_free(ids);
+        return st;
+    }
+    *ids_out = ids;
+    *n_out = (int)c.n;
+    return MT_OK;
+}
+
+MT_API mt_status mt_put(const void *data, size_t size, mt_ref **ref_out, mt_error *err)
+{
+    return mt_put_ex(data, size, NULL, ref_out, err);
+}
+
+MT_API mt_status mt_put_ex(const void *data, size_t size, const mt_put_options *opts, mt_ref **ref_out, mt_error *err)
+{
+    pthread_mutex_lock(&mt__drv.lock);
+    contained_ids c = {0};
+    mt_status st = mt__drv_check(err);
+    if (st == MT_OK) st = collect_contained(opts, &c, err);
     int64_t maxb = MT_CFG_INT64(max_object_bytes);
     if (st == MT_OK && maxb > 0 && (int64_t)size > maxb)
         st = mt_error_set(err, MT_EINVAL, "object of %zu bytes is above max_object_bytes (%lld)", size, (long long)maxb);
     mt_ref *r = NULL;
     if (st == MT_OK && !(r = mt__ref_new(mt__task_id_new(), true))) st = mt_error_set(err, MT_ENOMEM, "mt_put");
     if (st == MT_OK) {
-        if ((int64_t)size <= mt__drv.inline_max) {
+        /* An object holding stored refs lives in the store, which keeps them for it. */
+        if ((int64_t)size <= mt__drv.inline_max && c.n == 0) {
             mt__ref_set_inline(r, data, size);
             if (r->state != MT__OBJ_READY) st = mt_error_set(err, MT_ENOMEM, "mt_put of %zu bytes", size);
         } else {
-            st = size <= PUT_PIPELINED_MAX && mt__drv.store ? put_pipelined(r, data, size, err)
-                                                            : put_store(r, data, size, err);
+            /* One that holds refs is created on the node connection, before any
+             * later release of those refs on it can delete them. */
+            st = size <= PUT_PIPELINED_MAX && mt__drv.store && c.n == 0 ? put_pipelined(r, data, size, &c, err)
+                                                            : put_store(r, data, size, &c, err);
             if (st != MT_OK) mt_error_prefix(err, "mt_put of %zu bytes", size);
         }
         if (st != MT_OK) {
@@ -382,6 +451,7 @@ MT_API mt_status mt_put(const void *data, size_t size, mt_ref **ref_out, mt_erro
         }
     }
     pthread_mutex_unlock(&mt__drv.lock);
+    mt_free(c.v);
     if (st == MT_OK) *ref_out = r;
     return st;
 }

@@ -38,6 +38,8 @@ struct mt_task_ctx {
     int num_returns, nret;
     ret_slot *rets;
     bool is_create;
+    mt_id *contained; /* mt_return_contains: the stored objects the next result holds */
+    int ncontained;
 };
 
 static mt_status node_call(mt__worker *w, uint16_t method, const ProtobufCMessage *req,
@@ -78,9 +80,20 @@ static mt_status create_in_store(mt_task_ctx *ctx, ret_slot *s, size_t size, voi
         req.owner_id.data = ctx->owner.bytes;
         req.owner_id.len = MT_ID_SIZE;
     }
+    ProtobufCBinaryData cids[64], *cv = cids;
+    if (ctx->ncontained > 64 && !(cv = mt_malloc((size_t)ctx->ncontained * sizeof *cv)))
+        return mt_error_set(err, MT_ENOMEM, "%s: contained refs", ctx->name);
+    for (int i = 0; i < ctx->ncontained; i++) cv[i] = (ProtobufCBinaryData){MT_ID_SIZE, ctx->contained[i].bytes};
+    req.contained_ids = cv;
+    req.n_contained_ids = (size_t)ctx->ncontained;
     Manta__CreateObjectReply *rep = NULL;
-    MT_RETURN_NOT_OK(node_call(w, MANTA__NODE_METHOD__NODE_CREATE_OBJECT, &req.base, &manta__create_object_reply__descriptor,
-                               (ProtobufCMessage **)&rep, err));
+    mt_status cst = node_call(w, MANTA__NODE_METHOD__NODE_CREATE_OBJECT, &req.base, &manta__create_object_reply__descriptor,
+                              (ProtobufCMessage **)&rep, err);
+    if (cv != cids) mt_free(cv);
+    mt_free(ctx->contained);
+    ctx->contained = NULL;
+    ctx->ncontained = 0;
+    MT_RETURN_NOT_OK(cst);
     mt_status st = MT_OK;
     if (rep->in_arena) {
         if (rep->offset < 0 || rep->offset + (int64_t)size > w->capacity)
@@ -111,7 +124,7 @@ MT_API mt_status mt_return_alloc(mt_task_ctx *ctx, size_t size, void **ptr_out, 
 {
     ret_slot *s = NULL;
     MT_RETURN_NOT_OK(next_slot(ctx, &s, err));
-    if ((int64_t)size > ctx->w->inline_max) return create_in_store(ctx, s, size, ptr_out, err);
+    if ((int64_t)size > ctx->w->inline_max || ctx->ncontained) return create_in_store(ctx, s, size, ptr_out, err);
     s->block = mt_malloc(size ? size : 1);
     if (!s->block) return mt_error_set(err, MT_ENOMEM, "%s: result of %zu bytes", ctx->name, size);
     s->size = size;
@@ -121,9 +134,18 @@ MT_API mt_status mt_return_alloc(mt_task_ctx *ctx, size_t size, void **ptr_out, 
 }
 
 /* Copies an inline result into w->scratch (one buffer reused by every task: no allocation per result). */
+MT_API mt_status mt_return_contains(mt_task_ctx *ctx, mt_ref *const *refs, int n, mt_error *err)
+{
+    if (!ctx || n < 0 || (n > 0 && !refs)) return mt_error_set(err, MT_EINVAL, "mt_return_contains: bad arguments");
+    mt_free(ctx->contained);
+    ctx->contained = NULL;
+    ctx->ncontained = 0;
+    return mt__refs_stored_ids(refs, n, &ctx->contained, &ctx->ncontained, err);
+}
+
 MT_API mt_status mt_return(mt_task_ctx *ctx, const void *data, size_t size, mt_error *err)
 {
-    if ((int64_t)size > ctx->w->inline_max) {
+    if ((int64_t)size > ctx->w->inline_max || ctx->ncontained) {
         void *p;
         MT_RETURN_NOT_OK(mt_return_alloc(ctx, size, &p, err));
         if (size) memcpy(p, data, size);
@@ -477,6 +499,7 @@ void mt__worker_run_task(mt__worker *w, mt__wconn *c, const Manta__TaskSpec *spe
     append_result(w, c, spec, &ctx, st, system, &err);
     for (int i = 0; i < ctx.nret; i++) mt_free(ctx.rets[i].block);
     if (ctx.rets != slots) mt_free(ctx.rets);
+    mt_free(ctx.contained);
     if (args != argv) mt_free(args);
     if (pins != pv) mt_free(pins);
 }

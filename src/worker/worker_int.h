@@ -320,6 +320,8 @@ mt_ref *mt__ref_new(mt_id id, bool owned);
 void mt__ref_unref(mt_ref *r); /* under the lock */
 void mt__ref_set_inline(mt_ref *r, const void *data, size_t size);
 void mt__ref_fail(mt_ref *r, mt_status code, const char *msg);
+/* Waits for refs[0, n) and gives the ids of the stored ones (mt_malloc'd, NULL when none). */
+mt_status mt__refs_stored_ids(mt_ref *const *refs, int n, mt_id **ids_out, int *n_out, mt_error *err);
 size_t mt__ref_encoded_size(const mt_ref *r); /* a READY ref as bytes (mt_ref_to_bytes) */
 void mt__drv_lingering_fini(void); /* lets go of every lingering read pin */
 /* Reads the answers to pipelined puts; `wait` blocks for at least one (when there are any). */

@@ -244,6 +244,61 @@ Test(deps, refs_through_tasks_and_inside_objects, .init = setup_user, .fini = te
     mt_ref_release(small);
 }
 
+/* An object that holds refs keeps their objects alive (Ray's nested refs):
+ * made by a driver (mt_put_ex contains) or returned by a task
+ * (mt_return_contains) for an object the task itself put. */
+Test(deps, nested_refs_keep_their_objects, .init = setup_user, .fini = teardown, .timeout = 60)
+{
+    mt_error err;
+    const size_t n = 3 << 20;
+    unsigned char *buf = malloc(n);
+    int64_t sum = 0;
+    for (size_t i = 0; i < n; i++) sum += buf[i] = (unsigned char)(i * 31 + 7);
+    mt_ref *x = NULL;
+    cr_assert_eq(mt_put(buf, n, &x, &err), MT_OK, "%s", err.msg);
+    char xb[128];
+    size_t xlen = 0;
+    cr_assert_eq(mt_ref_to_bytes(x, xb, sizeof xb, &xlen, &err), MT_OK, "%s", err.msg);
+    mt_ref *outer = NULL;
+    cr_assert_eq(mt_put_ex(xb, xlen, &(mt_put_options){.contains = &x, .num_contains = 1}, &outer, &err), MT_OK,
+                 "%s", err.msg);
+    mt_ref_release(x); /* only the outer object keeps x now */
+    mt_arg o = MT_ARG_REF(outer);
+    mt_ref *unwrapped = submit("user_unwrap", &o, 1);
+    expect_digest(unwrapped, (int64_t)n, sum);
+    mt_ref_release(unwrapped);
+    mt_ref *again = NULL;
+    cr_assert_eq(mt_ref_from_bytes(xb, xlen, &again, &err), MT_OK, "x is held by the outer object: %s", err.msg);
+    mt_ref_release(again);
+    /* Once the outer object goes, x goes with it (workers may cache a pin on
+     * the outer argument for up to a second). */
+    mt_ref_release(outer);
+    mt_status st = MT_OK;
+    for (double t0 = now_ms(); now_ms() - t0 < 5000; usleep(50000)) {
+        st = mt_ref_from_bytes(xb, xlen, &again, &err);
+        if (st != MT_OK) break;
+        mt_ref_release(again);
+    }
+    cr_assert_eq(st, MT_ENOTFOUND, "x outlived the object that held it: %s", mt_status_name(st));
+
+    /* A task returns a ref to an object it put itself. */
+    mt_arg a = MT_ARG_I64((int64_t)n);
+    mt_ref *wrapped = submit("user_wrap_new", &a, 1);
+    mt_value v;
+    cr_assert_eq(mt_get(&wrapped, 1, 30000, &v, &err), MT_OK, "%s", err.msg);
+    mt_ref *inner = NULL;
+    cr_assert_eq(mt_ref_from_bytes(v.data, v.size, &inner, &err), MT_OK, "the task's object is gone: %s", err.msg);
+    mt_value_release(&v);
+    mt_value iv;
+    cr_assert_eq(mt_get(&inner, 1, 30000, &iv, &err), MT_OK, "%s", err.msg);
+    cr_assert_eq(iv.size, n);
+    cr_assert(memcmp(iv.data, buf, n) == 0, "the inner object's bytes");
+    mt_value_release(&iv);
+    mt_ref_release(inner);
+    mt_ref_release(wrapped);
+    free(buf);
+}
+
 /* A borrowed stored object stays readable after its owner released it. */
 Test(deps, borrowed_ref_outlives_the_owners_release, .init = setup, .fini = teardown, .timeout = 60)
 {

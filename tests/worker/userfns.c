@@ -193,3 +193,26 @@ static mt_status user_unwrap(mt_task_ctx *ctx, const mt_arg *args, int nargs, mt
     return st;
 }
 MT_REMOTE(user_unwrap)
+
+/* Puts a new object of args[0] bytes (i*31+7 pattern) from inside the task
+ * and returns its ref: the result holds it (mt_return_contains), so it
+ * outlives this task and this worker's own reference. */
+static mt_status user_wrap_new(mt_task_ctx *ctx, const mt_arg *args, int nargs, mt_error *err)
+{
+    int64_t n;
+    MT_RETURN_NOT_OK(mt_arg_i64(args, nargs, 0, &n, err));
+    unsigned char *buf = malloc((size_t)n);
+    if (!buf) return mt_error_set(err, MT_ENOMEM, "wrap_new");
+    for (int64_t i = 0; i < n; i++) buf[i] = (unsigned char)(i * 31 + 7);
+    mt_ref *inner = NULL;
+    mt_status st = mt_put(buf, (size_t)n, &inner, err);
+    free(buf);
+    char bytes[128];
+    size_t len = 0;
+    if (st == MT_OK) st = mt_ref_to_bytes(inner, bytes, sizeof bytes, &len, err);
+    if (st == MT_OK) st = mt_return_contains(ctx, &inner, 1, err);
+    if (st == MT_OK) st = mt_return(ctx, bytes, len, err);
+    mt_ref_release(inner);
+    return st;
+}
+MT_REMOTE(user_wrap_new)
