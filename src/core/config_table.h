@@ -27,6 +27,7 @@ MT_CONFIG(INT64, worker_idle_ms, 60000, "idle workers above the pool size are st
 MT_CONFIG(INT64, wait_spin_us, 20, "drivers and workers poll without sleeping this long before blocking (saves wake-ups); 0 = block at once")
 MT_CONFIG(INT64, max_tasks_in_flight_per_worker, 256, "tasks a driver pushes to one leased worker ahead of its results (1..256; Ray's is 1)")
 MT_CONFIG(INT64, task_max_retries, 3, "default retries of a task after its worker dies")
+MT_CONFIG(INT64, max_lineage_bytes, 1073741824, "task specs a driver keeps to rebuild lost results (Ray's); above it new results cannot be rebuilt")
 MT_CONFIG(INT64, actor_max_restarts, 0, "default restarts of an actor after its worker dies")
 MT_CONFIG(STRING, spill_dir, "", "where the object store spills; empty = <session>/spill")
 MT_CONFIG(DOUBLE, object_spilling_threshold, 0.8, "the node spills in the background once this fraction of its object store is in use")

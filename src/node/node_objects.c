@@ -292,7 +292,7 @@ void mt__node_obj_get(node_client *cl, const mt_rpc_msg *m)
     mt_error err;
     mt_status st = try_get(cl, m, id, &err);
     if (st == MT_ENOTFOUND && req->must_exist)
-        mt__node_reply(cl, m, st, NULL, "%s (released by its owner and every holder)", err.msg);
+        mt__node_reply(cl, m, st, NULL, "%s", err.msg);
     else if ((st == MT_ENOTFOUND || st == MT_ESTATE) && req->timeout_ms != 0)
         add_waiter(cl, m, id, req->timeout_ms);
     else if (st != MT_OK)

@@ -245,6 +245,15 @@ mt_status mt_store_object_get(mt_store *s, mt_id id, mt_store_ref *ref, mt_error
     /* Deleted by its owner but held by an object that contains it: still readable. */
     if (!e || (e->deleted && e->held == 0)) return not_found(id, err);
     if (!e->sealed) return obj_error(id, MT_ESTATE, "not sealed yet", err);
+    /* A spill file removed behind the store's back (a temp cleaner, a lost
+     * disk): the object is lost; its owner may rebuild it (lineage). */
+    if (e->on_disk && e->pins == 0 && access(e->path, F_OK) != 0 && errno == ENOENT) {
+        char hex[2 * MT_ID_SIZE + 1];
+        mt_id_hex(id, hex);
+        mt_error_set(err, MT_ENOTFOUND, "object %s was lost: its spill file is gone", hex);
+        entry_destroy(s, e);
+        return MT_ENOTFOUND;
+    }
     /* A pinned ON_DISK object may be mapped by a reader: its file must stay.
      * With background spilling nothing is read back on the caller's thread:
      * readers map the spill file (the page cache does the I/O in the reader). */

@@ -110,6 +110,7 @@ void mt__ref_unref(mt_ref *r)
     vpin_drop(r);
     if (r->in_store && r->owned && mt__drv.inited)
         mt__drv_object_id_send(MANTA__NODE_METHOD__NODE_DELETE_OBJECT, r->id);
+    mt__lineage_free(r->lineage);
     mt_free(r->data);
     mt_free(r->msg);
     mt_free(r);
@@ -508,7 +509,22 @@ static mt_status value_of(mt_ref *r, mt_value *v, mt_error *err)
 {
     if (r->in_store && !r->vpin) { /* the first get of this ref: one round trip */
         Manta__GetObjectReply *rep = NULL;
-        MT_RETURN_NOT_OK(get_pinned(r->id, &rep, err));
+        mt_status gst = get_pinned(r->id, &rep, err);
+        /* Lost from the store (the owner still holds it): rebuild it from its lineage. */
+        while (gst == MT_ENOTFOUND && r->owned && r->lineage) {
+            MT_RETURN_NOT_OK(mt__task_rebuild(r, err));
+            while (r->state == MT__OBJ_PENDING) MT_RETURN_NOT_OK(mt__drv_pump(-1, err));
+            if (r->state == MT__OBJ_FAILED) return mt_error_set(err, r->code, "%s", r->msg);
+            if (!r->in_store) break; /* came back inline */
+            gst = get_pinned(r->id, &rep, err);
+        }
+        if (!r->in_store) return value_of(r, v, err);
+        if (gst == MT_ENOTFOUND && r->owned && !r->lineage && err && strstr(err->msg, "was lost")) {
+            char msg[MT_ERROR_MSG_MAX];
+            snprintf(msg, sizeof msg, "%s", err->msg);
+            return mt_error_set(err, gst, "%s; it cannot be rebuilt (no task made it, or its lineage was not kept)", msg);
+        }
+        MT_RETURN_NOT_OK(gst);
         mt_status st = vpin_take(r, rep, err);
         protobuf_c_message_free_unpacked(&rep->base, &mt_rpc_pb_allocator);
         if (st != MT_OK) {

@@ -96,6 +96,38 @@ void mt__task_free(mt__task *t)
     mt__drv.deps_changed = true; /* a waiting task may have been waiting for this one */
 }
 
+void mt__lineage_free(mt__lineage *l)
+{
+    if (!l) return;
+    mt__drv.lineage_bytes -= (int64_t)l->spec_len;
+    for (int i = 0; i < l->ndeps; i++) mt__ref_unref(l->deps[i]);
+    mt_free(l->deps);
+    mt_free(l->spec);
+    mt_free(l->fn_name);
+    mt_free(l);
+}
+
+/* A finished normal task with one stored result keeps its spec and inputs as that result's lineage. */
+static void keep_lineage(mt__task *t)
+{
+    mt_ref *r = t->nrets == 1 ? t->rets[0] : NULL;
+    if (!r || !t->shape || !t->spec || !r->in_store || r->lineage || t->retries_left == 0 || t->cancelled) return;
+    if (mt__drv.lineage_bytes + (int64_t)t->spec_len > MT_CFG_INT64(max_lineage_bytes)) return;
+    mt__lineage *l = mt_calloc(1, sizeof *l);
+    char *fn = l ? mt_strdup(t->fn_name) : NULL;
+    if (!fn) {
+        mt_free(l);
+        return; /* out of memory: the result just cannot be rebuilt */
+    }
+    *l = (mt__lineage){.spec = t->spec, .spec_len = t->spec_len, .fn_name = fn, .shape = t->shape,
+                       .retries_left = t->retries_left, .deps = t->deps, .ndeps = t->ndeps, .task_id = t->task_id, .seq = t->seq};
+    t->spec = NULL;
+    t->deps = NULL;
+    t->ndeps = 0;
+    mt__drv.lineage_bytes += (int64_t)l->spec_len;
+    r->lineage = l;
+}
+
 void mt__task_fail(mt__task *t, mt_status code, const char *msg)
 {
     for (int i = 0; i < t->nrets; i++)
@@ -397,6 +429,7 @@ static void complete_task(mt__task *t, const Manta__TaskResult *r)
                 mt__ref_set_inline(ref, rv ? rv->data.data : NULL, rv ? rv->data.len : 0);
             }
         }
+        keep_lineage(t);
         mt__task_free(t);
         return;
     }
@@ -804,6 +837,37 @@ static mt_status check_args(const mt_arg *args, int nargs, mt_error *err)
         }
         if (args[i].ref->magic != MT__REF_MAGIC) return mt_error_set(err, MT_EINVAL, "argument %d: not a ref", i);
     }
+    return MT_OK;
+}
+
+mt_status mt__task_rebuild(mt_ref *r, mt_error *err)
+{
+    mt__lineage *l = r->lineage;
+    char hex[2 * MT_ID_SIZE + 1];
+    mt_id_hex(r->id, hex);
+    if (!l || l->retries_left == 0)
+        return mt_error_set(err, MT_ENOTFOUND, "object %s was lost and %s", hex,
+                            l ? "its task has no retries left to rebuild it" : "cannot be rebuilt (no lineage kept)");
+    mt__task *t = mt_calloc(1, sizeof *t);
+    uint8_t *spec = t ? mt_malloc(l->spec_len) : NULL;
+    char *fn = spec ? mt_strdup(l->fn_name) : NULL;
+    if (!fn) {
+        mt_free(spec);
+        mt_free(t);
+        return mt_error_set(err, MT_ENOMEM, "rebuilding object %s", hex);
+    }
+    memcpy(spec, l->spec, l->spec_len);
+    if (l->retries_left > 0) l->retries_left--;
+    *t = (mt__task){.seq = l->seq, .shape = l->shape, .spec = spec, .spec_len = l->spec_len,
+                    .fn_name = fn, .retries_left = l->retries_left, .nrets = 1, .task_id = l->task_id};
+    t->rets = t->ret1;
+    t->ret1[0] = r;
+    r->rc++;
+    r->state = MT__OBJ_PENDING;
+    r->in_store = false;
+    MT_LOG(MT_LOG_INFO, "TASK-REBUILD", "object %s was lost: running %s again", hex, fn);
+    q_push(&t->shape->pending, t);
+    dispatch(t->shape);
     return MT_OK;
 }
 

@@ -137,6 +137,25 @@ bool mt__worker_args_cached(void);
 
 typedef enum { MT__OBJ_PENDING = 0, MT__OBJ_READY = 1, MT__OBJ_FAILED = 2 } mt__obj_state;
 
+/*
+ * Lineage (Ray's): how a task's stored result was made — its packed spec,
+ * its resource shape and the argument refs it read (kept alive with it) —
+ * so a result lost from the store (its spill file gone, later a dead node)
+ * is rebuilt by running the task again (mt__task_rebuild). Held by the
+ * result ref; bounded by config max_lineage_bytes of specs per driver.
+ */
+typedef struct mt__lineage {
+    uint8_t *spec;
+    size_t spec_len;
+    char *fn_name;
+    struct mt__shape *shape;
+    int retries_left; /* rebuilds left (-1 = forever): the task's max_retries */
+    struct mt_ref **deps;
+    int ndeps;
+    mt_id task_id;
+    uint64_t seq; /* the spec's: results are matched by it */
+} mt__lineage;
+
 struct mt_ref {
     uint32_t magic;
     int rc;
@@ -158,6 +177,7 @@ struct mt_ref {
     size_t size;
     mt_status code; /* FAILED */
     char *msg;      /* FAILED */
+    mt__lineage *lineage; /* a stored task result that can be rebuilt; freed with the ref */
 };
 
 /* Resources one task or actor may demand (a lease request carries them all). */
@@ -276,6 +296,7 @@ typedef struct mt__driver {
     int pipeline;          /* max_tasks_in_flight_per_worker, read once at mt_init (1..256) */
     double node_cpus;
     uint64_t next_seq;
+    int64_t lineage_bytes; /* specs kept as lineage (max_lineage_bytes) */
     mt__shape *shapes;
     mt_actor *actors;      /* handles with live connections */
     mt__task *waiting, *waiting_tail; /* submitted tasks whose ref arguments are pending (FIFO) */
@@ -322,7 +343,10 @@ void mt__ref_set_inline(mt_ref *r, const void *data, size_t size);
 void mt__ref_fail(mt_ref *r, mt_status code, const char *msg);
 /* Waits for refs[0, n) and gives the ids of the stored ones (mt_malloc'd, NULL when none). */
 mt_status mt__refs_stored_ids(mt_ref *const *refs, int n, mt_id **ids_out, int *n_out, mt_error *err);
-size_t mt__ref_encoded_size(const mt_ref *r); /* a READY ref as bytes (mt_ref_to_bytes) */
+size_t mt__ref_encoded_size(const mt_ref *r);
+/* Runs the task that made stored result `r` again (it was lost): r is pending until it is back. */
+mt_status mt__task_rebuild(mt_ref *r, mt_error *err);
+void mt__lineage_free(mt__lineage *l); /* a READY ref as bytes (mt_ref_to_bytes) */
 void mt__drv_lingering_fini(void); /* lets go of every lingering read pin */
 /* Reads the answers to pipelined puts; `wait` blocks for at least one (when there are any). */
 mt_status mt__drv_puts_drain(bool wait, mt_error *err);

@@ -122,3 +122,65 @@ Test(integration, spill_and_restore, .fini = teardown, .timeout = 180)
     mt_shutdown();
     itest_stop_check(&C);
 }
+
+/* Removes every spill file (what a temp cleaner or a lost disk does). */
+static void remove_spill_files(void)
+{
+    char cmd[1200];
+    snprintf(cmd, sizeof cmd, "find '%s/spill' -type f -delete", C.session);
+    cr_assert_eq(system(cmd), 0);
+}
+
+/* A task result lost from the store (its spill file removed) is rebuilt by
+ * running its task again (lineage); a lost put, which no task can make
+ * again, fails with a clear error. */
+Test(integration, lost_spilled_result_is_rebuilt, .fini = teardown, .timeout = 180)
+{
+    enum { K = 5 };
+    const size_t n = 24 * MIB;
+    itest_prepare(&C);
+    itest_start(&C, (const char *[]){"--num-cpus", "2", "--object-store-memory", "67108864", NULL});
+    itest_connect(&C);
+    uint8_t *want = malloc(n);
+    for (size_t i = 0; i < n; i++) want[i] = (uint8_t)((i * 7 + 3) & 0xff); /* manta.bytes */
+    mt_ref *refs[K];
+    mt_error err = {0};
+    for (int i = 0; i < K; i++) {
+        mt_arg a = MT_ARG_I64((int64_t)n);
+        cr_assert_eq(mt_task_submit("manta.bytes", &a, 1, NULL, &refs[i], &err), MT_OK, "%s", err.msg);
+    }
+    bool ready[K];
+    int nready = 0;
+    cr_assert_eq(mt_wait(refs, K, K, 60000, ready, &nready, &err), MT_OK, "%s", err.msg);
+    cr_assert_eq(nready, K);
+    cr_assert_geq(spill_bytes(), (int64_t)n, "120 MiB of results in a 64 MiB store: nothing spilled");
+    remove_spill_files();
+    for (int i = 0; i < K; i++) expect_equal(refs[i], want, n, "a result whose spill file was removed");
+    for (int i = 0; i < K; i++) mt_ref_release(refs[i]);
+
+    /* Puts have no lineage: losing one is an error naming the object. */
+    uint8_t *src = pattern(n, 11);
+    for (int i = 0; i < K; i++)
+        cr_assert_eq(mt_put(src, n, &refs[i], &err), MT_OK, "%s", err.msg);
+    cr_assert_geq(spill_bytes(), (int64_t)n);
+    remove_spill_files();
+    int lost = 0;
+    for (int i = 0; i < K; i++) {
+        mt_value v;
+        mt_status st = mt_get(&refs[i], 1, 30000, &v, &err);
+        if (st == MT_OK) {
+            cr_assert(memcmp(v.data, src, n) == 0, "a put still in memory reads back equal");
+            mt_value_release(&v);
+            continue;
+        }
+        cr_assert_eq(st, MT_ENOTFOUND, "%s: %s", mt_status_name(st), err.msg);
+        cr_assert(strstr(err.msg, "was lost") && strstr(err.msg, "cannot be rebuilt"), "%s", err.msg);
+        lost++;
+    }
+    cr_assert_geq(lost, 1, "no put was lost with its spill file");
+    for (int i = 0; i < K; i++) mt_ref_release(refs[i]);
+    free(src);
+    free(want);
+    mt_shutdown();
+    itest_stop_check(&C);
+}
