@@ -30,6 +30,36 @@ static entry table[] = {
 #undef MT_CONFIG
 #define NENTRIES (sizeof table / sizeof table[0])
 
+/* Bounds per key (config_table.h's MT_CONFIG_RANGE lines); unbounded by default. */
+typedef struct range {
+    enum mt__config_key key;
+    double lo, hi;
+} range;
+#define MT_CONFIG(type, name, def, doc)
+#define MT_CONFIG_RANGE(name, lo, hi) {MT__CFG_##name, (double)(lo), (double)(hi)},
+static const range ranges[] = {
+#include "core/config_table.h"
+};
+#undef MT_CONFIG_RANGE
+#undef MT_CONFIG
+
+static const range *range_of(const entry *e)
+{
+    for (size_t i = 0; i < sizeof ranges / sizeof ranges[0]; i++)
+        if (&table[ranges[i].key] == e) return &ranges[i];
+    return NULL;
+}
+
+static mt_status check_range(const entry *e, double v, const char *value, mt_error *err)
+{
+    const range *r = range_of(e);
+    if (!r || (v >= r->lo && v <= r->hi)) return MT_OK;
+    if (e->type == MT_CONFIG_DOUBLE)
+        return mt_error_set(err, MT_ERANGE, "config %s: %s is outside %g..%g", e->name, value, r->lo, r->hi);
+    return mt_error_set(err, MT_ERANGE, "config %s: %s is outside %lld..%lld", e->name, value, (long long)r->lo,
+                        (long long)r->hi);
+}
+
 static entry *find(const char *name)
 {
     for (size_t i = 0; i < NENTRIES; i++)
@@ -46,6 +76,7 @@ static mt_status parse_into(entry *e, const char *value, mt_error *err)
         long long v = strtoll(value, &end, 0);
         if (errno || end == value || *end)
             return mt_error_set(err, MT_EINVAL, "config %s: '%s' is not an integer", e->name, value);
+        MT_RETURN_NOT_OK(check_range(e, (double)v, value, err));
         e->i = v;
         break;
     }
@@ -53,6 +84,7 @@ static mt_status parse_into(entry *e, const char *value, mt_error *err)
         double v = strtod(value, &end);
         if (errno || end == value || *end)
             return mt_error_set(err, MT_EINVAL, "config %s: '%s' is not a number", e->name, value);
+        MT_RETURN_NOT_OK(check_range(e, v, value, err));
         e->d = v;
         break;
     }

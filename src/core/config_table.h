@@ -36,3 +36,38 @@ MT_CONFIG(INT64, gcs_port, 6379, "default control-store port of a head node")
 MT_CONFIG(STRING, bin, "", "path of the manta executable used to start daemons and workers; empty = PATH, then the install location")
 MT_CONFIG(STRING, token, "", "cluster token (64 hex digits) for joining or connecting from another machine; empty = the session's token file; never printed")
 MT_CONFIG(STRING, address, "", "cluster to join (control store host:port); empty = the latest local session, else start one")
+
+/*
+ * Bounds of the numeric tunables, checked whenever a value is set (from the
+ * environment, a flag or mt_config_set): MT_CONFIG_RANGE(name, min, max).
+ * Only config.c reads them (it defines MT_CONFIG_RANGE); a misspelt name
+ * fails to compile there.
+ */
+#ifdef MT_CONFIG_RANGE
+MT_CONFIG_RANGE(log_level, 0, 4)
+MT_CONFIG_RANGE(parquet_row_group_rows, 1, 1LL << 40)
+MT_CONFIG_RANGE(parquet_page_bytes, 1024, 1LL << 31)
+MT_CONFIG_RANGE(parquet_dictionary_page_bytes, 0, 1LL << 31)
+MT_CONFIG_RANGE(parquet_max_page_bytes, 1024, 1LL << 31)
+MT_CONFIG_RANGE(csv_infer_rows, 1, 1LL << 40)
+MT_CONFIG_RANGE(csv_block_rows, 1, 1LL << 31)
+MT_CONFIG_RANGE(rpc_max_frame_bytes, 16, 1LL << 31)
+MT_CONFIG_RANGE(rpc_connect_timeout_ms, 10, 3600000)
+MT_CONFIG_RANGE(object_store_memory, 0, 1LL << 46)
+MT_CONFIG_RANGE(max_object_bytes, 0, 1LL << 46)
+MT_CONFIG_RANGE(inline_object_bytes, 0, 64LL << 20)
+MT_CONFIG_RANGE(heartbeat_ms, 10, 600000)
+MT_CONFIG_RANGE(gcs_lost_exit_ms, 0, 86400000)
+MT_CONFIG_RANGE(node_dead_after_ms, 100, 86400000)
+MT_CONFIG_RANGE(worker_prestart, 0, 4096)
+MT_CONFIG_RANGE(worker_start_timeout_ms, 100, 3600000)
+MT_CONFIG_RANGE(worker_idle_ms, 10, 86400000)
+MT_CONFIG_RANGE(wait_spin_us, 0, 1000000)
+MT_CONFIG_RANGE(max_tasks_in_flight_per_worker, 1, 256)
+MT_CONFIG_RANGE(task_max_retries, -1, 1000000)
+MT_CONFIG_RANGE(max_lineage_bytes, 0, 1LL << 46)
+MT_CONFIG_RANGE(actor_max_restarts, -1, 1000000)
+MT_CONFIG_RANGE(object_spilling_threshold, 0.0, 1.0)
+MT_CONFIG_RANGE(max_io_workers, 1, 128)
+MT_CONFIG_RANGE(gcs_port, 1, 65535)
+#endif

@@ -5,6 +5,9 @@
 # (no MANTA_BIN, not on PATH), and job code built with `--cflags` only is
 # dlopened by workers, where a task submits a task of its own.
 set -eu
+# A sanitizer build's libmanta.so needs its runtime loaded first: a plain
+# driver cannot use it, so this runs in the normal build only.
+[ "${MT_SANITIZE:-0}" = 1 ] && { echo "sanitizer build: skipped"; exit 77; }
 command -v pkg-config >/dev/null 2>&1 || { echo "no pkg-config: skipped"; exit 77; }
 CC=${CC:-cc}
 command -v "$CC" >/dev/null 2>&1 || { echo "no C compiler: skipped"; exit 77; }

@@ -94,6 +94,23 @@ Test(config, defaults_env_and_set)
     cr_assert_str_eq(mt_config_string("temp_dir"), "");
 }
 
+Test(config, bounds_are_checked_and_keep_the_old_value)
+{
+    mt_error err;
+    cr_assert_eq(mt_config_set("max_tasks_in_flight_per_worker", "0", &err), MT_ERANGE);
+    cr_assert_str_eq(err.msg, "config max_tasks_in_flight_per_worker: 0 is outside 1..256");
+    cr_assert_eq(mt_config_int64("max_tasks_in_flight_per_worker"), 256);
+    cr_assert_eq(mt_config_set("object_spilling_threshold", "1.5", &err), MT_ERANGE);
+    cr_assert_str_eq(err.msg, "config object_spilling_threshold: 1.5 is outside 0..1");
+    cr_assert_eq(mt_config_set("object_spilling_threshold", "0.5", &err), MT_OK);
+    cr_assert_float_eq(mt_config_double("object_spilling_threshold"), 0.5, 1e-12);
+    setenv("MANTA_GCS_PORT", "70000", 1);
+    cr_assert_eq(mt_config_load(&err), MT_ERANGE);
+    cr_assert_str_eq(err.msg, "environment MANTA_GCS_PORT: config gcs_port: 70000 is outside 1..65535");
+    unsetenv("MANTA_GCS_PORT");
+    cr_assert_eq(mt_config_int64("gcs_port"), 6379);
+}
+
 Test(id, random_hex_roundtrip)
 {
     mt_id a = mt_id_random(), b = mt_id_random(), c;
