@@ -139,6 +139,10 @@ typedef struct mt_alloc_stats {
     int64_t live_bytes;       /* currently allocated bytes */
     int64_t peak_bytes;       /* high-water mark of live_bytes */
     int64_t total_allocations;
+    /* Blocks meant to live until exit (function registry, configuration
+     * strings), not included in live_*: */
+    int64_t permanent_allocations;
+    int64_t permanent_bytes;
 } mt_alloc_stats;
 
 MT_API void mt_alloc_get_stats(mt_alloc_stats *out);

@@ -3,6 +3,11 @@
  * holding its size, so live bytes can be counted and aligned blocks need no
  * separate bookkeeping. Counters are atomics; any thread.
  *
+ * Permanent blocks (mt__alloc_permanent, core/alloc_int.h) are for tables
+ * that live until exit — the function registry filled by constructors,
+ * configuration strings: counted apart from live blocks, so leak checks that
+ * compare live counts are not disturbed by a registration or a config set.
+ *
  * Invariant: the pointer handed out is 64-byte aligned for both the plain
  * and the aligned entry points (the header is exactly 64 bytes and the base
  * comes from aligned_alloc), so mt_free and mt_free_aligned are the same.
@@ -16,6 +21,7 @@
 
 #define HDR 64
 #define MAGIC 0x6d616e7461a110cULL
+#define MAGIC_PERMANENT 0x6d616e7461a1100ULL /* mt__alloc_permanent's blocks */
 
 typedef struct hdr {
     size_t size;
@@ -23,6 +29,7 @@ typedef struct hdr {
 } hdr;
 
 static _Atomic int64_t live_allocs, live_bytes, peak_bytes, total_allocs;
+static _Atomic int64_t permanent_allocs, permanent_bytes;
 static _Atomic int64_t fail_countdown; /* 0 = off */
 static _Atomic bool fail_sticky;
 
@@ -62,7 +69,7 @@ static void account(int64_t dbytes, int64_t dallocs)
     }
 }
 
-void *mt_malloc(size_t size)
+static void *block_new(size_t size, uint64_t magic)
 {
     if (size > SIZE_MAX - 2 * HDR || should_fail()) return NULL;
     size_t total = (size + HDR + 63) & ~(size_t)63;
@@ -70,9 +77,44 @@ void *mt_malloc(size_t size)
     if (!base) return NULL;
     hdr *h = (hdr *)base;
     h->size = size;
-    h->magic = MAGIC;
-    account((int64_t)size, 1);
+    h->magic = magic;
     return base + HDR;
+}
+
+void *mt_malloc(size_t size)
+{
+    void *p = block_new(size, MAGIC);
+    if (p) account((int64_t)size, 1);
+    return p;
+}
+
+void *mt__alloc_permanent(size_t size)
+{
+    void *p = block_new(size, MAGIC_PERMANENT);
+    if (p) {
+        atomic_fetch_add(&permanent_bytes, (int64_t)size);
+        atomic_fetch_add(&permanent_allocs, 1);
+    }
+    return p;
+}
+
+void *mt__realloc_permanent(void *ptr, size_t size)
+{
+    void *n = mt__alloc_permanent(size);
+    if (!n || !ptr) return n;
+    hdr *h = (hdr *)((char *)ptr - HDR);
+    if (h->magic != MAGIC_PERMANENT) abort();
+    memcpy(n, ptr, h->size < size ? h->size : size);
+    mt_free(ptr);
+    return n;
+}
+
+char *mt__strdup_permanent(const char *s)
+{
+    size_t len = strlen(s);
+    char *d = mt__alloc_permanent(len + 1);
+    if (d) memcpy(d, s, len + 1);
+    return d;
 }
 
 void *mt_calloc(size_t n, size_t size)
@@ -87,9 +129,15 @@ void mt_free(void *ptr)
 {
     if (!ptr) return;
     hdr *h = (hdr *)((char *)ptr - HDR);
-    if (h->magic != MAGIC) abort(); /* not ours, or freed twice */
+    if (h->magic == MAGIC_PERMANENT) {
+        atomic_fetch_sub(&permanent_bytes, (int64_t)h->size);
+        atomic_fetch_sub(&permanent_allocs, 1);
+    } else if (h->magic != MAGIC) {
+        abort(); /* not ours, or freed twice */
+    } else {
+        account(-(int64_t)h->size, -1);
+    }
     h->magic = 0;
-    account(-(int64_t)h->size, -1);
     free(h);
 }
 
@@ -139,6 +187,8 @@ void mt_alloc_get_stats(mt_alloc_stats *out)
     out->live_bytes = atomic_load(&live_bytes);
     out->peak_bytes = atomic_load(&peak_bytes);
     out->total_allocations = atomic_load(&total_allocs);
+    out->permanent_allocations = atomic_load(&permanent_allocs);
+    out->permanent_bytes = atomic_load(&permanent_bytes);
 }
 
 void mt_alloc_fail_after(int64_t nth, bool sticky)

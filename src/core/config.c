@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/alloc_int.h"
 #include "core/config_keys.h"
 #include "manta/base.h"
 
@@ -97,9 +98,9 @@ static mt_status parse_into(entry *e, const char *value, mt_error *err)
             return mt_error_set(err, MT_EINVAL, "config %s: '%s' is not a boolean", e->name, value);
         break;
     case MT_CONFIG_STRING: {
-        char *s = strdup(value); /* lives for the process; not counted */
+        char *s = mt__strdup_permanent(value);
         if (!s) return mt_error_set(err, MT_ENOMEM, "config %s", e->name);
-        free(e->s);
+        mt_free(e->s);
         e->s = s;
         break;
     }

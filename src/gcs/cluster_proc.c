@@ -1,8 +1,9 @@
 /*
- * cluster_proc.c — process helpers for the daemons of a session: detached
- * spawning (posix_spawn + setsid, output to a log file), waiting for a ready
- * file, finding every process of a session and stopping them. Used by the
- * CLI (`manta start/stop`) and by embedded clusters; caller's thread.
+ * cluster_proc.c — process helpers for the daemons of a session: spawning
+ * (detached: posix_spawn + setsid; tied: vfork + PR_SET_PDEATHSIG; output to
+ * a log file), waiting for a ready file, finding every process of a session
+ * and stopping them. Used by the CLI (`manta start/stop`) and by embedded
+ * clusters; caller's thread.
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -12,6 +13,7 @@
 #include <spawn.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -21,9 +23,45 @@
 
 extern char **environ;
 
-mt_status mt_session_spawn(const char *bin, char *const argv[], const char *log_path, int *pid_out,
-                           mt_error *err)
+/*
+ * vfork + exec (no copy of the address space, as posix_spawn), so that the
+ * child can ask for SIGTERM when its parent thread ends. The child only
+ * makes system calls before exec.
+ */
+static mt_status spawn_tied(const char *bin, char *const argv[], const char *log_path, int *pid_out,
+                            mt_error *err)
 {
+    int logfd = open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
+    int nullfd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    if (logfd < 0 || nullfd < 0) {
+        mt_status st = mt_error_set_errno(err, MT_EIO, errno, "opening %s", logfd < 0 ? log_path : "/dev/null");
+        if (logfd >= 0) close(logfd);
+        if (nullfd >= 0) close(nullfd);
+        return st;
+    }
+    sigset_t none;
+    sigemptyset(&none);
+    pid_t parent = getpid();
+    pid_t pid = vfork();
+    if (pid == 0) {
+        if (prctl(PR_SET_PDEATHSIG, SIGTERM) != 0 || getppid() != parent) _exit(127);
+        if (dup2(nullfd, 0) < 0 || dup2(logfd, 1) < 0 || dup2(logfd, 2) < 0) _exit(127);
+        sigprocmask(SIG_SETMASK, &none, NULL);
+        execve(bin, argv, environ);
+        _exit(127);
+    }
+    int e = errno;
+    close(logfd);
+    close(nullfd);
+    if (pid < 0) return mt_error_set_errno(err, MT_EIO, e, "starting %s %s", bin, argv[1]);
+    *pid_out = pid;
+    return MT_OK;
+}
+
+mt_status mt_session_spawn(const char *bin, char *const argv[], const char *log_path, bool tied,
+                           int *pid_out, mt_error *err)
+{
+    if (tied) return spawn_tied(bin, argv, log_path, pid_out, err);
     posix_spawn_file_actions_t fa;
     posix_spawnattr_t at;
     posix_spawn_file_actions_init(&fa);

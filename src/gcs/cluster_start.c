@@ -37,7 +37,7 @@ static mt_status start_daemon(starter *s, char **argv, const char *log, const ch
     char log_path[MT_SESSION_PATH_MAX], ready_path[MT_SESSION_PATH_MAX];
     MT_RETURN_NOT_OK(mt_session_path(s->dir, log, log_path, sizeof log_path, err));
     MT_RETURN_NOT_OK(mt_session_path(s->dir, ready, ready_path, sizeof ready_path, err));
-    MT_RETURN_NOT_OK(mt_session_spawn(s->bin, argv, log_path, pid_out, err));
+    MT_RETURN_NOT_OK(mt_session_spawn(s->bin, argv, log_path, s->o->embedded, pid_out, err));
     s->pids[s->n_pids++] = *pid_out;
     mt_status st = mt_session_wait_ready(ready_path, *pid_out, s->timeout_ms, err);
     if (st != MT_OK) mt_error_prefix(err, "%s did not start (log: %s)", argv[1], log_path);
@@ -159,7 +159,7 @@ mt_status mt_cluster_start(const mt_cluster_start_options *o, mt_session_info *o
     if (st == MT_OK && !o->join_address) st = start_gcs(&s, out, err);
     if (st == MT_OK) st = start_node(&s, out, err);
     if (st == MT_OK) st = mt_session_write_info(out, err);
-    if (st == MT_OK) st = mt_session_point_latest(o->temp_dir, s.dir, err);
+    if (st == MT_OK && !o->embedded) st = mt_session_point_latest(o->temp_dir, s.dir, err);
     /* A failed start leaves session_latest as it was; the failed session's
      * folder stays for its logs, which the message points at. */
     if (st != MT_OK && s.n_pids) mt_session_kill(s.pids, s.n_pids, false, 3000);

@@ -184,25 +184,16 @@ mt_status mt_session_write_info(const mt_session_info *info, mt_error *err)
                           info->node_socket, "node_ip", info->node_ip, "gcs_pid", info->gcs_pid,
                           "node_pid", info->node_pid);
     if (!o) return mt_error_set(err, MT_ENOMEM, "session.json: cannot build JSON");
-    char *text = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+    size_t len = json_dumpb(o, NULL, 0, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+    char *text = len ? mt_malloc(len + 1) : NULL;
+    if (text) len = json_dumpb(o, text, len, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
     json_decref(o);
     if (!text) return mt_error_set(err, MT_ENOMEM, "session.json: cannot encode JSON");
+    text[len] = '\n';
     char path[MT_SESSION_PATH_MAX];
     mt_status st = mt_session_path(info->session_dir, "session.json", path, sizeof path, err);
-    if (st == MT_OK) {
-        size_t len = strlen(text);
-        text[len] = 0;
-        char *withnl = mt_malloc(len + 2);
-        if (!withnl) {
-            free(text);
-            return mt_error_set(err, MT_ENOMEM, "session.json: out of memory");
-        }
-        memcpy(withnl, text, len);
-        withnl[len] = '\n';
-        st = mt_file_write_atomic(path, withnl, len + 1, 0600, err);
-        mt_free(withnl);
-    }
-    free(text);
+    if (st == MT_OK) st = mt_file_write_atomic(path, text, len + 1, 0600, err);
+    mt_free(text);
     return st;
 }
 

@@ -101,12 +101,14 @@ bool mt_session_pid_alive(int pid);
 /* ---- Daemons of a session (cluster_proc.c, cluster_start.c) ---- */
 
 /*
- * Starts `bin` with `argv` (argv[0] included, NULL-terminated) detached in its
- * own session (setsid), stdin from /dev/null, stdout/stderr appended to
- * `log_path`. posix_spawn, never plain fork, so it is safe from threaded
- * programs. *pid_out receives the child's pid.
+ * Starts `bin` with `argv` (argv[0] included, NULL-terminated), stdin from
+ * /dev/null, stdout/stderr appended to `log_path`, with no signal blocked.
+ * Detached (`tied` false): in its own session (setsid), via posix_spawn.
+ * Tied: in the caller's process group, and it gets SIGTERM when the calling
+ * *thread* ends (PR_SET_PDEATHSIG; vfork + exec). Never plain fork, so it is
+ * safe from threaded programs. *pid_out receives the child's pid.
  */
-mt_status mt_session_spawn(const char *bin, char *const argv[], const char *log_path, int *pid_out,
+mt_status mt_session_spawn(const char *bin, char *const argv[], const char *log_path, bool tied, int *pid_out,
                            mt_error *err);
 
 /*
@@ -145,6 +147,10 @@ typedef struct mt_cluster_start_options {
     const char *token_file;          /* join: token file to copy */
     const char *token;               /* join: token as hex; NULL = token_file, config token, latest session's */
     int64_t timeout_ms;              /* per daemon; 0 = 30000 */
+    /* An embedded cluster (mt_init): daemons tied to the calling thread
+     * (mt_session_spawn), session_latest left alone (other drivers join it
+     * only by its address). */
+    bool embedded;
 } mt_cluster_start_options;
 
 /*

@@ -6,13 +6,14 @@
  *
  * Threads: any; a mutex guards the tables. Invariant: names are unique;
  * entries live until process exit (functions may be called at any time),
- * so the tables use the libc heap: registrations happen in constructors
- * before main and must not show up as live allocations in leak accounting.
+ * so the tables are the allocator's permanent blocks: registrations happen
+ * in constructors before main and must not show up as live allocations in
+ * leak accounting.
  */
 #include <pthread.h>
-#include <stdlib.h>
 #include <string.h>
 
+#include "core/alloc_int.h"
 #include "worker/worker_int.h"
 
 typedef struct fn_entry {
@@ -29,6 +30,17 @@ static int nclasses, capclasses;
 
 static void load_builtins(void) { mt__builtins_register(); }
 
+/* Doubles a permanent table (first size `first`); false (table unchanged) when out of memory. */
+static bool grow(void **tab, int *cap, int first, size_t elem)
+{
+    int n = *cap ? *cap * 2 : first;
+    void *t = mt__realloc_permanent(*tab, elem * (size_t)n);
+    if (!t) return false;
+    *tab = t;
+    *cap = n;
+    return true;
+}
+
 static fn_entry *find_fn(const char *name)
 {
     for (int i = 0; i < nfns; i++)
@@ -44,10 +56,10 @@ MT_API mt_status mt_remote_register(const char *name, mt_remote_fn fn)
     fn_entry *e = find_fn(name);
     if (e) {
         st = e->fn == fn ? MT_OK : MT_EEXIST;
-    } else if (nfns == capfns && !(fns = realloc(fns, sizeof *fns * (size_t)(capfns = capfns ? capfns * 2 : 32)))) {
+    } else if (nfns == capfns && !grow((void **)&fns, &capfns, 32, sizeof *fns)) {
         st = MT_ENOMEM;
     } else {
-        fns[nfns].name = strdup(name); /* lives until exit, outside the accounted heap */
+        fns[nfns].name = mt__strdup_permanent(name);
         fns[nfns].fn = fn;
         if (fns[nfns].name) nfns++;
         else st = MT_ENOMEM;
@@ -78,10 +90,9 @@ MT_API mt_status mt_actor_class_register(const char *class_name, mt_remote_fn in
         bool dup = false;
         for (int i = 0; i < nclasses; i++) dup |= !strcmp(classes[i].name, class_name);
         if (!dup) {
-            if (nclasses == capclasses &&
-                !(classes = realloc(classes, sizeof *classes * (size_t)(capclasses = capclasses ? capclasses * 2 : 8))))
+            if (nclasses == capclasses && !grow((void **)&classes, &capclasses, 8, sizeof *classes))
                 st = MT_ENOMEM;
-            else if (!(classes[nclasses].name = strdup(class_name)))
+            else if (!(classes[nclasses].name = mt__strdup_permanent(class_name)))
                 st = MT_ENOMEM;
             else {
                 classes[nclasses].init = init;

@@ -94,6 +94,25 @@ Test(config, defaults_env_and_set)
     cr_assert_str_eq(mt_config_string("temp_dir"), "");
 }
 
+/* Config strings and function registrations live until exit: they are the
+ * allocator's permanent blocks, never live ones a leak check would count. */
+Test(alloc, config_strings_and_registrations_are_permanent_blocks)
+{
+    mt_alloc_stats before, after;
+    (void)mt_config_string("spill_dir"); /* defaults filled in */
+    mt_alloc_get_stats(&before);
+    mt_error err;
+    cr_assert_eq(mt_config_set("spill_dir", "/nowhere/in/particular", &err), MT_OK);
+    cr_assert_eq(mt_config_set("spill_dir", "/somewhere/else", &err), MT_OK);
+    mt_alloc_get_stats(&after);
+    cr_assert_eq(after.live_allocations, before.live_allocations);
+    cr_assert_eq(after.live_bytes, before.live_bytes);
+    cr_assert_eq(after.permanent_allocations, before.permanent_allocations); /* each replaced string is freed */
+    cr_assert_gt(after.permanent_bytes, before.permanent_bytes);
+    cr_assert_str_eq(mt_config_string("spill_dir"), "/somewhere/else");
+    cr_assert_eq(mt_config_set("spill_dir", "", &err), MT_OK);
+}
+
 Test(config, bounds_are_checked_and_keep_the_old_value)
 {
     mt_error err;

@@ -40,7 +40,7 @@ static void start_server(void)
     setenv("MANTA_NODE_DEAD_AFTER_MS", "300", 1);
     char *argv[] = {(char *)manta_bin(), "gcs-server", "--session-dir", g_dir, "--port", "0", NULL};
     mt_error err;
-    cr_assert_eq(mt_session_spawn(manta_bin(), argv, log, &g_pid, &err), MT_OK, "%s", err.msg);
+    cr_assert_eq(mt_session_spawn(manta_bin(), argv, log, false, &g_pid, &err), MT_OK, "%s", err.msg);
     cr_assert_eq(mt_session_wait_ready(ready, g_pid, 10000, &err), MT_OK, "%s", err.msg);
     cr_assert_eq(mt_session_ready_get(ready, "address", g_addr, sizeof g_addr, &err), MT_OK);
     char pid[32];
