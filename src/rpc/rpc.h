@@ -195,6 +195,86 @@ bool mt_rpc_client_buffered(const mt_rpc_client *c);
 int mt_rpc_client_fd(const mt_rpc_client *c);
 void mt_rpc_client_close(mt_rpc_client *c);
 
+/* ---- Framed streams on a raw socket (stream.c) ---------------------------- */
+
+/*
+ * The same frames and the same authentication gate on a plain non-blocking
+ * socket that the caller drives from its own poll loop: worker processes and
+ * the driver's task-push connections, where a uv loop's wakeups would cost
+ * more than the work. Server side, mt_rpc_stream_accept arms the gate: until
+ * the peer's Auth frame has passed mt_rpc_stream_next (which answers it
+ * itself), frames are capped at MT_RPC_PREAUTH_MAX_FRAME and
+ * mt_rpc_stream_auth_expired tells when to close a silent peer.
+ *
+ * Threads: a stream belongs to one thread at a time. Invariants: off <= len
+ * <= cap in both buffers; an open frame (mt_rpc_buf_begin_frame) is
+ * addressed relative to `off`, which must not move while it is open, so
+ * close it (mt_rpc_buf_patch_len) before flushing.
+ */
+typedef struct mt_rpc_buf {
+    uint8_t *data;
+    size_t off; /* consumed prefix */
+    size_t len; /* end of valid bytes */
+    size_t cap;
+} mt_rpc_buf;
+
+typedef struct mt_rpc_stream {
+    int fd;                    /* -1 = none */
+    mt_rpc_buf in, out;
+    bool authed;               /* client streams: true once connected */
+    int64_t auth_deadline_ns;  /* server: the peer must authenticate by then */
+    const uint8_t *token;      /* server: the token peers must present (not owned) */
+    mt_id server_id;           /* server: sent back in the AuthReply */
+    mt_id peer_id;             /* server: the peer's client id, once authenticated */
+} mt_rpc_stream;
+
+/* Server side: takes an accepted socket (made non-blocking here) and arms the gate. */
+void mt_rpc_stream_accept(mt_rpc_stream *s, int fd, const uint8_t token[MT_RPC_TOKEN_BYTES],
+                          mt_id server_id, int64_t auth_timeout_ms);
+/* Client side: connects to a unix address, authenticates (rpc_connect_timeout_ms), non-blocking after. */
+mt_status mt_rpc_stream_connect(mt_rpc_stream *s, const char *address,
+                                const uint8_t token[MT_RPC_TOKEN_BYTES], const char *kind,
+                                mt_id client_id, mt_error *err);
+/* Reads what the socket has (never blocks); *eof on peer close or a read error. */
+mt_status mt_rpc_stream_fill(mt_rpc_stream *s, bool *eof, mt_error *err);
+/* Writes what the socket takes (never blocks); MT_EIO when the peer is gone. */
+mt_status mt_rpc_stream_flush(mt_rpc_stream *s, mt_error *err);
+/*
+ * The next whole frame of an authenticated peer into *msg (payload valid
+ * until the next fill): 1. 0: need more bytes. -1: close the stream (a frame
+ * over `max` bytes, a bad or refused Auth frame; logged). A server stream
+ * answers the Auth frame itself and returns the frames after it.
+ */
+int mt_rpc_stream_next(mt_rpc_stream *s, size_t max, mt_rpc_msg *msg);
+/* Server: true when the peer has not authenticated by its deadline. */
+bool mt_rpc_stream_auth_expired(const mt_rpc_stream *s, int64_t now_ns);
+/* Closes the socket and frees both buffers; the stream can be reused. */
+void mt_rpc_stream_close(mt_rpc_stream *s);
+/* The frame size limit (config rpc_max_frame_bytes, read once). */
+size_t mt_rpc_max_frame(void);
+/*
+ * accept4 (non-blocking, close-on-exec) on a listening socket, shedding a
+ * pending connection when out of descriptors (spare descriptor *spare, -1 =
+ * none yet; logged, rate-limited) so the listener does not spin. Returns the
+ * fd, or -1 with errno (EAGAIN when nothing is pending, EMFILE after shedding).
+ */
+int mt_rpc_accept(int lfd, int *spare, const char *where);
+
+/* Buffers: room for `extra` more bytes (MT_ENOMEM), and release. */
+mt_status mt_rpc_buf_reserve(mt_rpc_buf *b, size_t extra, mt_error *err);
+void mt_rpc_buf_free(mt_rpc_buf *b);
+/* Opens a frame at the end of `out`; *hdr_off_out (for patch_len) is relative to out->off. */
+mt_status mt_rpc_buf_begin_frame(mt_rpc_buf *out, uint16_t method, uint16_t flags, uint64_t req_id,
+                                 int32_t status, size_t *hdr_off_out, mt_error *err);
+/* Closes the open frame: its header's length becomes everything after it. */
+void mt_rpc_buf_patch_len(mt_rpc_buf *out, size_t hdr_off);
+/* Appends protobuf field `field` (length-delimited) holding `msg` packed, or raw bytes: a
+ * repeated field of an open frame grows by concatenation. */
+mt_status mt_rpc_buf_append_field(mt_rpc_buf *out, uint32_t field, const ProtobufCMessage *msg,
+                                  mt_error *err);
+mt_status mt_rpc_buf_append_bytes(mt_rpc_buf *out, uint32_t field, const void *p, size_t n,
+                                  mt_error *err);
+
 /* ---- Helpers ------------------------------------------------------------- */
 
 /* Encodes header + payload into a new buffer (mt_malloc) of *len_out bytes. */

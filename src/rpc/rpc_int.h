@@ -70,12 +70,7 @@ int mt__rpc_accept(int lfd, int *spare, const char *where);
 
 /* ---- Byte buffer ---------------------------------------------------------- */
 
-typedef struct mt__rpc_buf {
-    uint8_t *data;
-    size_t off; /* consumed prefix */
-    size_t len; /* end of valid bytes */
-    size_t cap;
-} mt__rpc_buf;
+typedef mt_rpc_buf mt__rpc_buf; /* rpc.h */
 
 /* Ensures room for `n` more bytes after len (compacting first); false on OOM. */
 bool mt__rpc_buf_reserve(mt__rpc_buf *b, size_t n);

@@ -69,7 +69,7 @@ static mt_status init_in_worker(mt_error *err)
     d->driver_id = in_worker.worker_id;
     d->inline_max = MT_CFG_INT64(inline_object_bytes);
     d->spin_ns = MT_CFG_INT64(wait_spin_us) * 1000;
-    d->max_frame = mt__rpc_max_frame();
+    d->max_frame = mt_rpc_max_frame();
     d->pipeline = pipeline_depth();
     d->next_seq = 1;
     snprintf(d->ns, sizeof d->ns, "default");
@@ -111,7 +111,7 @@ mt_status mt__drv_node_call(uint16_t method, const ProtobufCMessage *req,
     return st;
 }
 
-void mt__drv_object_id_send(uint16_t method, mt_id id) { mt__wire_object_id_send(mt__drv.node, method, id); }
+void mt__drv_object_id_send(uint16_t method, mt_id id) { mt__object_id_send(mt__drv.node, method, id); }
 
 mt_status mt__drv_object_id_call(uint16_t method, mt_id id, mt_error *err)
 {
@@ -187,7 +187,7 @@ MT_API mt_status mt_init_ex(const mt_init_options *opts, mt_error *err)
     d->driver_id = mt_id_random();
     d->inline_max = MT_CFG_INT64(inline_object_bytes);
     d->spin_ns = MT_CFG_INT64(wait_spin_us) * 1000;
-    d->max_frame = mt__rpc_max_frame();
+    d->max_frame = mt_rpc_max_frame();
     d->pipeline = pipeline_depth();
     d->next_seq = 1;
     snprintf(d->ns, sizeof d->ns, "%s", o->ns && *o->ns ? o->ns : "default");

@@ -145,7 +145,7 @@ static mt_status actor_boot(mt_actor *a, mt_error *err)
     t->spec_len = a->ctor_len;
     MT_RETURN_NOT_OK(mt__lease_push(a->conn, t, err));
     a->conn->frame_hdr = SIZE_MAX;
-    return mt__wire_flush(a->conn->fd, &a->conn->out, err);
+    return mt_rpc_stream_flush(&a->conn->s, err);
 }
 
 /* Leases a worker (waiting for it), connects and pushes the constructor: restarts. */
@@ -480,12 +480,12 @@ void mt__actor_send(mt__task *t, bool may_pump)
             mt__task_fail(t, a->death_code ? a->death_code : MT_EIO, a->death_msg ? a->death_msg : "actor is not reachable");
         else if (mt__lease_push(a->conn, t, NULL) != MT_OK)
             mt__task_fail(t, MT_ENOMEM, "out of memory queueing an actor call");
-        else if (a->conn->inflight.n == 1 || a->conn->out.len - a->conn->out.off > 65536) {
+        else if (a->conn->inflight.n == 1 || a->conn->s.out.len - a->conn->s.out.off > 65536) {
             /* Send now when the actor is idle or a batch is full; otherwise the
              * batch grows until then or until the next pump (every 256 calls,
              * or any get/wait), so bursts of calls cost one write per batch. */
             a->conn->frame_hdr = SIZE_MAX;
-            mt__wire_flush(a->conn->fd, &a->conn->out, NULL);
+            mt_rpc_stream_flush(&a->conn->s, NULL);
         } else if (may_pump && (t->seq & 255) == 0) {
             mt__drv_pump(0, NULL);
         }

@@ -210,25 +210,21 @@ mt_status mt__encode_spec(const char *fn, Manta__TaskKind kind, mt_id task_id, m
 mt_status mt__lease_connect(mt__lease *l, const char *address, mt_error *err)
 {
     l->frame_hdr = SIZE_MAX;
-    l->fd = -1;
-    return mt__wire_connect(address, mt__drv.token, "driver", mt__drv.driver_id, &l->fd, err);
+    return mt_rpc_stream_connect(&l->s, address, mt__drv.token, "driver", mt__drv.driver_id, err);
 }
 
 void mt__lease_close(mt__lease *l)
 {
-    if (l->fd >= 0) close(l->fd);
-    l->fd = -1;
-    mt__rpc_buf_free(&l->in);
-    mt__rpc_buf_free(&l->out);
+    mt_rpc_stream_close(&l->s);
 }
 
 mt_status mt__lease_push(mt__lease *l, mt__task *t, mt_error *err)
 {
     if (l->frame_hdr == SIZE_MAX)
-        MT_RETURN_NOT_OK(mt__wire_begin_frame(&l->out, MANTA__WORKER_METHOD__WORKER_PUSH_TASKS, MT_RPC_FLAG_ONEWAY,
+        MT_RETURN_NOT_OK(mt_rpc_buf_begin_frame(&l->s.out, MANTA__WORKER_METHOD__WORKER_PUSH_TASKS, MT_RPC_FLAG_ONEWAY,
                                               0, 0, &l->frame_hdr, err));
-    MT_RETURN_NOT_OK(mt__pb_append_bytes(&l->out, 1, t->spec, t->spec_len, err));
-    mt__wire_patch_len(&l->out, l->frame_hdr);
+    MT_RETURN_NOT_OK(mt_rpc_buf_append_bytes(&l->s.out, 1, t->spec, t->spec_len, err));
+    mt_rpc_buf_patch_len(&l->s.out, l->frame_hdr);
     q_push(&l->inflight, t);
     return MT_OK;
 }
@@ -236,7 +232,7 @@ mt_status mt__lease_push(mt__lease *l, mt__task *t, mt_error *err)
 static void lease_flush(mt__lease *l)
 {
     l->frame_hdr = SIZE_MAX;
-    mt__wire_flush(l->fd, &l->out, NULL);
+    mt_rpc_stream_flush(&l->s, NULL);
 }
 
 /* ---- Shapes and leases ------------------------------------------------------------ */
@@ -393,7 +389,7 @@ static void dispatch(mt__shape *s)
     }
     int inflight = 0;
     for (mt__lease *l = s->leases; l; l = l->next) {
-        if (l->out.off < l->out.len || l->frame_hdr != SIZE_MAX) lease_flush(l);
+        if (l->s.out.off < l->s.out.len || l->frame_hdr != SIZE_MAX) lease_flush(l);
         inflight += l->inflight.n;
     }
     if ((s->pending.n || inflight > s->nleases) && !s->requesting) request_lease(s);
@@ -475,10 +471,10 @@ static bool handle_results(mt__lease *l, const mt_rpc_msg *m)
 static bool conn_read(mt__lease *l)
 {
     bool eof = false;
-    if (mt__wire_fill(l->fd, &l->in, &eof, NULL) != MT_OK) return false;
+    if (mt_rpc_stream_fill(&l->s, &eof, NULL) != MT_OK) return false;
     mt_rpc_msg m;
     int r;
-    while ((r = mt__wire_next_frame(&l->in, mt__drv.max_frame, &m)) == 1)
+    while ((r = mt_rpc_stream_next(&l->s, mt__drv.max_frame, &m)) == 1)
         if (!handle_results(l, &m)) return false;
     return r == 0 && !eof;
 }
@@ -734,7 +730,7 @@ static void return_idle_leases(int64_t now)
         if (s->pending.n) continue;
         for (mt__lease **pp = &s->leases; *pp;) {
             mt__lease *l = *pp;
-            if (l->inflight.n == 0 && l->out.off == l->out.len && now - l->idle_since_ns > LEASE_IDLE_NS) {
+            if (l->inflight.n == 0 && l->s.out.off == l->s.out.len && now - l->idle_since_ns > LEASE_IDLE_NS) {
                 *pp = l->next;
                 s->nleases--;
                 return_lease(l->lease_id, false);
@@ -760,14 +756,14 @@ static int collect(struct pollfd *pf, mt__lease **who, bool *any_idle)
     who[n++] = NULL;
     for (mt__shape *s = mt__drv.shapes; s; s = s->next)
         for (mt__lease *l = s->leases; l && n < MAX_POLL; l = l->next) {
-            pf[n] = (struct pollfd){.fd = l->fd, .events = (short)(POLLIN | (l->out.off < l->out.len ? POLLOUT : 0))};
+            pf[n] = (struct pollfd){.fd = l->s.fd, .events = (short)(POLLIN | (l->s.out.off < l->s.out.len ? POLLOUT : 0))};
             who[n++] = l;
             if (!l->inflight.n) *any_idle = true;
         }
     for (mt_actor *a = mt__drv.actors; a && n < MAX_POLL; a = a->next_live)
         if (a->conn) {
-            pf[n] = (struct pollfd){.fd = a->conn->fd,
-                                    .events = (short)(POLLIN | (a->conn->out.off < a->conn->out.len ? POLLOUT : 0))};
+            pf[n] = (struct pollfd){.fd = a->conn->s.fd,
+                                    .events = (short)(POLLIN | (a->conn->s.out.off < a->conn->s.out.len ? POLLOUT : 0))};
             who[n++] = a->conn;
         }
     return n;
@@ -810,7 +806,7 @@ mt_status mt__drv_pump(int64_t timeout_ms, mt_error *err)
         bool ok = true;
         if (pf[i].revents & POLLOUT) {
             l->frame_hdr = SIZE_MAX; /* bytes of the open frame may leave now: close it */
-            ok = mt__wire_flush(l->fd, &l->out, NULL) == MT_OK;
+            ok = mt_rpc_stream_flush(&l->s, NULL) == MT_OK;
         }
         if (ok && (pf[i].revents & (POLLIN | POLLHUP | POLLERR))) ok = conn_read(l);
         if (ok) continue;

@@ -54,7 +54,7 @@ static mt_status node_call(mt__worker *w, uint16_t method, const ProtobufCMessag
 }
 
 /* Seal, release, delete: pipelined (no answer awaited; the connection keeps their order). */
-static void object_id_send(mt__worker *w, uint16_t method, mt_id id) { mt__wire_object_id_send(w->node, method, id); }
+static void object_id_send(mt__worker *w, uint16_t method, mt_id id) { mt__object_id_send(w->node, method, id); }
 
 /* ---- Context API --------------------------------------------------------- */
 
@@ -153,7 +153,7 @@ MT_API mt_status mt_return(mt_task_ctx *ctx, const void *data, size_t size, mt_e
     }
     ret_slot *s = NULL;
     MT_RETURN_NOT_OK(next_slot(ctx, &s, err));
-    MT_RETURN_NOT_OK(mt__wire_reserve(&ctx->w->scratch, size, err));
+    MT_RETURN_NOT_OK(mt_rpc_buf_reserve(&ctx->w->scratch, size, err));
     s->off = ctx->w->scratch.len;
     s->size = size;
     if (size) memcpy(ctx->w->scratch.data + s->off, data, size);
@@ -438,10 +438,10 @@ static void append_result(mt__worker *w, mt__wconn *c, const Manta__TaskSpec *sp
     res.n_returns = (size_t)n;
     res.returns = rvps;
     if (c->frame_hdr == SIZE_MAX)
-        mt__wire_begin_frame(&c->out, MANTA__WORKER_METHOD__WORKER_TASK_RESULTS, MT_RPC_FLAG_ONEWAY, 0, 0,
+        mt_rpc_buf_begin_frame(&c->s.out, MANTA__WORKER_METHOD__WORKER_TASK_RESULTS, MT_RPC_FLAG_ONEWAY, 0, 0,
                              &c->frame_hdr, NULL);
-    if (c->frame_hdr != SIZE_MAX && mt__pb_append_field(&c->out, 1, &res.base, NULL) == MT_OK)
-        mt__wire_patch_len(&c->out, c->frame_hdr);
+    if (c->frame_hdr != SIZE_MAX && mt_rpc_buf_append_field(&c->s.out, 1, &res.base, NULL) == MT_OK)
+        mt_rpc_buf_patch_len(&c->s.out, c->frame_hdr);
     if (rvs != rv) mt_free(rvs);
     if (rvps != rvp) mt_free(rvps);
 }
@@ -454,7 +454,7 @@ void mt__worker_run_task(mt__worker *w, mt__wconn *c, const Manta__TaskSpec *spe
     mt_task_ctx ctx = {.w = w, .name = spec->function, .num_returns = spec->num_returns ? (int)spec->num_returns : 1,
                        .rets = slots, .is_create = spec->kind == MANTA__TASK_KIND__TASK_ACTOR_CREATE};
     if (spec->task_id.len == MT_ID_SIZE) memcpy(ctx.task_id.bytes, spec->task_id.data, MT_ID_SIZE);
-    ctx.owner = c->peer_id;
+    ctx.owner = c->s.peer_id;
     if (spec->code_path && *spec->code_path) mt__drv_set_code_path(spec->code_path); /* for nested tasks */
     mt_arg argv[16], *args = argv;
     pinned pv[16], *pins = pv;
@@ -509,4 +509,16 @@ void mt__worker_actor_end(mt__worker *w)
     if (w->actor_class && w->actor_alive && w->actor_class->fini) w->actor_class->fini(w->actor_state);
     w->actor_alive = false;
     w->actor_state = NULL;
+}
+
+void mt__object_id_send(mt_rpc_client *c, uint16_t method, mt_id id)
+{
+    if (!c) return;
+    uint8_t buf[64];
+    Manta__ObjectIdRequest req = MANTA__OBJECT_ID_REQUEST__INIT;
+    req.object_id.data = id.bytes;
+    req.object_id.len = MT_ID_SIZE;
+    size_t n = protobuf_c_message_pack(&req.base, buf);
+    uint64_t rid;
+    mt_rpc_client_send(c, method, MT_RPC_FLAG_ONEWAY, buf, n, &rid, NULL);
 }

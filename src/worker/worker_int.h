@@ -1,10 +1,10 @@
 /*
  * worker_int.h — declarations shared inside the worker module: the
- * driver<->worker wire (non-blocking frame buffers on raw unix sockets,
- * built on src/rpc's frame header codec and byte buffers), the function
- * registry, task execution in the worker process, and the driver state.
+ * function registry, task execution in the worker process, and the driver
+ * state. Driver<->worker sockets are rpc's framed streams (mt_rpc_stream:
+ * the daemons' frames and auth gate on a raw socket and our own poll loop).
  *
- * Threads: the wire and exec helpers are single-threaded per buffer; the
+ * Threads: a stream and the exec helpers are single-threaded; the
  * registry is locked; the driver state is guarded by mt__drv.lock.
  */
 #ifndef MANTA_WORKER_INT_H
@@ -17,42 +17,11 @@
 #include "manta/core.h"
 #include "proto/worker.pb-c.h"
 #include "rpc/rpc.h"
-#include "rpc/rpc_int.h"
 
-/* ---- Frames on raw sockets (wire.c, on rpc's buffers and header codec) -- */
+/* ---- Node messages (exec.c) ------------------------------------------ */
 
-/* mt__rpc_buf_reserve with an error: room for `extra` more bytes (may compact the consumed prefix). */
-mt_status mt__wire_reserve(mt__rpc_buf *b, size_t extra, mt_error *err);
-/*
- * Appends a frame header; *hdr_off_out (for mt__wire_patch_len) is relative
- * to out->off, so it survives compaction: close the frame (stop patching)
- * before anything advances out->off, i.e. before mt__wire_flush.
- */
-mt_status mt__wire_begin_frame(mt__rpc_buf *out, uint16_t method, uint16_t flags, uint64_t req_id,
-                               int32_t status, size_t *hdr_off_out, mt_error *err);
-/* Sets the payload length of the frame at hdr_off to everything after its header. */
-void mt__wire_patch_len(mt__rpc_buf *out, size_t hdr_off);
 /* A one-way ObjectIdRequest (seal, release, delete: pipelined; the connection keeps their order). */
-void mt__wire_object_id_send(mt_rpc_client *c, uint16_t method, mt_id id);
-/* Appends `msg` as length-delimited field `field` (a repeated message element). */
-mt_status mt__pb_append_field(mt__rpc_buf *out, uint32_t field, const ProtobufCMessage *msg,
-                              mt_error *err);
-/* Appends raw bytes as length-delimited field `field`. */
-mt_status mt__pb_append_bytes(mt__rpc_buf *out, uint32_t field, const void *p, size_t n,
-                              mt_error *err);
-/*
- * If a complete frame starts at in->off, fills *msg (payload points into the
- * buffer), advances in->off and returns 1; 0 when more bytes are needed;
- * -1 for a frame larger than `max` (the caller closes the connection).
- */
-int mt__wire_next_frame(mt__rpc_buf *in, size_t max, mt_rpc_msg *msg);
-/* Writes what it can without blocking; MT_EIO when the peer is gone. */
-mt_status mt__wire_flush(int fd, mt__rpc_buf *out, mt_error *err);
-/* Reads what is available without blocking; *eof when the peer closed. */
-mt_status mt__wire_fill(int fd, mt__rpc_buf *in, bool *eof, mt_error *err);
-/* Connects to "unix://PATH", authenticates with `token` (blocking), leaves the fd non-blocking. */
-mt_status mt__wire_connect(const char *address, const uint8_t token[MT_RPC_TOKEN_BYTES],
-                           const char *kind, mt_id client_id, int *fd_out, mt_error *err);
+void mt__object_id_send(mt_rpc_client *c, uint16_t method, mt_id id);
 
 /* ---- Registry (registry.c) --------------------------------------------- */
 
@@ -79,12 +48,8 @@ mt_id mt__task_id_new(void);
 #define MT__WORKER_MAX_CONNS 256
 
 typedef struct mt__wconn {
-    int fd;
-    bool authed;
-    mt_id peer_id;            /* client id from its Auth frame: the caller of its tasks */
-    int64_t auth_deadline_ns; /* closed if not authenticated by then */
-    mt__rpc_buf in, out;
-    size_t frame_hdr; /* the open result frame (mt__wire_begin_frame's offset), or SIZE_MAX */
+    mt_rpc_stream s;  /* s.peer_id: the client id from its Auth frame, the caller of its tasks */
+    size_t frame_hdr; /* the open result frame (mt_rpc_buf_begin_frame's offset), or SIZE_MAX */
 } mt__wconn;
 
 typedef struct mt__worker {
@@ -100,7 +65,7 @@ typedef struct mt__worker {
     int lfd;
     mt__wconn *conns[MT__WORKER_MAX_CONNS];
     int nconns;
-    mt__rpc_buf scratch; /* inline return bytes of the running task */
+    mt_rpc_buf scratch; /* inline return bytes of the running task */
     /* The actor hosted here (at most one). */
     const mt__actor_class *actor_class;
     void *actor_state;
@@ -218,9 +183,8 @@ typedef struct mt__taskq {
 
 struct mt__lease {
     mt__lease *next;    /* in its shape's list */
-    int fd;
-    mt__rpc_buf in, out;
-    size_t frame_hdr;   /* the open push frame (mt__wire_begin_frame's offset), or SIZE_MAX */
+    mt_rpc_stream s;
+    size_t frame_hdr;   /* the open push frame (mt_rpc_buf_begin_frame's offset), or SIZE_MAX */
     mt_id lease_id, worker_id;
     int worker_pid;
     mt__taskq inflight;

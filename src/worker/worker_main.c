@@ -33,9 +33,7 @@
 static void conn_close(mt__worker *w, int i)
 {
     mt__wconn *c = w->conns[i];
-    close(c->fd);
-    mt__rpc_buf_free(&c->in);
-    mt__rpc_buf_free(&c->out);
+    mt_rpc_stream_close(&c->s);
     mt_free(c);
     w->conns[i] = w->conns[--w->nconns];
 }
@@ -93,23 +91,6 @@ static mt_status register_worker(mt__worker *w, mt_error *err)
     return st;
 }
 
-static bool handle_auth(mt__worker *w, mt__wconn *c, const mt_rpc_msg *m)
-{
-    char why[96];
-    if (!mt__rpc_auth_check(m, w->token, why, sizeof why)) { /* the daemons' own gate */
-        MT_LOG(MT_LOG_WARN, "WORKER-AUTH", "connection refused: %s", why);
-        return false;
-    }
-    mt__rpc_auth_client_id(m, &c->peer_id);
-    Manta__AuthReply rep = MANTA__AUTH_REPLY__INIT;
-    rep.server_id.data = w->worker_id.bytes;
-    rep.server_id.len = MT_ID_SIZE;
-    mt__rpc_hdr h = {0, MT_RPC_METHOD_AUTH, MT_RPC_FLAG_REPLY, m->req_id, 0};
-    if (mt__rpc_buf_frame(&c->out, &h, &rep.base, NULL, 0, NULL) != MT_OK) return false;
-    c->authed = true;
-    return true;
-}
-
 static void close_frame(mt__wconn *c) { c->frame_hdr = SIZE_MAX; }
 
 /* Runs every task of a batch frame; returns false to drop the connection. */
@@ -125,7 +106,7 @@ static bool handle_batch(mt__worker *w, mt__wconn *c, const mt_rpc_msg *m, int64
         int64_t now = mt_time_now_ns();
         if (now - *last_flush > FLUSH_EVERY_NS && i + 1 < b->n_tasks) {
             close_frame(c);
-            mt__wire_flush(c->fd, &c->out, NULL);
+            mt_rpc_stream_flush(&c->s, NULL);
             *last_flush = now;
         }
     }
@@ -137,15 +118,13 @@ static bool handle_batch(mt__worker *w, mt__wconn *c, const mt_rpc_msg *m, int64
 static bool serve_conn(mt__worker *w, mt__wconn *c)
 {
     bool eof = false;
-    if (mt__wire_fill(c->fd, &c->in, &eof, NULL) != MT_OK) return false;
+    if (mt_rpc_stream_fill(&c->s, &eof, NULL) != MT_OK) return false;
     int64_t last_flush = mt_time_now_ns();
     mt_rpc_msg m;
     int r;
-    /* Before Auth only a small frame is accepted, as on the daemons' sockets. */
-    while ((r = mt__wire_next_frame(&c->in, c->authed ? w->max_frame : MT_RPC_PREAUTH_MAX_FRAME, &m)) == 1) {
-        if (!c->authed) {
-            if (!handle_auth(w, c, &m)) return false;
-        } else if (m.method == MANTA__WORKER_METHOD__WORKER_PUSH_TASKS) {
+    /* The stream answers the Auth frame (pre-auth frames capped, as on the daemons' sockets). */
+    while ((r = mt_rpc_stream_next(&c->s, w->max_frame, &m)) == 1) {
+        if (m.method == MANTA__WORKER_METHOD__WORKER_PUSH_TASKS) {
             if (!handle_batch(w, c, &m, &last_flush)) return false;
         } else if (m.method == MANTA__WORKER_METHOD__WORKER_EXIT) {
             w->exiting = true;
@@ -156,7 +135,7 @@ static bool serve_conn(mt__worker *w, mt__wconn *c)
     }
     close_frame(c);
     if (r < 0) return false;
-    if (mt__wire_flush(c->fd, &c->out, NULL) != MT_OK) return false;
+    if (mt_rpc_stream_flush(&c->s, NULL) != MT_OK) return false;
     return !eof;
 }
 
@@ -165,7 +144,7 @@ static void close_silent(mt__worker *w)
 {
     int64_t now = mt_time_now_ns();
     for (int i = w->nconns - 1; i >= 0; i--)
-        if (!w->conns[i]->authed && now >= w->conns[i]->auth_deadline_ns) {
+        if (mt_rpc_stream_auth_expired(&w->conns[i]->s, now)) {
             MT_LOG(MT_LOG_WARN, "WORKER-AUTH", "closing a connection that did not authenticate in time");
             conn_close(w, i);
         }
@@ -174,7 +153,7 @@ static void close_silent(mt__worker *w)
 static void accept_conns(mt__worker *w)
 {
     for (;;) {
-        int fd = mt__rpc_accept(w->lfd, &w->spare_fd, w->address);
+        int fd = mt_rpc_accept(w->lfd, &w->spare_fd, w->address);
         if (fd < 0 && (errno == EMFILE || errno == ENFILE)) continue;
         if (fd < 0) return;
         mt__wconn *c = w->nconns < MT__WORKER_MAX_CONNS ? mt_calloc(1, sizeof *c) : NULL;
@@ -182,9 +161,8 @@ static void accept_conns(mt__worker *w)
             close(fd);
             continue;
         }
-        c->fd = fd;
+        mt_rpc_stream_accept(&c->s, fd, w->token, w->worker_id, w->auth_timeout_ns / 1000000);
         c->frame_hdr = SIZE_MAX;
-        c->auth_deadline_ns = mt_time_now_ns() + w->auth_timeout_ns;
         w->conns[w->nconns++] = c;
     }
 }
@@ -207,12 +185,12 @@ static void serve(mt__worker *w)
         pf[n++] = (struct pollfd){.fd = w->lfd, .events = POLLIN};
         pf[n++] = (struct pollfd){.fd = mt_rpc_client_fd(w->node), .events = POLLIN};
         for (int i = 0; i < w->nconns; i++)
-            pf[n++] = (struct pollfd){.fd = w->conns[i]->fd,
-                                      .events = (short)(POLLIN | (w->conns[i]->out.off < w->conns[i]->out.len ? POLLOUT : 0))};
+            pf[n++] = (struct pollfd){.fd = w->conns[i]->s.fd,
+                                      .events = (short)(POLLIN | (w->conns[i]->s.out.off < w->conns[i]->s.out.len ? POLLOUT : 0))};
         int64_t now = mt_time_now_ns(), first_deadline = INT64_MAX;
         for (int i = 0; i < w->nconns; i++)
-            if (!w->conns[i]->authed && w->conns[i]->auth_deadline_ns < first_deadline)
-                first_deadline = w->conns[i]->auth_deadline_ns;
+            if (!w->conns[i]->s.authed && w->conns[i]->s.auth_deadline_ns < first_deadline)
+                first_deadline = w->conns[i]->s.auth_deadline_ns;
         int wait_ms = now < spin_until ? 0
                       : first_deadline == INT64_MAX ? -1
                       : (int)((first_deadline - now) / 1000000 + 1);
@@ -246,7 +224,7 @@ static void serve(mt__worker *w)
             mt__wconn *c = w->conns[i];
             bool ok = true;
             if (ev & (POLLIN | POLLHUP | POLLERR)) ok = serve_conn(w, c);
-            else if (ev & POLLOUT) ok = mt__wire_flush(c->fd, &c->out, NULL) == MT_OK;
+            else if (ev & POLLOUT) ok = mt_rpc_stream_flush(&c->s, NULL) == MT_OK;
             if (!ok) conn_close(w, i);
         }
         if (pf[0].revents) accept_conns(w);
@@ -265,7 +243,7 @@ int mt__worker_main(const char *session_dir, const char *node_socket, const char
     w.spare_fd = -1;
     w.inline_max = MT_CFG_INT64(inline_object_bytes);
     w.spin_ns = MT_CFG_INT64(wait_spin_us) * 1000;
-    w.max_frame = mt__rpc_max_frame();
+    w.max_frame = mt_rpc_max_frame();
     w.auth_timeout_ns = MT_CFG_INT64(rpc_connect_timeout_ms) * 1000000;
     w.pid = (int)getpid();
     mt_status st = mt_id_from_hex(worker_hex, &w.worker_id, &err);
@@ -289,7 +267,7 @@ int mt__worker_main(const char *session_dir, const char *node_socket, const char
     }
     mt_rpc_client_close(w.node);
     mt_store_map_destroy(w.arena, w.capacity);
-    mt__rpc_buf_free(&w.scratch);
+    mt_rpc_buf_free(&w.scratch);
     for (int i = 0; i < w.npaths; i++) mt_free(w.paths[i]);
     return 0;
 }
