@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "cli/cli_runtime.h"
+#include "core/config_keys.h"
 #include "gcs/gcs_client.h"
 #include "gcs/gcs_int.h"
 #include "gcs/session.h"
@@ -181,14 +182,14 @@ static int block_until_death(const mt_session_info *s)
                         names[i], pids[i], s->session_dir);
                 int all[256];
                 size_t n = mt_session_pids(s->session_dir, all, 256);
-                mt_session_kill(all, n, false, 10000);
+                mt_session_kill(all, n, false, MT_CFG_INT64(daemon_stop_grace_ms));
                 return 1;
             }
         }
         if (g_stop_signal) {
             int all[256];
             size_t n = mt_session_pids(s->session_dir, all, 256);
-            mt_session_kill(all, n, false, 10000);
+            mt_session_kill(all, n, false, MT_CFG_INT64(daemon_stop_grace_ms));
             return 0;
         }
         struct timespec ts = {0, 200 * 1000000L};
@@ -266,7 +267,7 @@ int cli_stop_main(int argc, char **argv)
 {
     bool force = false;
     const char *temp_dir = NULL;
-    int64_t grace_ms = 10000;
+    int64_t grace_ms = MT_CFG_INT64(daemon_stop_grace_ms);
     for (int i = 0; i < argc; i++) {
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
             printf("usage: manta stop [--force] [--grace-period SECONDS] [--temp-dir DIR]\n\n"
@@ -356,7 +357,7 @@ int cli_status_main(int argc, char **argv)
     }
     mt_gcs_client *c = NULL;
     Manta__ClusterStatusReply *r = NULL;
-    if (mt_gcs_client_connect(address, token, "cli", 5000, &c, &err) != MT_OK ||
+    if (mt_gcs_client_connect(address, token, "cli", MT_CFG_INT64(rpc_connect_timeout_ms), &c, &err) != MT_OK ||
         mt_gcs_cluster_status(c, &r, &err) != MT_OK) {
         fprintf(stderr, "manta status: %s\n", err.msg);
         mt_gcs_client_close(c);

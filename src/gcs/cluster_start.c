@@ -154,7 +154,7 @@ mt_status mt_cluster_start(const mt_cluster_start_options *o, mt_session_info *o
 {
     memset(out, 0, sizeof *out);
     starter s = {.o = o, .ip = o->node_ip ? o->node_ip : "127.0.0.1",
-                 .timeout_ms = o->timeout_ms > 0 ? o->timeout_ms : 30000};
+                 .timeout_ms = o->timeout_ms > 0 ? o->timeout_ms : MT_CFG_INT64(daemon_start_timeout_ms)};
     mt_status st = prepare(&s, out, err);
     if (st == MT_OK && !o->join_address) st = start_gcs(&s, out, err);
     if (st == MT_OK) st = start_node(&s, out, err);
@@ -162,7 +162,7 @@ mt_status mt_cluster_start(const mt_cluster_start_options *o, mt_session_info *o
     if (st == MT_OK && !o->embedded) st = mt_session_point_latest(o->temp_dir, s.dir, err);
     /* A failed start leaves session_latest as it was; the failed session's
      * folder stays for its logs, which the message points at. */
-    if (st != MT_OK && s.n_pids) mt_session_kill(s.pids, s.n_pids, false, 3000);
+    if (st != MT_OK && s.n_pids) mt_session_kill(s.pids, s.n_pids, false, MT_CFG_INT64(daemon_stop_grace_ms));
     if (st != MT_OK && !s.n_pids && s.dir[0]) remove_unstarted(s.dir);
     return st;
 }

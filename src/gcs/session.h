@@ -146,7 +146,7 @@ typedef struct mt_cluster_start_options {
     const char *join_address;        /* non-NULL: join this control store (no gcs-server) */
     const char *token_file;          /* join: token file to copy */
     const char *token;               /* join: token as hex; NULL = token_file, config token, latest session's */
-    int64_t timeout_ms;              /* per daemon; 0 = 30000 */
+    int64_t timeout_ms;              /* per daemon; 0 = config daemon_start_timeout_ms */
     /* An embedded cluster (mt_init): daemons tied to the calling thread
      * (mt_session_spawn), session_latest left alone (other drivers join it
      * only by its address). */

@@ -186,7 +186,7 @@ void mt__node_begin_shutdown(mt__node *n)
             w->state = NODE_W_STOPPING;
         }
     mt__node_pool_signal_all(n, SIGTERM);
-    uv_timer_start(&n->kill_timer, on_kill_timer, 2000, 0);
+    uv_timer_start(&n->kill_timer, on_kill_timer, (uint64_t)MT_CFG_INT64(worker_stop_grace_ms), 0);
     mt__node_gcs_stop(n, on_gcs_stopped);
 }
 

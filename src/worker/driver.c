@@ -126,9 +126,9 @@ static mt_status node_connect(mt_error *err)
     mt__driver *d = &mt__drv;
     /* Both connections present the driver id: the node ties ownership of its objects to it. */
     const char *kind = in_worker.set ? "worker" : "driver";
-    MT_RETURN_NOT_OK(mt_rpc_client_connect_id(d->node_socket, d->token, kind, d->driver_id, 10000, &d->node, err));
-    MT_RETURN_NOT_OK(mt_rpc_client_connect_id(d->node_socket, d->token, kind, d->driver_id, 10000, &d->leases, err));
-    MT_RETURN_NOT_OK(mt_rpc_client_connect_id(d->node_socket, d->token, kind, d->driver_id, 10000, &d->store, err));
+    MT_RETURN_NOT_OK(mt_rpc_client_connect_id(d->node_socket, d->token, kind, d->driver_id, MT_CFG_INT64(rpc_connect_timeout_ms), &d->node, err));
+    MT_RETURN_NOT_OK(mt_rpc_client_connect_id(d->node_socket, d->token, kind, d->driver_id, MT_CFG_INT64(rpc_connect_timeout_ms), &d->leases, err));
+    MT_RETURN_NOT_OK(mt_rpc_client_connect_id(d->node_socket, d->token, kind, d->driver_id, MT_CFG_INT64(rpc_connect_timeout_ms), &d->store, err));
     Manta__GetNodeInfoRequest req = MANTA__GET_NODE_INFO_REQUEST__INIT;
     Manta__GetNodeInfoReply *rep = NULL;
     int fd = -1;

@@ -55,7 +55,7 @@ static void conn_drop(mt_actor *a, mt_status code, const char *msg)
 static mt_status gcs(mt_gcs_client **out, mt_error *err)
 {
     if (!mt__drv.gcs)
-        MT_RETURN_NOT_OK(mt_gcs_client_connect(mt__drv.gcs_address, mt__drv.token, "driver", 5000,
+        MT_RETURN_NOT_OK(mt_gcs_client_connect(mt__drv.gcs_address, mt__drv.token, "driver", MT_CFG_INT64(rpc_connect_timeout_ms),
                                                (mt_gcs_client **)&mt__drv.gcs, err));
     *out = mt__drv.gcs;
     return MT_OK;

@@ -62,7 +62,7 @@ static void stop_children(void)
     size_t n = 0;
     if (mt__drv.node_pid > 0) pids[n++] = mt__drv.node_pid;
     if (mt__drv.gcs_pid > 0) pids[n++] = mt__drv.gcs_pid;
-    if (n) mt_session_kill(pids, n, false, 10000);
+    if (n) mt_session_kill(pids, n, false, MT_CFG_INT64(daemon_stop_grace_ms));
     mt__drv.node_pid = mt__drv.gcs_pid = 0;
 }
 

@@ -321,7 +321,7 @@ mt_status mt__drv_puts_drain(bool wait, mt_error *err)
         struct pollfd p = {.fd = mt_rpc_client_fd(d->store), .events = POLLIN};
         if (!wait && !mt_rpc_client_buffered(d->store) && poll(&p, 1, 0) <= 0) return MT_OK;
         mt_rpc_msg m;
-        mt_status st = mt_rpc_client_recv(d->store, 30000, &m, err);
+        mt_status st = mt_rpc_client_recv(d->store, MT_CFG_INT64(rpc_call_timeout_ms), &m, err);
         if (st != MT_OK) {
             while (d->nputs > 0) put_answer(st, NULL);
             return st;
@@ -490,7 +490,7 @@ static void prefetch_pins(mt_ref *const *refs, int n)
     int left = k;
     while (left > 0) {
         mt_rpc_msg m;
-        if (mt_rpc_client_recv(mt__drv.node, 30000, &m, NULL) != MT_OK) return;
+        if (mt_rpc_client_recv(mt__drv.node, MT_CFG_INT64(rpc_call_timeout_ms), &m, NULL) != MT_OK) return;
         if (m.fd >= 0) close(m.fd);
         int j = 0;
         while (j < k && (!(m.flags & MT_RPC_FLAG_REPLY) || ids[j] != m.req_id)) j++;

@@ -16,6 +16,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "core/config_keys.h"
 #include "proto/node.pb-c.h"
 #include "store/store_client.h"
 #include "worker/worker_int.h"
@@ -47,7 +48,7 @@ static mt_status node_call(mt__worker *w, uint16_t method, const ProtobufCMessag
                            mt_error *err)
 {
     ProtobufCMessage *r = NULL;
-    mt_status st = mt_rpc_client_call(w->node, method, req, desc, 60000, &r, NULL, err);
+    mt_status st = mt_rpc_client_call(w->node, method, req, desc, MT_CFG_INT64(rpc_call_timeout_ms), &r, NULL, err);
     if (reply) *reply = r;
     else if (r) protobuf_c_message_free_unpacked(r, &mt_rpc_pb_allocator);
     return st;

@@ -40,12 +40,12 @@ static void conn_close(mt__worker *w, int i)
 
 static mt_status node_setup(mt__worker *w, const char *node_socket, mt_error *err)
 {
-    MT_RETURN_NOT_OK(mt_rpc_client_connect(node_socket, w->token, "worker", 10000, &w->node, err));
+    MT_RETURN_NOT_OK(mt_rpc_client_connect(node_socket, w->token, "worker", MT_CFG_INT64(rpc_connect_timeout_ms), &w->node, err));
     Manta__GetNodeInfoRequest req = MANTA__GET_NODE_INFO_REQUEST__INIT;
     Manta__GetNodeInfoReply *rep = NULL;
     int fd = -1;
     MT_RETURN_NOT_OK(mt_rpc_client_call(w->node, MANTA__NODE_METHOD__NODE_GET_INFO, &req.base,
-                                        &manta__get_node_info_reply__descriptor, 10000,
+                                        &manta__get_node_info_reply__descriptor, MT_CFG_INT64(rpc_call_timeout_ms),
                                         (ProtobufCMessage **)&rep, &fd, err));
     mt_status st = MT_OK;
     if (rep->node_id.len == MT_ID_SIZE) memcpy(w->node_id.bytes, rep->node_id.data, MT_ID_SIZE);
@@ -86,7 +86,7 @@ static mt_status register_worker(mt__worker *w, mt_error *err)
     req.address = w->address;
     ProtobufCMessage *rep = NULL;
     mt_status st = mt_rpc_client_call(w->node, MANTA__NODE_METHOD__NODE_REGISTER_WORKER, &req.base,
-                                      &manta__register_worker_reply__descriptor, 10000, &rep, NULL, err);
+                                      &manta__register_worker_reply__descriptor, MT_CFG_INT64(rpc_call_timeout_ms), &rep, NULL, err);
     if (rep) protobuf_c_message_free_unpacked(rep, &mt_rpc_pb_allocator);
     return st;
 }
