@@ -90,6 +90,20 @@ MT_API mt_status mt_ref_to_bytes(mt_ref *ref, void *buf, size_t cap, size_t *len
 MT_API mt_status mt_ref_from_bytes(const void *data, size_t len, mt_ref **out, mt_error *err);
 
 /*
+ * The owner of a ref's object (Ray's owner address), carried in its bytes:
+ * the process that created it — the putter, or the submitter of the task
+ * that returns it — as its client id (a driver's id, or the worker's id for
+ * objects task code made), the node that process runs on, and the node's
+ * address ("tcp://IP:PORT"), where borrowers reach the owner.
+ */
+typedef struct mt_owner_address {
+    mt_id worker_id;
+    mt_id node_id;
+    char node_address[256];
+} mt_owner_address;
+MT_API mt_status mt_ref_owner(const mt_ref *ref, mt_owner_address *out, mt_error *err);
+
+/*
  * Copies `size` bytes into a new object owned by this driver. Small objects
  * (config inline_object_bytes) stay in this process's memory; larger ones
  * are written once into the node's shared-memory store. *ref_out on success.

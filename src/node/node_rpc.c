@@ -148,6 +148,7 @@ static void get_info(node_client *cl, const mt_rpc_msg *m)
     r.store_fd_attached = cl->is_unix;
     r.resources_total = &tot.set;
     r.spill_dir = n->spill_dir;
+    r.node_address = n->node_address;
     mt_error err;
     int fd = cl->is_unix ? mt_store_fd(n->store) : -1;
     if (mt_rpc_reply(cl->conn, m, MT_OK, &r.base, NULL, fd, &err) != MT_OK)

@@ -136,6 +136,7 @@ static mt_status node_connect(mt_error *err)
                                        &manta__get_node_info_reply__descriptor,
                                        (ProtobufCMessage **)&rep, &fd, err));
     if (rep->node_id.len == MT_ID_SIZE) memcpy(d->node_id.bytes, rep->node_id.data, MT_ID_SIZE);
+    snprintf(d->node_address, sizeof d->node_address, "%s", rep->node_address ? rep->node_address : "");
     if (!d->gcs_address[0] && rep->gcs_address) snprintf(d->gcs_address, sizeof d->gcs_address, "%s", rep->gcs_address);
     d->capacity = rep->store_capacity;
     d->node_cpus = 1;

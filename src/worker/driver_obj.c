@@ -101,6 +101,8 @@ mt_ref *mt__ref_new(mt_id id, bool owned)
     r->rc = 1;
     r->id = id;
     r->owned = owned;
+    r->owner = mt__drv.driver_id;
+    r->owner_node = mt__drv.node_id;
     return r;
 }
 
@@ -113,6 +115,7 @@ void mt__ref_unref(mt_ref *r)
     mt__lineage_free(r->lineage);
     mt_free(r->data);
     mt_free(r->msg);
+    mt_free(r->owner_addr);
     mt_free(r);
 }
 
@@ -156,22 +159,75 @@ MT_API void mt_ref_release(mt_ref *ref)
 MT_API mt_id mt_ref_id(const mt_ref *ref) { return ref ? ref->id : mt_id_nil(); }
 
 /* ---- Refs as bytes -------------------------------------------------------------
- * "MTRF" | u8 version 1 | u8 flags (1 = in the store) | 20-byte id | u64 size
+ * "MTRF" | u8 version 2 | u8 flags (1 = in the store) | 20-byte id | u64 size
+ * | owner: 20-byte process id, 20-byte node id, u8 length + node address
  * | the value's bytes when not in the store. */
 
-#define REF_HDR (4 + 1 + 1 + MT_ID_SIZE + 8)
+#define REF_FIXED (4 + 1 + 1 + MT_ID_SIZE + 8 + 2 * MT_ID_SIZE + 1)
+#define REF_OFF_SIZE (6 + MT_ID_SIZE)
+#define REF_OFF_OWNER (REF_OFF_SIZE + 8)
 
-size_t mt__ref_encoded_size(const mt_ref *r) { return REF_HDR + (r->in_store ? 0 : r->size); }
+static const char *owner_addr(const mt_ref *r) { return r->owner_addr ? r->owner_addr : mt__drv.node_address; }
+
+static size_t owner_addr_len(const mt_ref *r)
+{
+    size_t n = strlen(owner_addr(r));
+    return n > 255 ? 255 : n;
+}
+
+size_t mt__ref_encoded_size(const mt_ref *r) { return REF_FIXED + owner_addr_len(r) + (r->in_store ? 0 : r->size); }
 
 void mt__ref_encode(const mt_ref *r, uint8_t *out)
 {
     memcpy(out, "MTRF", 4);
-    out[4] = 1;
+    out[4] = 2;
     out[5] = r->in_store ? 1 : 0;
     memcpy(out + 6, r->id.bytes, MT_ID_SIZE);
     uint64_t n = r->size;
-    memcpy(out + 6 + MT_ID_SIZE, &n, 8);
-    if (!r->in_store && r->size) memcpy(out + REF_HDR, r->data, r->size);
+    memcpy(out + REF_OFF_SIZE, &n, 8);
+    memcpy(out + REF_OFF_OWNER, r->owner.bytes, MT_ID_SIZE);
+    memcpy(out + REF_OFF_OWNER + MT_ID_SIZE, r->owner_node.bytes, MT_ID_SIZE);
+    size_t al = owner_addr_len(r);
+    out[REF_FIXED - 1] = (uint8_t)al;
+    memcpy(out + REF_FIXED, owner_addr(r), al);
+    if (!r->in_store && r->size) memcpy(out + REF_FIXED + al, r->data, r->size);
+}
+
+MT_API mt_status mt_ref_owner(const mt_ref *ref, mt_owner_address *out, mt_error *err)
+{
+    if (!ref || !out || ref->magic != MT__REF_MAGIC) return mt_error_set(err, MT_EINVAL, "mt_ref_owner: bad ref");
+    pthread_mutex_lock(&mt__drv.lock);
+    out->worker_id = ref->owner;
+    out->node_id = ref->owner_node;
+    snprintf(out->node_address, sizeof out->node_address, "%.255s", owner_addr(ref));
+    pthread_mutex_unlock(&mt__drv.lock);
+    return MT_OK;
+}
+
+/* Checks the framing of ref bytes; *hdr_out is where the value (if inline) starts. */
+static bool ref_bytes_ok(const uint8_t *p, size_t len, size_t *hdr_out, uint64_t *size_out)
+{
+    if (!p || len < REF_FIXED || memcmp(p, "MTRF", 4) || p[4] != 2 || p[5] > 1) return false;
+    size_t hdr = REF_FIXED + p[REF_FIXED - 1];
+    if (len < hdr || memchr(p + REF_FIXED, 0, p[REF_FIXED - 1])) return false;
+    uint64_t size;
+    memcpy(&size, p + REF_OFF_SIZE, 8);
+    if ((p[5] == 0 && size != len - hdr) || (p[5] == 1 && len != hdr)) return false;
+    *hdr_out = hdr;
+    *size_out = size;
+    return true;
+}
+
+/* Fills a decoded ref's owner from its bytes (owner_addr stays NULL when it is our own node). */
+static mt_status ref_take_owner(mt_ref *r, const uint8_t *p, mt_error *err)
+{
+    memcpy(r->owner.bytes, p + REF_OFF_OWNER, MT_ID_SIZE);
+    memcpy(r->owner_node.bytes, p + REF_OFF_OWNER + MT_ID_SIZE, MT_ID_SIZE);
+    size_t al = p[REF_FIXED - 1];
+    const char *a = (const char *)p + REF_FIXED;
+    if (al == strlen(mt__drv.node_address) && !memcmp(a, mt__drv.node_address, al)) return MT_OK;
+    r->owner_addr = mt_strndup(a, al);
+    return r->owner_addr ? MT_OK : mt_error_set(err, MT_ENOMEM, "mt_ref_from_bytes: owner address");
 }
 
 MT_API mt_status mt_ref_to_bytes(mt_ref *ref, void *buf, size_t cap, size_t *len_out, mt_error *err)
@@ -197,9 +253,8 @@ MT_API mt_status mt_ref_from_bytes(const void *data, size_t len, mt_ref **out, m
     *out = NULL;
     const uint8_t *p = data;
     uint64_t size = 0;
-    if (p && len >= REF_HDR) memcpy(&size, p + 6 + MT_ID_SIZE, 8);
-    if (!p || len < REF_HDR || memcmp(p, "MTRF", 4) || p[4] != 1 || p[5] > 1 ||
-        (p[5] == 0 && size != len - REF_HDR) || (p[5] == 1 && len != REF_HDR))
+    size_t hdr = 0;
+    if (!ref_bytes_ok(p, len, &hdr, &size))
         return mt_error_set(err, MT_EPARSE, "mt_ref_from_bytes: %zu bytes are not a ref", len);
     mt_id id;
     memcpy(id.bytes, p + 6, MT_ID_SIZE);
@@ -207,8 +262,9 @@ MT_API mt_status mt_ref_from_bytes(const void *data, size_t len, mt_ref **out, m
     mt_status st = mt__drv_check(err);
     mt_ref *r = st == MT_OK ? mt__ref_new(id, false) : NULL;
     if (st == MT_OK && !r) st = mt_error_set(err, MT_ENOMEM, "mt_ref_from_bytes");
+    if (st == MT_OK) st = ref_take_owner(r, p, err);
     if (st == MT_OK && p[5] == 0) {
-        mt__ref_set_inline(r, p + REF_HDR, (size_t)size);
+        mt__ref_set_inline(r, p + hdr, (size_t)size);
         if (r->state != MT__OBJ_READY) st = mt_error_set(err, MT_ENOMEM, "mt_ref_from_bytes of %llu bytes",
                                                          (unsigned long long)size);
     } else if (st == MT_OK) {

@@ -143,6 +143,10 @@ struct mt_ref {
     mt_status code; /* FAILED */
     char *msg;      /* FAILED */
     mt__lineage *lineage; /* a stored task result that can be rebuilt; freed with the ref */
+    /* Owner address (Ray's): the owning process, its node and that node's
+     * address. owner_addr NULL = ours (mt__drv.node_address). */
+    mt_id owner, owner_node;
+    char *owner_addr;
 };
 
 /* Resources one task or actor may demand (a lease request carries them all). */
@@ -242,6 +246,7 @@ typedef struct mt__driver {
     char code_path[4096];
     uint8_t token[MT_RPC_TOKEN_BYTES];
     mt_id driver_id, node_id;
+    char node_address[300]; /* the node's tcp address: refs we own carry it (owner address) */
     mt_rpc_client *node;   /* blocking calls (objects, actor leases) */
     mt_rpc_client *store;  /* pipelined PUT_OBJECTs; their answers are read by the pump (driver_obj.c) */
     /* Puts sent and not yet answered, oldest first (answers come in order). */

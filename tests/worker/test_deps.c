@@ -215,7 +215,7 @@ Test(deps, refs_through_tasks_and_inside_objects, .init = setup_user, .fini = te
         mt_arg a[2] = {MT_ARG_BORROW(x), MT_ARG_I64(2)};
         mt_ref *relayed = submit("user_relay", a, 2);
         /* inside an object */
-        static char rb[200];
+        static char rb[512];
         size_t len = 0;
         cr_assert_eq(mt_ref_to_bytes(x, rb, sizeof rb, &len, &err), big ? MT_OK : MT_OK, "%s", err.msg);
         mt_ref *outer = NULL;
@@ -237,7 +237,9 @@ Test(deps, refs_through_tasks_and_inside_objects, .init = setup_user, .fini = te
     char tiny[8];
     size_t need = 0;
     cr_assert_eq(mt_ref_to_bytes(small, tiny, sizeof tiny, &need, &err), MT_ERANGE);
-    cr_assert_eq(need, 4 + 1 + 1 + 20 + 8 + 5);
+    mt_owner_address so;
+    cr_assert_eq(mt_ref_owner(small, &so, &err), MT_OK);
+    cr_assert_eq(need, 4 + 1 + 1 + 20 + 8 + 20 + 20 + 1 + strlen(so.node_address) + 5);
     mt_ref *bad = NULL;
     cr_assert_eq(mt_ref_from_bytes("MTRF", 4, &bad, &err), MT_EPARSE);
     cr_assert_null(bad);
@@ -297,6 +299,46 @@ Test(deps, nested_refs_keep_their_objects, .init = setup_user, .fini = teardown,
     mt_ref_release(inner);
     mt_ref_release(wrapped);
     free(buf);
+}
+
+/* Refs carry their owner's address (process, node, node address), through bytes too. */
+Test(deps, refs_carry_their_owner_address, .init = setup_user, .fini = teardown, .timeout = 60)
+{
+    mt_error err;
+    mt_ref *x = NULL;
+    cr_assert_eq(mt_put("abc", 3, &x, &err), MT_OK, "%s", err.msg);
+    mt_owner_address ox, o2;
+    cr_assert_eq(mt_ref_owner(x, &ox, &err), MT_OK, "%s", err.msg);
+    cr_assert(!mt_id_is_nil(ox.worker_id) && !mt_id_is_nil(ox.node_id));
+    cr_assert(!strncmp(ox.node_address, "tcp://", 6), "%s", ox.node_address);
+    char xb[512];
+    size_t xlen = 0;
+    cr_assert_eq(mt_ref_to_bytes(x, xb, sizeof xb, &xlen, &err), MT_OK, "%s", err.msg);
+    mt_ref *y = NULL;
+    cr_assert_eq(mt_ref_from_bytes(xb, xlen, &y, &err), MT_OK, "%s", err.msg);
+    cr_assert_eq(mt_ref_owner(y, &o2, &err), MT_OK);
+    cr_assert(mt_id_equal(o2.worker_id, ox.worker_id) && mt_id_equal(o2.node_id, ox.node_id));
+    cr_assert_str_eq(o2.node_address, ox.node_address);
+    mt_ref_release(y);
+    mt_ref_release(x);
+
+    /* The caller owns a task's return; what task code puts, its worker owns. */
+    mt_arg a = MT_ARG_I64(1 << 20);
+    mt_ref *wrapped = submit("user_wrap_new", &a, 1);
+    mt_value v;
+    cr_assert_eq(mt_get(&wrapped, 1, 30000, &v, &err), MT_OK, "%s", err.msg);
+    cr_assert_eq(mt_ref_owner(wrapped, &o2, &err), MT_OK);
+    cr_assert(mt_id_equal(o2.worker_id, ox.worker_id), "the submitter owns the return");
+    mt_ref *inner = NULL;
+    cr_assert_eq(mt_ref_from_bytes(v.data, v.size, &inner, &err), MT_OK, "%s", err.msg);
+    mt_value_release(&v);
+    cr_assert_eq(mt_ref_owner(inner, &o2, &err), MT_OK);
+    cr_assert(!mt_id_equal(o2.worker_id, ox.worker_id), "the worker that put it owns the inner object");
+    cr_assert(mt_id_equal(o2.node_id, ox.node_id));
+    cr_assert_str_eq(o2.node_address, ox.node_address);
+    mt_ref_release(inner);
+    mt_ref_release(wrapped);
+    cr_assert_eq(mt_ref_owner(NULL, &o2, &err), MT_EINVAL);
 }
 
 /* A borrowed stored object stays readable after its owner released it. */
