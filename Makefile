@@ -55,7 +55,7 @@ bench: build oracle
 	@for b in $(BUILD)/bench/*; do [ -x "$$b" ] || continue; echo "== bench $$(basename $$b)"; "$$b" || exit 1; done
 
 bench-%: build oracle
-	@$(BUILD)/bench/$*
+	@$(BUILD)/bench/$* $(BENCH_ARGS)
 
 # PREFIX (default /usr/local) is configured into the build so that manta.pc
 # and the installed libmanta find each other and the installed manta.

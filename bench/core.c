@@ -600,7 +600,16 @@ static void setup_env(void)
     }
 }
 
-int main(void)
+/* `core [GROUP...]`: tasks, actors, objects, storepath, raw, peer; none = all. */
+static bool want(int argc, char **argv, const char *group)
+{
+    if (argc < 2) return true;
+    for (int i = 1; i < argc; i++)
+        if (!strcmp(argv[i], group)) return true;
+    return false;
+}
+
+int main(int argc, char **argv)
 {
     setup_env();
     const char *role = getenv("MANTA_BENCH_ROLE");
@@ -624,17 +633,17 @@ int main(void)
     mt_session_info info;
     CHECK("reading session.json", mt_session_read_info(mt_session_dir(), &info, &err_));
     setenv("MANTA_ADDRESS", info.gcs_address, 1);
-    bench_tasks();
-    bench_actors(ncpu);
-    bench_objects();
-    bench_storepath();
-    bench_raw();
+    if (want(argc, argv, "tasks")) bench_tasks();
+    if (want(argc, argv, "actors")) bench_actors(ncpu);
+    if (want(argc, argv, "objects")) bench_objects();
+    if (want(argc, argv, "storepath")) bench_storepath();
+    if (want(argc, argv, "raw")) bench_raw();
     mt_shutdown();
 
     char rm[PATH_MAX + 16];
     snprintf(rm, sizeof rm, "rm -rf '%s'", g_temp);
     if (system(rm) != 0)
         fprintf(stderr, "core bench: could not remove %s\n", g_temp);
-    run_peer();
+    if (want(argc, argv, "peer")) run_peer();
     return 0;
 }
