@@ -290,8 +290,11 @@ void mt__node_obj_get(node_client *cl, const mt_rpc_msg *m)
     mt_id id;
     if (!take_id(cl, m, req->object_id, &id, "GET_OBJECT")) goto done;
     mt_error err;
+    /* An object the store had and no longer has after the get was lost (its
+     * spill file is gone): say so now, a waiter would wait in vain. */
+    bool had = mt_store_object_contains(cl->node->store, id, NULL);
     mt_status st = try_get(cl, m, id, &err);
-    if (st == MT_ENOTFOUND && req->must_exist)
+    if (st == MT_ENOTFOUND && (req->must_exist || had))
         mt__node_reply(cl, m, st, NULL, "%s", err.msg);
     else if ((st == MT_ENOTFOUND || st == MT_ESTATE) && req->timeout_ms != 0)
         add_waiter(cl, m, id, req->timeout_ms);

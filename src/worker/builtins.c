@@ -95,17 +95,19 @@ static mt_status nop(mt_task_ctx *ctx, const mt_arg *args, int nargs, mt_error *
     return MT_OK;
 }
 
-/* Returns N bytes where byte i is (i * 7 + 3) & 0xff, written in place. */
+/* Returns N bytes where byte i is (i * 7 + 3 + j) & 0xff in return j (each of num_returns), written in place. */
 static mt_status bytes(mt_task_ctx *ctx, const mt_arg *args, int nargs, mt_error *err)
 {
     int64_t n;
-    void *p;
     MT_RETURN_NOT_OK(want_args("manta.bytes", nargs, 1, 1, err));
     MT_RETURN_NOT_OK(mt_arg_i64(args, nargs, 0, &n, err));
     if (n < 0) return mt_error_set(err, MT_EINVAL, "manta.bytes: negative size %lld", (long long)n);
-    MT_RETURN_NOT_OK(mt_return_alloc(ctx, (size_t)n, &p, err));
-    uint8_t *b = p;
-    for (int64_t i = 0; i < n; i++) b[i] = (uint8_t)((i * 7 + 3) & 0xff);
+    for (int j = 0; j < mt_task_num_returns(ctx); j++) {
+        void *p;
+        MT_RETURN_NOT_OK(mt_return_alloc(ctx, (size_t)n, &p, err));
+        uint8_t *b = p;
+        for (int64_t i = 0; i < n; i++) b[i] = (uint8_t)((i * 7 + 3 + j) & 0xff);
+    }
     return MT_OK;
 }
 

@@ -69,6 +69,17 @@ mt_status mt__task_park(mt__task *t, int kind, const char *spec_fn, const mt_arg
     return MT_OK;
 }
 
+void mt__task_wait_again(mt__task *t)
+{
+    t->next = NULL;
+    if (mt__drv.waiting_tail) mt__drv.waiting_tail->next = t;
+    else mt__drv.waiting = t;
+    mt__drv.waiting_tail = t;
+    mt__drv.nwaiting++;
+    mt__drv.deps_changed = true;
+    mt__drv_bg_kick();
+}
+
 static bool deps_ready(const mt__task *t)
 {
     if (t->actor && t->kind != MANTA__TASK_KIND__TASK_ACTOR_CREATE && t->actor->starting) return false;
@@ -83,6 +94,13 @@ static void release(mt__task *t)
     mt_actor *a = t->actor;
     mt_ref *dep = NULL;
     mt_error err;
+    if (t->spec) { /* waited again for a rebuilt argument (mt__task_wait_again): its spec stands */
+        for (int i = 0; i < t->ndeps && !dep; i++)
+            if (t->deps[i]->state == MT__OBJ_FAILED) dep = t->deps[i];
+        if (dep) mt__task_fail(t, dep->code, dep->msg);
+        else mt__task_enqueue(t);
+        return;
+    }
     mt_status st = mt__encode_spec(t->spec_fn, (Manta__TaskKind)t->kind, t->task_id, a ? a->actor_id : mt_id_nil(),
                                    t->wargs, t->nwargs, t->nrets, t->seq, &t->spec, &t->spec_len, &dep, &err);
     mt_free(t->wargs);

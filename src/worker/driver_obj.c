@@ -112,7 +112,7 @@ void mt__ref_unref(mt_ref *r)
     vpin_drop(r);
     if (r->in_store && r->owned && mt__drv.inited)
         mt__drv_object_id_send(MANTA__NODE_METHOD__NODE_DELETE_OBJECT, r->id);
-    mt__lineage_free(r->lineage);
+    mt__lineage_unref(r->lineage);
     mt_free(r->data);
     mt_free(r->msg);
     mt_free(r->owner_addr);
@@ -561,7 +561,26 @@ static void prefetch_pins(mt_ref *const *refs, int n)
     }
 }
 
-static mt_status value_of(mt_ref *r, mt_value *v, mt_error *err)
+/* Waits for a rebuild of `r` (pending) until deadline_ns (0 = none). */
+static mt_status wait_rebuilt(mt_ref *r, int64_t deadline_ns, int64_t timeout_ms, mt_error *err)
+{
+    while (r->state == MT__OBJ_PENDING) {
+        int64_t left = -1;
+        if (deadline_ns) {
+            left = (deadline_ns - mt_time_now_ns()) / 1000000;
+            if (left <= 0) {
+                char hex[2 * MT_ID_SIZE + 1];
+                mt_id_hex(r->id, hex);
+                return mt_error_set(err, MT_ETIMEOUT, "get timed out after %lld ms while object %s, lost, was being rebuilt",
+                                    (long long)timeout_ms, hex);
+            }
+        }
+        MT_RETURN_NOT_OK(mt__drv_pump(left, err));
+    }
+    return MT_OK;
+}
+
+static mt_status value_of(mt_ref *r, int64_t deadline_ns, int64_t timeout_ms, mt_value *v, mt_error *err)
 {
     if (r->in_store && !r->vpin) { /* the first get of this ref: one round trip */
         Manta__GetObjectReply *rep = NULL;
@@ -569,12 +588,12 @@ static mt_status value_of(mt_ref *r, mt_value *v, mt_error *err)
         /* Lost from the store (the owner still holds it): rebuild it from its lineage. */
         while (gst == MT_ENOTFOUND && r->owned && r->lineage) {
             MT_RETURN_NOT_OK(mt__task_rebuild(r, err));
-            while (r->state == MT__OBJ_PENDING) MT_RETURN_NOT_OK(mt__drv_pump(-1, err));
+            MT_RETURN_NOT_OK(wait_rebuilt(r, deadline_ns, timeout_ms, err));
             if (r->state == MT__OBJ_FAILED) return mt_error_set(err, r->code, "%s", r->msg);
             if (!r->in_store) break; /* came back inline */
             gst = get_pinned(r->id, &rep, err);
         }
-        if (!r->in_store) return value_of(r, v, err);
+        if (!r->in_store) return value_of(r, deadline_ns, timeout_ms, v, err);
         if (gst == MT_ENOTFOUND && r->owned && !r->lineage && err && strstr(err->msg, "was lost")) {
             char msg[MT_ERROR_MSG_MAX];
             snprintf(msg, sizeof msg, "%s", err->msg);
@@ -684,6 +703,7 @@ static mt_status wait_done(mt_ref *const *refs, int n, int want, int64_t timeout
 MT_API mt_status mt_get(mt_ref *const *refs, int n, int64_t timeout_ms, mt_value *values_out, mt_error *err)
 {
     pthread_mutex_lock(&mt__drv.lock);
+    int64_t deadline_ns = timeout_ms >= 0 ? mt_time_now_ns() + timeout_ms * 1000000 : 0; /* 0 = forever */
     mt_status st = mt__drv_check(err);
     for (int i = 0; st == MT_OK && i < n; i++)
         if (!refs[i]) st = mt_error_set(err, MT_EINVAL, "mt_get: ref %d is NULL", i);
@@ -699,7 +719,7 @@ MT_API mt_status mt_get(mt_ref *const *refs, int n, int64_t timeout_ms, mt_value
     int got = 0;
     for (; st == MT_OK && got < n; got++) {
         if (n > 1 && got % LINGER_MAX == 0) prefetch_pins(refs + got, n - got < LINGER_MAX ? n - got : LINGER_MAX);
-        st = value_of(refs[got], &values_out[got], err);
+        st = value_of(refs[got], deadline_ns, timeout_ms, &values_out[got], err);
     }
     if (st != MT_OK)
         for (int i = 0; i < got - 1; i++) value_release_locked(&values_out[i]);

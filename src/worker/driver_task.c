@@ -96,9 +96,9 @@ void mt__task_free(mt__task *t)
     mt__drv.deps_changed = true; /* a waiting task may have been waiting for this one */
 }
 
-void mt__lineage_free(mt__lineage *l)
+void mt__lineage_unref(mt__lineage *l)
 {
-    if (!l) return;
+    if (!l || --l->rc > 0) return;
     mt__drv.lineage_bytes -= (int64_t)l->spec_len;
     for (int i = 0; i < l->ndeps; i++) mt__ref_unref(l->deps[i]);
     mt_free(l->deps);
@@ -107,11 +107,15 @@ void mt__lineage_free(mt__lineage *l)
     mt_free(l);
 }
 
-/* A finished normal task with one stored result keeps its spec and inputs as that result's lineage. */
+/* A finished normal task with stored results keeps its spec and inputs as their (shared) lineage. */
 static void keep_lineage(mt__task *t)
 {
-    mt_ref *r = t->nrets == 1 ? t->rets[0] : NULL;
-    if (!r || !t->shape || !t->spec || !r->in_store || r->lineage || t->retries_left == 0 || t->cancelled) return;
+    int stored = 0;
+    for (int i = 0; i < t->nrets; i++) {
+        if (t->rets[i]->lineage) return; /* a rebuild: the results keep the lineage they had */
+        stored += t->rets[i]->in_store;
+    }
+    if (!stored || !t->shape || !t->spec || t->retries_left == 0 || t->cancelled) return;
     if (mt__drv.lineage_bytes + (int64_t)t->spec_len > MT_CFG_INT64(max_lineage_bytes)) return;
     mt__lineage *l = mt_calloc(1, sizeof *l);
     char *fn = l ? mt_strdup(t->fn_name) : NULL;
@@ -119,13 +123,33 @@ static void keep_lineage(mt__task *t)
         mt_free(l);
         return; /* out of memory: the result just cannot be rebuilt */
     }
-    *l = (mt__lineage){.spec = t->spec, .spec_len = t->spec_len, .fn_name = fn, .shape = t->shape,
+    *l = (mt__lineage){.rc = stored, .nrets = t->nrets, .spec = t->spec, .spec_len = t->spec_len, .fn_name = fn, .shape = t->shape,
                        .retries_left = t->retries_left, .deps = t->deps, .ndeps = t->ndeps, .task_id = t->task_id, .seq = t->seq};
     t->spec = NULL;
     t->deps = NULL;
     t->ndeps = 0;
     mt__drv.lineage_bytes += (int64_t)l->spec_len;
-    r->lineage = l;
+    for (int i = 0; i < t->nrets; i++)
+        if (t->rets[i]->in_store) t->rets[i]->lineage = l;
+}
+
+/* The spec of a rebuild of return `keep` only: the original plus skip_returns for every other return. */
+static uint8_t *rebuild_spec(const mt__lineage *l, int keep, size_t *len_out)
+{
+    uint8_t *spec = mt_malloc(l->spec_len + (size_t)l->nrets * 6);
+    if (!spec) return NULL;
+    memcpy(spec, l->spec, l->spec_len);
+    size_t n = l->spec_len;
+    for (int i = 0; i < l->nrets; i++) {
+        if (i == keep) continue;
+        spec[n++] = (9 << 3) | 0; /* field 9 (skip_returns), varint */
+        for (uint32_t v = (uint32_t)i; ; v >>= 7) {
+            spec[n++] = (uint8_t)(v >= 0x80 ? (v & 0x7f) | 0x80 : v);
+            if (v < 0x80) break;
+        }
+    }
+    *len_out = n;
+    return spec;
 }
 
 void mt__task_fail(mt__task *t, mt_status code, const char *msg)
@@ -404,6 +428,29 @@ static void fail_cancelled(mt__task *t)
     mt__task_fail(t, MT_ECANCELLED, msg);
 }
 
+/*
+ * A task failed because an argument was lost from the store (r->lost_object_id):
+ * when that argument is a result this driver owns and can rebuild (lineage),
+ * rebuild it and let the task wait for it again, as one of its retries.
+ */
+static bool retry_after_lost_arg(mt__task *t, const Manta__TaskResult *r)
+{
+    if (r->status != MT_ENOTFOUND || r->lost_object_id.len != MT_ID_SIZE || t->actor || t->retries_left == 0 ||
+        !t->spec)
+        return false;
+    mt_ref *dep = NULL;
+    for (int i = 0; i < t->ndeps && !dep; i++)
+        if (!memcmp(t->deps[i]->id.bytes, r->lost_object_id.data, MT_ID_SIZE)) dep = t->deps[i];
+    if (!dep || !dep->owned) return false;
+    if (dep->state != MT__OBJ_PENDING) { /* not already being rebuilt for another task */
+        mt_error err;
+        if (!dep->lineage || !dep->in_store || mt__task_rebuild(dep, &err) != MT_OK) return false;
+    }
+    if (t->retries_left > 0) t->retries_left--;
+    mt__task_wait_again(t);
+    return true;
+}
+
 static void complete_task(mt__task *t, const Manta__TaskResult *r)
 {
     if (t->cancelled) { /* ran on, but its result is dropped */
@@ -429,6 +476,7 @@ static void complete_task(mt__task *t, const Manta__TaskResult *r)
         mt__task_free(t);
         return;
     }
+    if (retry_after_lost_arg(t, r)) return;
     char msg[MT_ERROR_MSG_MAX];
     if (r->system_error) {
         snprintf(msg, sizeof msg, "%s", r->message);
@@ -844,20 +892,32 @@ mt_status mt__task_rebuild(mt_ref *r, mt_error *err)
     if (!l || l->retries_left == 0)
         return mt_error_set(err, MT_ENOTFOUND, "object %s was lost and %s", hex,
                             l ? "its task has no retries left to rebuild it" : "cannot be rebuilt (no lineage kept)");
+    int keep = 0;
+    while (keep < l->nrets && !mt_id_equal(mt__task_return_id(l->task_id, (uint32_t)keep), r->id)) keep++;
+    if (keep == l->nrets) return mt_error_set(err, MT_EINTERNAL, "object %s is no return of its lineage's task", hex);
+    size_t spec_len = 0;
     mt__task *t = mt_calloc(1, sizeof *t);
-    uint8_t *spec = t ? mt_malloc(l->spec_len) : NULL;
+    uint8_t *spec = t ? rebuild_spec(l, keep, &spec_len) : NULL;
     char *fn = spec ? mt_strdup(l->fn_name) : NULL;
-    if (!fn) {
+    mt_ref **rets = fn ? (l->nrets == 1 ? t->ret1 : mt_calloc((size_t)l->nrets, sizeof *rets)) : NULL;
+    /* The other returns get stand-ins (not owned): the re-run does not store them. */
+    bool ok = rets != NULL;
+    for (int i = 0; ok && i < l->nrets; i++)
+        if (i != keep) ok = (rets[i] = mt__ref_new(mt__task_return_id(l->task_id, (uint32_t)i), false)) != NULL;
+    if (!ok) {
+        for (int i = 0; rets && i < l->nrets; i++)
+            if (i != keep) mt__ref_unref(rets[i]);
+        if (rets && rets != t->ret1) mt_free(rets);
+        mt_free(fn);
         mt_free(spec);
         mt_free(t);
         return mt_error_set(err, MT_ENOMEM, "rebuilding object %s", hex);
     }
-    memcpy(spec, l->spec, l->spec_len);
     if (l->retries_left > 0) l->retries_left--;
-    *t = (mt__task){.seq = l->seq, .shape = l->shape, .spec = spec, .spec_len = l->spec_len,
-                    .fn_name = fn, .retries_left = l->retries_left, .nrets = 1, .task_id = l->task_id};
-    t->rets = t->ret1;
-    t->ret1[0] = r;
+    *t = (mt__task){.seq = l->seq, .shape = l->shape, .spec = spec, .spec_len = spec_len,
+                    .fn_name = fn, .retries_left = l->retries_left, .nrets = l->nrets, .task_id = l->task_id};
+    t->rets = l->nrets == 1 ? t->ret1 : rets;
+    t->rets[keep] = r;
     r->rc++;
     r->state = MT__OBJ_PENDING;
     r->in_store = false;

@@ -29,6 +29,7 @@ typedef struct ret_slot {
     uint8_t *block; /* inline, filled in place (mt_return_alloc): its own block, stable until sent */
     size_t size;
     uint8_t *file_map; /* ON_DISK creation: writable file mapping to unmap before seal */
+    bool skipped;      /* a rebuild's return that is computed but neither stored nor sent */
 } ret_slot;
 
 struct mt_task_ctx {
@@ -41,7 +42,18 @@ struct mt_task_ctx {
     bool is_create;
     mt_id *contained; /* mt_return_contains: the stored objects the next result holds */
     int ncontained;
+    const uint32_t *skip; /* the spec's skip_returns */
+    size_t nskip;
+    mt_id lost_arg;       /* an argument the store no longer has (nil = none) */
 };
+
+/* Whether the next return is one a rebuild must not store (TaskSpec.skip_returns). */
+static bool next_is_skipped(const mt_task_ctx *ctx)
+{
+    for (size_t i = 0; i < ctx->nskip; i++)
+        if (ctx->skip[i] == (uint32_t)ctx->nret) return true;
+    return false;
+}
 
 static mt_status node_call(mt__worker *w, uint16_t method, const ProtobufCMessage *req,
                            const ProtobufCMessageDescriptor *desc, ProtobufCMessage **reply,
@@ -125,7 +137,14 @@ MT_API mt_status mt_return_alloc(mt_task_ctx *ctx, size_t size, void **ptr_out, 
 {
     ret_slot *s = NULL;
     MT_RETURN_NOT_OK(next_slot(ctx, &s, err));
-    if ((int64_t)size > ctx->w->inline_max || ctx->ncontained) return create_in_store(ctx, s, size, ptr_out, err);
+    s->skipped = next_is_skipped(ctx);
+    if (s->skipped) {
+        mt_free(ctx->contained);
+        ctx->contained = NULL;
+        ctx->ncontained = 0;
+    } else if ((int64_t)size > ctx->w->inline_max || ctx->ncontained) {
+        return create_in_store(ctx, s, size, ptr_out, err);
+    }
     s->block = mt_malloc(size ? size : 1);
     if (!s->block) return mt_error_set(err, MT_ENOMEM, "%s: result of %zu bytes", ctx->name, size);
     s->size = size;
@@ -146,7 +165,7 @@ MT_API mt_status mt_return_contains(mt_task_ctx *ctx, mt_ref *const *refs, int n
 
 MT_API mt_status mt_return(mt_task_ctx *ctx, const void *data, size_t size, mt_error *err)
 {
-    if ((int64_t)size > ctx->w->inline_max || ctx->ncontained) {
+    if ((int64_t)size > ctx->w->inline_max || ctx->ncontained || next_is_skipped(ctx)) {
         void *p;
         MT_RETURN_NOT_OK(mt_return_alloc(ctx, size, &p, err));
         if (size) memcpy(p, data, size);
@@ -424,10 +443,16 @@ static void append_result(mt__worker *w, mt__wconn *c, const Manta__TaskSpec *sp
     res.worker_pid = w->pid;
     res.node_id.data = w->node_id.bytes;
     res.node_id.len = MT_ID_SIZE;
+    if (!mt_id_is_nil(ctx->lost_arg)) {
+        res.lost_object_id.data = ctx->lost_arg.bytes;
+        res.lost_object_id.len = MT_ID_SIZE;
+    }
     for (int i = 0; i < n; i++) {
         manta__return_value__init(&rvs[i]);
         rvps[i] = &rvs[i];
-        if (i < ctx->nret && ctx->rets[i].in_store) {
+        if (i < ctx->nret && ctx->rets[i].skipped) {
+            continue; /* an empty inline value: the driver drops it */
+        } else if (i < ctx->nret && ctx->rets[i].in_store) {
             rvs[i].in_store = true;
             rvs[i].size = (int64_t)ctx->rets[i].size;
         } else if (i < ctx->nret) {
@@ -456,6 +481,8 @@ void mt__worker_run_task(mt__worker *w, mt__wconn *c, const Manta__TaskSpec *spe
                        .rets = slots, .is_create = spec->kind == MANTA__TASK_KIND__TASK_ACTOR_CREATE};
     if (spec->task_id.len == MT_ID_SIZE) memcpy(ctx.task_id.bytes, spec->task_id.data, MT_ID_SIZE);
     ctx.owner = c->s.peer_id;
+    ctx.skip = spec->skip_returns;
+    ctx.nskip = spec->n_skip_returns;
     if (spec->code_path && *spec->code_path) mt__drv_set_code_path(spec->code_path); /* for nested tasks */
     mt_arg argv[16], *args = argv;
     pinned pv[16], *pins = pv;
@@ -479,6 +506,7 @@ void mt__worker_run_task(mt__worker *w, mt__wconn *c, const Manta__TaskSpec *spe
         st = pin_arg(w, a, &args[i], &pins[npins], &err);
         if (st == MT_OK) npins++;
         else mt_error_prefix(&err, "argument %zu", i);
+        if (st == MT_ENOTFOUND && a->object_id.len == MT_ID_SIZE) memcpy(ctx.lost_arg.bytes, a->object_id.data, MT_ID_SIZE);
     }
     mt_remote_fn fn = NULL;
     if (st == MT_OK) {

@@ -106,10 +106,14 @@ typedef enum { MT__OBJ_PENDING = 0, MT__OBJ_READY = 1, MT__OBJ_FAILED = 2 } mt__
  * Lineage (Ray's): how a task's stored result was made — its packed spec,
  * its resource shape and the argument refs it read (kept alive with it) —
  * so a result lost from the store (its spill file gone, later a dead node)
- * is rebuilt by running the task again (mt__task_rebuild). Held by the
- * result ref; bounded by config max_lineage_bytes of specs per driver.
+ * is rebuilt by running the task again (mt__task_rebuild). Shared by the
+ * task's stored result refs (rc), freed with the last; bounded by config
+ * max_lineage_bytes of specs per driver. A rebuild of one return of a
+ * multi-return task stores only that return (TaskSpec.skip_returns).
  */
 typedef struct mt__lineage {
+    int rc;     /* result refs holding it */
+    int nrets;  /* the task's num_returns */
     uint8_t *spec;
     size_t spec_len;
     char *fn_name;
@@ -315,7 +319,7 @@ mt_status mt__refs_stored_ids(mt_ref *const *refs, int n, mt_id **ids_out, int *
 size_t mt__ref_encoded_size(const mt_ref *r);
 /* Runs the task that made stored result `r` again (it was lost): r is pending until it is back. */
 mt_status mt__task_rebuild(mt_ref *r, mt_error *err);
-void mt__lineage_free(mt__lineage *l); /* a READY ref as bytes (mt_ref_to_bytes) */
+void mt__lineage_unref(mt__lineage *l); /* a READY ref as bytes (mt_ref_to_bytes) */
 void mt__drv_lingering_fini(void); /* lets go of every lingering read pin */
 /* Reads the answers to pipelined puts; `wait` blocks for at least one (when there are any). */
 mt_status mt__drv_puts_drain(bool wait, mt_error *err);
@@ -342,6 +346,8 @@ void mt__drv_bg_kick(void); /* under the lock: there is work to tick for */
 void mt__task_enqueue(mt__task *t); /* a normal task whose arguments are ready: queue and dispatch */
 /* driver_deps.c: submitted tasks whose arguments are still pending */
 mt_status mt__task_take_deps(mt__task *t, const mt_arg *args, int nargs, bool *pending, mt_error *err);
+/* A sent normal task (spec kept) waits again for its deps: one was lost and is being rebuilt. */
+void mt__task_wait_again(mt__task *t);
 mt_status mt__task_park(mt__task *t, int kind, const char *spec_fn, const mt_arg *args, int nargs, mt_error *err);
 void mt__drv_release_waiting(void);
 void mt__drv_waiting_fail(mt_status code, const char *msg); /* fails every waiting task */
