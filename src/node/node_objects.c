@@ -83,6 +83,30 @@ static mt_status try_get(node_client *cl, const mt_rpc_msg *m, mt_id id, mt_erro
     return MT_OK;
 }
 
+/*
+ * The start CREATE_OBJECT and PUT_OBJECT share: parks the request when
+ * spilling must make room first (false: it is answered later, in arrival
+ * order), else creates the entry and pins the objects it contains; *st says
+ * how that went (a failed pin aborts the entry again).
+ */
+static bool create_entry(node_client *cl, const mt_rpc_msg *m, bool put, mt_id id, int64_t size, bool primary,
+                         size_t ncontained, ProtobufCBinaryData *contained, mt_store_ref *ref, mt_status *st,
+                         mt_error *err)
+{
+    mt__node *n = cl->node;
+    bool wait = false;
+    if (!mt__node_spill_must_park(n)) {
+        *st = mt_store_object_create_ex(n->store, id, size, primary, mt__node_spill_no_wait(n) ? NULL : &wait, ref, err);
+        if (*st != MT_OK || !wait) {
+            if (*st == MT_OK && (*st = set_contained(n, id, ncontained, contained, err)) != MT_OK)
+                mt_store_object_abort(n->store, id, NULL);
+            return true;
+        }
+    }
+    mt__node_spill_park(cl, m, put);
+    return false;
+}
+
 void mt__node_obj_create(node_client *cl, const mt_rpc_msg *m)
 {
     UNPACK(Manta__CreateObjectRequest, manta__create_object_request__unpack, cl, m, "CREATE_OBJECT");
@@ -106,20 +130,12 @@ void mt__node_obj_create(node_client *cl, const mt_rpc_msg *m)
         mt__node_reply(cl, m, MT_EINVAL, NULL, "CREATE_OBJECT: owner_id must be %d bytes", MT_ID_SIZE);
         goto done;
     }
-    if (mt__node_spill_must_park(cl->node)) {
-        mt__node_spill_park(cl, m, false);
-        goto done;
-    }
     mt_store_ref ref;
     mt_error err;
-    bool wait = false;
-    mt_status st = mt_store_object_create_ex(cl->node->store, id, req->size, req->primary,
-                                             mt__node_spill_no_wait(cl->node) ? NULL : &wait, &ref, &err);
-    if (st == MT_OK && wait) {
-        mt__node_spill_park(cl, m, false);
+    mt_status st;
+    if (!create_entry(cl, m, false, id, req->size, req->primary, req->n_contained_ids, req->contained_ids, &ref, &st,
+                      &err))
         goto done;
-    }
-    if (st == MT_OK) st = set_contained(cl->node, id, req->n_contained_ids, req->contained_ids, &err);
     if (st != MT_OK) {
         mt__node_reply(cl, m, st, NULL, "%s", err.msg);
         goto done;
@@ -186,21 +202,12 @@ void mt__node_obj_put(node_client *cl, const mt_rpc_msg *m)
     mt_id id;
     if (!take_id(cl, m, req->object_id, &id, "PUT_OBJECT")) goto done;
     mt__node *n = cl->node;
-    if (mt__node_spill_must_park(n)) {
-        mt__node_spill_park(cl, m, true);
-        goto done;
-    }
     mt_store_ref ref;
     mt_error err;
     int64_t size = (int64_t)req->data.len;
-    bool wait = false;
-    mt_status st = mt_store_object_create_ex(n->store, id, size, true, mt__node_spill_no_wait(n) ? NULL : &wait,
-                                             &ref, &err);
-    if (st == MT_OK && wait) {
-        mt__node_spill_park(cl, m, true);
+    mt_status st;
+    if (!create_entry(cl, m, true, id, size, true, req->n_contained_ids, req->contained_ids, &ref, &st, &err))
         goto done;
-    }
-    if (st == MT_OK) st = set_contained(n, id, req->n_contained_ids, req->contained_ids, &err);
     if (st == MT_OK) {
         mt_store_object_set_owner(n->store, id, cl->client_id, cl->client_id, NULL);
         if (ref.where == MT_STORE_IN_ARENA) {
