@@ -64,6 +64,10 @@ MT_API mt_status mt_init(const mt_init_options *opts);
 /* Releases every handle, returns leases, stops an embedded cluster. Idempotent. */
 MT_API void mt_shutdown(void);
 MT_API bool mt_is_initialized(void);
+/* Runs fn(arg) at the start of mt_shutdown (newest first, once; the runtime
+ * still works then): for libraries that own handles on the session's behalf.
+ * Registering the same pair twice keeps one. MT_ERANGE past 32 hooks. */
+MT_API mt_status mt_at_shutdown(void (*fn)(void *), void *arg);
 /* The session folder this driver is connected to ("" before mt_init). */
 MT_API const char *mt_session_dir(void);
 /* Whether mt_init started the cluster (mt_shutdown stops it). */
@@ -223,6 +227,10 @@ MT_API mt_status mt_return_i64(mt_task_ctx *ctx, int64_t v, mt_error *err);
 MT_API mt_status mt_return_contains(mt_task_ctx *ctx, mt_ref *const *refs, int n, mt_error *err);
 /* The function name being run ("manta.echo", "Counter.incr"). */
 MT_API const char *mt_task_name(const mt_task_ctx *ctx);
+/* Loads the job's code library (mt_init's code_path) into this worker, if
+ * not yet: for task code that looks up functions registered by name in it
+ * (batch functions of map_batches). MT_OK when the job has none. */
+MT_API mt_status mt_task_load_code(mt_task_ctx *ctx, mt_error *err);
 /* How many results the caller asked for. */
 MT_API int mt_task_num_returns(const mt_task_ctx *ctx);
 

@@ -7,6 +7,7 @@
 #include "manta/base.h"
 #include "manta/core.h"
 #include "manta/data.h"
+#include "manta/dataset.h"
 #include "manta/datagen.h"
 #include "manta/parquet.h"
 

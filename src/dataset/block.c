@@ -411,10 +411,21 @@ mt_status mt__block_rows(const uint8_t *data, size_t len, int64_t *rows, mt_erro
     return MT_OK;
 }
 
+static void aligned_free(void *p) { mt_free_aligned(p); }
+
 mt_status mt__block_decode(const uint8_t *data, size_t len, void (*on_free)(void *), void *owner,
                            const char *what, mt_table **out, mt_error *err)
 {
     *out = NULL;
+    if ((uintptr_t)data % 64) { /* an inline value inside a message: buffers must be aligned */
+        uint8_t *copy = mt_malloc_aligned(len ? len : 1);
+        if (copy && len) memcpy(copy, data, len);
+        if (on_free) on_free(owner);
+        if (!copy) return mt_error_set(err, MT_ENOMEM, "%s: a block of %zu bytes", what, len);
+        data = copy;
+        on_free = aligned_free;
+        owner = copy;
+    }
     int64_t rows;
     uint32_t hdr = 0;
     mt_status st = mt__block_rows(data, len, &rows, err);

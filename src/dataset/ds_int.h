@@ -12,7 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "manta/data.h"
+#include "manta/dataset.h"
 
 /* ---- Blocks as bytes (block.c) -------------------------------------------
  * A block is a table stored as one object:
@@ -38,5 +38,120 @@ mt_status mt__block_decode(const uint8_t *data, size_t len, void (*on_free)(void
                            const char *what, mt_table **out, mt_error *err);
 /* Rows of a block from its header alone. */
 mt_status mt__block_rows(const uint8_t *data, size_t len, int64_t *rows, mt_error *err);
+
+/* ---- Batch functions (batch_fn.c) ---------------------------------------- */
+
+mt_batch_fn mt__batch_fn_lookup(const char *name);
+
+/* ---- Per-block operators (ops.c) ------------------------------------------ */
+
+typedef enum mt__ds_op_kind {
+    MT__DS_SELECT,
+    MT__DS_DROP,
+    MT__DS_RENAME, /* names: old, new, old, new, … */
+    MT__DS_MAP,
+} mt__ds_op_kind;
+
+typedef struct mt__ds_op {
+    mt__ds_op_kind kind;
+    char **names;
+    int nnames;
+    char *fn;           /* MAP */
+    int64_t batch_size; /* MAP: rows per call, -1 = whole block */
+    uint8_t *arg;       /* MAP */
+    size_t arg_len;
+} mt__ds_op;
+
+void mt__ds_op_free(mt__ds_op *op);
+mt_status mt__ds_op_copy(const mt__ds_op *src, mt__ds_op *dst, mt_error *err);
+/* The schema after `op` (a new reference), or NULL when only running it can tell (MAP). */
+mt_status mt__ds_op_schema(const mt__ds_op *op, const mt_type *in, mt_type **out, mt_error *err);
+/* Runs ops[0..n) over `in` (not consumed); *out is a new reference. `what` names the block in errors. */
+mt_status mt__ds_ops_apply(const mt__ds_op *ops, int n, mt_table *in, const char *what, mt_table **out,
+                           mt_error *err);
+
+/* ---- Inputs and task specs (spec.c) ---------------------------------------- */
+
+typedef enum mt__ds_input_kind {
+    MT__DS_IN_PARQUET, /* row groups [rg_begin, rg_end) of path */
+    MT__DS_IN_RANGE,   /* ids [start, end) */
+    MT__DS_IN_BLOCK,   /* a stored block (refs[0]) */
+    MT__DS_IN_SLICES,  /* the concatenation of slices of stored blocks */
+} mt__ds_input_kind;
+
+typedef struct mt__ds_slice {
+    int ref;        /* index into the input's refs */
+    int64_t offset, length;
+} mt__ds_slice;
+
+typedef struct mt__ds_input {
+    mt__ds_input_kind kind;
+    char *path;
+    int32_t rg_begin, rg_end;
+    int64_t start, end;
+    mt_ref **refs; /* retained */
+    int nrefs;
+    mt__ds_slice *slices;
+    int nslices;
+    int64_t rows;  /* before any op; -1 unknown */
+} mt__ds_input;
+
+void mt__ds_input_free(mt__ds_input *in);
+mt_status mt__ds_input_copy(const mt__ds_input *src, mt__ds_input *dst, mt_error *err);
+
+/* What one task does: read `in` (projected to `columns`), run the ops, then
+ * store the block or (write_path) write it as a Parquet file. */
+typedef struct mt__ds_task {
+    int64_t index; /* the block's position, for messages and file names */
+    const mt__ds_input *in;
+    char *const *columns; /* parquet projection, NULL = all */
+    int ncolumns;
+    const mt__ds_op *ops;
+    int nops;
+    const char *write_path;
+} mt__ds_task;
+
+/* JSON text of a task (mt_free it). Block refs travel as the task's arguments 1.. in order. */
+mt_status mt__ds_task_encode(const mt__ds_task *t, char **json_out, mt_error *err);
+
+/* ---- Plans (dataset.c) and their execution (exec.c) ------------------------- */
+
+struct mt_dataset {
+    int rc;
+    mt_status st;            /* sticky */
+    char msg[MT_ERROR_MSG_MAX];
+    mt__ds_input *inputs;    /* one task each */
+    int ninputs;
+    char **columns;          /* parquet projection (NULL = all) */
+    int ncolumns;
+    mt__ds_op *ops;          /* run after reading each input */
+    int nops;
+    int64_t limit;           /* -1 = none: only the first `limit` rows */
+    mt_type *schema;         /* known (owned) or NULL until run */
+    struct mt_dataset *prev, *next; /* the session's live datasets */
+};
+
+typedef struct mt__ds_block {
+    mt_ref *ref; /* the stored block (NULL after a write) */
+    int64_t rows;
+} mt__ds_block;
+
+/*
+ * Runs the plan's tasks, at most config dataset_max_tasks_in_flight at
+ * once, and collects their outputs in input order. stop_rows >= 0: no new
+ * task once that many rows are in. write_dir: each task writes its block as
+ * <write_dir>/<write_id>_<index 6 digits>.parquet instead of storing it; on
+ * failure every file of this write is removed again.
+ */
+mt_status mt__ds_execute(const mt_dataset *ds, int64_t stop_rows, const char *write_dir, const char *write_id,
+                         mt__ds_block **out, int *nout, mt_error *err);
+void mt__ds_blocks_free(mt__ds_block *b, int n);
+/* A stored block fetched and decoded in this process (the value is held by the table's buffers). */
+mt_status mt__ds_fetch(mt_ref *block, const char *what, mt_table **out, mt_error *err);
+
+/* ---- Worker side (tasks.c) ------------------------------------------------- */
+
+/* Registers manta.data.* task functions (the worker process calls it at start). */
+void mt__dataset_register(void);
 
 #endif /* MANTA_DS_INT_H */

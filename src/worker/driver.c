@@ -215,8 +215,42 @@ out:
 
 MT_API mt_status mt_init(const mt_init_options *opts) { return mt_init_ex(opts, NULL); }
 
+/* Libraries' handles freed first thing in mt_shutdown (mt_at_shutdown), newest first. */
+static struct {
+    void (*fn)(void *);
+    void *arg;
+} shutdown_hooks[32];
+static int nshutdown_hooks;
+static pthread_mutex_t hooks_lock = PTHREAD_MUTEX_INITIALIZER;
+
+MT_API mt_status mt_at_shutdown(void (*fn)(void *), void *arg)
+{
+    if (!fn) return MT_EINVAL;
+    pthread_mutex_lock(&hooks_lock);
+    mt_status st = MT_OK;
+    bool have = false;
+    for (int i = 0; i < nshutdown_hooks; i++) have |= shutdown_hooks[i].fn == fn && shutdown_hooks[i].arg == arg;
+    if (!have && nshutdown_hooks == (int)(sizeof shutdown_hooks / sizeof *shutdown_hooks)) st = MT_ERANGE;
+    else if (!have) shutdown_hooks[nshutdown_hooks++] = (typeof(shutdown_hooks[0])){fn, arg};
+    pthread_mutex_unlock(&hooks_lock);
+    return st;
+}
+
+static void run_shutdown_hooks(void)
+{
+    pthread_mutex_lock(&hooks_lock);
+    while (nshutdown_hooks > 0) {
+        typeof(shutdown_hooks[0]) h = shutdown_hooks[--nshutdown_hooks];
+        pthread_mutex_unlock(&hooks_lock);
+        h.fn(h.arg); /* may call the runtime (release refs): no lock of ours held */
+        pthread_mutex_lock(&hooks_lock);
+    }
+    pthread_mutex_unlock(&hooks_lock);
+}
+
 MT_API void mt_shutdown(void)
 {
+    run_shutdown_hooks();
     pthread_mutex_lock(&mt__drv.lock);
     mt__drv_bg_stop();
     if (mt__drv.inited || mt__drv.gcs_pid || mt__drv.node_pid) drv_cleanup();

@@ -45,6 +45,7 @@ struct mt_task_ctx {
     const uint32_t *skip; /* the spec's skip_returns */
     size_t nskip;
     mt_id lost_arg;       /* an argument the store no longer has (nil = none) */
+    const char *code_path; /* the spec's: the job's code library */
 };
 
 /* Whether the next return is one a rebuild must not store (TaskSpec.skip_returns). */
@@ -188,6 +189,14 @@ MT_API mt_status mt_return_i64(mt_task_ctx *ctx, int64_t v, mt_error *err)
 }
 
 MT_API const char *mt_task_name(const mt_task_ctx *ctx) { return ctx->name; }
+
+static bool load_code_path(mt__worker *w, const char *path, mt_error *err);
+
+MT_API mt_status mt_task_load_code(mt_task_ctx *ctx, mt_error *err)
+{
+    if (!ctx || !ctx->code_path || !*ctx->code_path) return MT_OK;
+    return load_code_path(ctx->w, ctx->code_path, err) ? MT_OK : (err ? err->code : MT_ENOTFOUND);
+}
 MT_API int mt_task_num_returns(const mt_task_ctx *ctx) { return ctx->num_returns; }
 
 MT_API void mt_actor_set_state(mt_task_ctx *ctx, void *state)
@@ -481,6 +490,7 @@ void mt__worker_run_task(mt__worker *w, mt__wconn *c, const Manta__TaskSpec *spe
                        .rets = slots, .is_create = spec->kind == MANTA__TASK_KIND__TASK_ACTOR_CREATE};
     if (spec->task_id.len == MT_ID_SIZE) memcpy(ctx.task_id.bytes, spec->task_id.data, MT_ID_SIZE);
     ctx.owner = c->s.peer_id;
+    ctx.code_path = spec->code_path;
     ctx.skip = spec->skip_returns;
     ctx.nskip = spec->n_skip_returns;
     if (spec->code_path && *spec->code_path) mt__drv_set_code_path(spec->code_path); /* for nested tasks */

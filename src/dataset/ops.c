@@ -1,0 +1,191 @@
+/*
+ * ops.c — the per-block operators a read task runs after reading (fused):
+ * select, drop and rename columns, and map_batches through a registered
+ * batch function, batch by batch. Also what each does to a schema, so
+ * plans know their schema without running.
+ *
+ * Threads: any (ops are immutable once built). Invariant: a failure names
+ * the block and the operator and keeps the function's own message.
+ */
+#include <string.h>
+
+#include "dataset/ds_int.h"
+
+void mt__ds_op_free(mt__ds_op *op)
+{
+    if (!op) return;
+    for (int i = 0; i < op->nnames; i++) mt_free(op->names[i]);
+    mt_free(op->names);
+    mt_free(op->fn);
+    mt_free(op->arg);
+    memset(op, 0, sizeof *op);
+}
+
+mt_status mt__ds_op_copy(const mt__ds_op *src, mt__ds_op *dst, mt_error *err)
+{
+    *dst = (mt__ds_op){.kind = src->kind, .batch_size = src->batch_size, .arg_len = src->arg_len};
+    bool ok = true;
+    if (src->nnames) {
+        dst->names = mt_calloc((size_t)src->nnames, sizeof *dst->names);
+        ok = dst->names != NULL;
+        for (int i = 0; ok && i < src->nnames; i++, dst->nnames++) ok = (dst->names[i] = mt_strdup(src->names[i])) != NULL;
+    }
+    if (ok && src->fn) ok = (dst->fn = mt_strdup(src->fn)) != NULL;
+    if (ok && src->arg_len) {
+        ok = (dst->arg = mt_malloc(src->arg_len)) != NULL;
+        if (ok) memcpy(dst->arg, src->arg, src->arg_len);
+    }
+    if (ok) return MT_OK;
+    mt__ds_op_free(dst);
+    return mt_error_set(err, MT_ENOMEM, "dataset: copying an operator");
+}
+
+/* Indices (into `schema`) of the columns an op keeps, in output order; *n how many. */
+static mt_status kept(const mt__ds_op *op, const mt_type *schema, int32_t *idx, int32_t *n, mt_error *err)
+{
+    *n = 0;
+    if (op->kind == MT__DS_SELECT) {
+        for (int i = 0; i < op->nnames; i++) {
+            int32_t j = mt_type_field_index(schema, op->names[i]);
+            if (j < 0) return mt_error_set(err, MT_ENOTFOUND, "select_columns: no column '%s'", op->names[i]);
+            for (int32_t k = 0; k < *n; k++)
+                if (idx[k] == j) return mt_error_set(err, MT_EINVAL, "select_columns: '%s' named twice", op->names[i]);
+            idx[(*n)++] = j;
+        }
+        return MT_OK;
+    }
+    for (int i = 0; i < op->nnames; i++)
+        if (mt_type_field_index(schema, op->names[i]) < 0)
+            return mt_error_set(err, MT_ENOTFOUND, "drop_columns: no column '%s'", op->names[i]);
+    for (int32_t j = 0; j < schema->num_fields; j++) {
+        bool drop = false;
+        for (int i = 0; i < op->nnames && !drop; i++) drop = !strcmp(op->names[i], schema->fields[j].name);
+        if (!drop) idx[(*n)++] = j;
+    }
+    return MT_OK;
+}
+
+/* The schema with fields idx[0..n) and, for rename, new names. */
+static mt_status build_schema(const mt__ds_op *op, const mt_type *in, const int32_t *idx, int32_t n,
+                              mt_type **out, mt_error *err)
+{
+    const char **names = mt_calloc((size_t)(n ? n : 1), sizeof *names);
+    mt_type **types = mt_calloc((size_t)(n ? n : 1), sizeof *types);
+    bool *nullable = mt_calloc((size_t)(n ? n : 1), sizeof *nullable);
+    mt_status st = names && types && nullable ? MT_OK : mt_error_set(err, MT_ENOMEM, "dataset: schema");
+    for (int32_t i = 0; st == MT_OK && i < n; i++) {
+        const mt_field *f = &in->fields[idx[i]];
+        names[i] = f->name;
+        types[i] = f->type;
+        nullable[i] = f->nullable;
+        if (op->kind == MT__DS_RENAME)
+            for (int k = 0; k + 1 < op->nnames; k += 2)
+                if (!strcmp(op->names[k], f->name)) names[i] = op->names[k + 1];
+    }
+    for (int32_t i = 0; st == MT_OK && i < n; i++)
+        for (int32_t j = 0; j < i; j++)
+            if (!strcmp(names[i], names[j]))
+                st = mt_error_set(err, MT_EINVAL, "rename_columns: two columns would be called '%s'", names[i]);
+    if (st == MT_OK && !(*out = mt_type_struct(n, names, types, nullable)))
+        st = mt_error_set(err, MT_ENOMEM, "dataset: schema");
+    mt_free(names);
+    mt_free(types);
+    mt_free(nullable);
+    return st;
+}
+
+static mt_status shape(const mt__ds_op *op, const mt_type *in, int32_t *idx, int32_t *n, mt_error *err)
+{
+    if (op->kind == MT__DS_RENAME) {
+        for (int k = 0; k + 1 < op->nnames; k += 2)
+            if (mt_type_field_index(in, op->names[k]) < 0)
+                return mt_error_set(err, MT_ENOTFOUND, "rename_columns: no column '%s'", op->names[k]);
+        *n = in->num_fields;
+        for (int32_t j = 0; j < *n; j++) idx[j] = j;
+        return MT_OK;
+    }
+    return kept(op, in, idx, n, err);
+}
+
+mt_status mt__ds_op_schema(const mt__ds_op *op, const mt_type *in, mt_type **out, mt_error *err)
+{
+    *out = NULL;
+    if (op->kind == MT__DS_MAP) return MT_OK;
+    int32_t *idx = mt_malloc(sizeof *idx * (size_t)(in->num_fields + 1));
+    if (!idx) return mt_error_set(err, MT_ENOMEM, "dataset: schema");
+    int32_t n = 0;
+    mt_status st = shape(op, in, idx, &n, err);
+    if (st == MT_OK) st = build_schema(op, in, idx, n, out, err);
+    mt_free(idx);
+    return st;
+}
+
+static mt_status columns_op(const mt__ds_op *op, mt_table *in, mt_table **out, mt_error *err)
+{
+    mt_type *schema = NULL;
+    int32_t *idx = mt_malloc(sizeof *idx * (size_t)(in->num_columns + 1));
+    mt_array **cols = mt_malloc(sizeof *cols * (size_t)(in->num_columns + 1));
+    int32_t n = 0;
+    mt_status st = idx && cols ? shape(op, in->schema, idx, &n, err) : mt_error_set(err, MT_ENOMEM, "dataset: columns");
+    if (st == MT_OK) st = build_schema(op, in->schema, idx, n, &schema, err);
+    for (int32_t i = 0; st == MT_OK && i < n; i++) cols[i] = in->columns[idx[i]];
+    if (st == MT_OK) st = mt_table_new(schema, cols, in->num_rows, out, err);
+    mt_type_release(schema);
+    mt_free(idx);
+    mt_free(cols);
+    return st;
+}
+
+static mt_status map_op(const mt__ds_op *op, mt_table *in, mt_table **out, mt_error *err)
+{
+    mt_batch_fn fn = mt__batch_fn_lookup(op->fn);
+    if (!fn) return mt_error_set(err, MT_ENOTFOUND, "map_batches: no batch function '%s' (register it in the job's code library)", op->fn);
+    int64_t bs = op->batch_size == 0 ? 4096 : op->batch_size;
+    if (bs < 0 || bs >= in->num_rows) {
+        mt_table *r = NULL;
+        mt_status st = fn(in, op->arg, op->arg_len, &r, err);
+        if (st == MT_OK && !r) st = mt_error_set(err, MT_EINVAL, "map_batches(%s): the function returned no table", op->fn);
+        if (st != MT_OK) return st;
+        *out = r;
+        return MT_OK;
+    }
+    int64_t nb = (in->num_rows + bs - 1) / bs;
+    mt_table **parts = mt_calloc((size_t)nb, sizeof *parts);
+    if (!parts) return mt_error_set(err, MT_ENOMEM, "map_batches: %lld batches", (long long)nb);
+    mt_status st = MT_OK;
+    int64_t done = 0;
+    for (; st == MT_OK && done < nb; done++) {
+        mt_table *batch = NULL;
+        int64_t off = done * bs, len = in->num_rows - off < bs ? in->num_rows - off : bs;
+        st = mt_table_slice(in, off, len, &batch, err);
+        if (st == MT_OK) st = fn(batch, op->arg, op->arg_len, &parts[done], err);
+        if (st == MT_OK && !parts[done]) st = mt_error_set(err, MT_EINVAL, "map_batches(%s): the function returned no table", op->fn);
+        if (st != MT_OK) mt_error_prefix(err, "rows %lld..%lld", (long long)off, (long long)(off + len));
+        mt_table_release(batch);
+    }
+    for (int64_t i = 1; st == MT_OK && i < nb; i++)
+        if (!mt_type_equal(parts[i]->schema, parts[0]->schema))
+            st = mt_error_set(err, MT_ETYPE, "map_batches(%s): batches came back with different schemas", op->fn);
+    if (st == MT_OK) st = mt_table_concat(parts, (int32_t)nb, out, err);
+    for (int64_t i = 0; i < nb; i++) mt_table_release(parts[i]);
+    mt_free(parts);
+    return st;
+}
+
+mt_status mt__ds_ops_apply(const mt__ds_op *ops, int n, mt_table *in, const char *what, mt_table **out,
+                           mt_error *err)
+{
+    mt_table *cur = mt_table_retain(in);
+    mt_status st = MT_OK;
+    for (int i = 0; st == MT_OK && i < n; i++) {
+        mt_table *next = NULL;
+        st = ops[i].kind == MT__DS_MAP ? map_op(&ops[i], cur, &next, err) : columns_op(&ops[i], cur, &next, err);
+        if (st != MT_OK && ops[i].kind == MT__DS_MAP) mt_error_prefix(err, "%s: map_batches(%s)", what, ops[i].fn);
+        else if (st != MT_OK) mt_error_prefix(err, "%s", what);
+        mt_table_release(cur);
+        cur = next;
+    }
+    if (st == MT_OK) *out = cur;
+    else mt_table_release(cur);
+    return st;
+}

@@ -1,0 +1,68 @@
+/* Batch functions for the dataset tests, loaded by workers as the job's
+ * code library (mt_init code_path) and linked into the test driver. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <manta/manta.h>
+
+static mt_array *i64_column(const int64_t *v, int64_t n)
+{
+    mt_array_builder *b = mt_array_builder_new(mt_type_new(MT_TYPE_INT64));
+    for (int64_t i = 0; i < n; i++) mt_array_builder_append_int(b, v[i], NULL);
+    mt_array *a = NULL;
+    mt_array_builder_finish(b, &a, NULL);
+    mt_array_builder_destroy(b);
+    return a;
+}
+
+static mt_status from_columns(const char **names, mt_array **cols, int n, int64_t rows, mt_table **out, mt_error *err)
+{
+    mt_type *types[8];
+    bool nullable[8];
+    for (int i = 0; i < n; i++) types[i] = cols[i]->type, nullable[i] = true;
+    mt_type *schema = mt_type_struct(n, names, types, nullable);
+    mt_status st = mt_table_new(schema, cols, rows, out, err);
+    mt_type_release(schema);
+    for (int i = 0; i < n; i++) mt_array_release(cols[i]);
+    return st;
+}
+
+/* {id} -> {id: id + k, sq: id * id}; k is the argument (int64) or 1. */
+MT_BATCH_FN(add_one)(mt_table *in, const void *arg, size_t arg_len, mt_table **out, mt_error *err)
+{
+    int64_t k = 1;
+    if (arg_len == sizeof k) memcpy(&k, arg, sizeof k);
+    const int64_t *id = (const int64_t *)in->columns[0]->buffers[1]->data + in->columns[0]->offset;
+    int64_t n = in->num_rows;
+    int64_t *a = malloc(sizeof *a * (size_t)(n + 1)), *b = malloc(sizeof *b * (size_t)(n + 1));
+    for (int64_t i = 0; i < n; i++) a[i] = id[i] + k, b[i] = id[i] * id[i];
+    mt_array *cols[2] = {i64_column(a, n), i64_column(b, n)};
+    free(a);
+    free(b);
+    return from_columns((const char *[]){"id", "sq"}, cols, 2, n, out, err);
+}
+
+/* Keeps the rows with an even id. */
+MT_BATCH_FN(keep_even)(mt_table *in, const void *arg, size_t arg_len, mt_table **out, mt_error *err)
+{
+    (void)arg, (void)arg_len;
+    const int64_t *id = (const int64_t *)in->columns[0]->buffers[1]->data + in->columns[0]->offset;
+    int64_t *v = malloc(sizeof *v * (size_t)(in->num_rows + 1)), n = 0;
+    for (int64_t i = 0; i < in->num_rows; i++)
+        if (id[i] % 2 == 0) v[n++] = id[i];
+    mt_array *col = i64_column(v, n);
+    free(v);
+    return from_columns((const char *[]){"id"}, &col, 1, n, out, err);
+}
+
+/* Fails on a batch holding id 57. */
+MT_BATCH_FN(fail_on_57)(mt_table *in, const void *arg, size_t arg_len, mt_table **out, mt_error *err)
+{
+    (void)arg, (void)arg_len;
+    const int64_t *id = (const int64_t *)in->columns[0]->buffers[1]->data + in->columns[0]->offset;
+    for (int64_t i = 0; i < in->num_rows; i++)
+        if (id[i] == 57) return mt_error_set(err, MT_EINVAL, "bad id 57");
+    *out = mt_table_retain(in);
+    return MT_OK;
+}
