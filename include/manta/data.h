@@ -272,6 +272,28 @@ MT_API bool mt_table_equal(const mt_table *a, const mt_table *b);
 MT_API mt_status mt_table_groupby_mean(mt_table *t, const char *key, const char *value,
                                        mt_table **out, mt_error *err);
 
+/*
+ * A grouping of a table's rows by one key column (numeric, bool, date/time,
+ * string or binary): the building block of distributed aggregations.
+ * Groups of valid keys are 0..num_groups-1 in first-appearance order; a
+ * null key forms one more group, num_groups, when has_null. order lists the
+ * groups sorted by key ascending (-0.0 equals 0.0, NaNs last), the null-key
+ * group at the end. hash[g] is the same for equal keys of the same type in
+ * any table (partitioning).
+ */
+typedef struct mt_group_index {
+    int64_t num_groups;
+    bool has_null;
+    int32_t *group;   /* per row */
+    int64_t *order;   /* num_groups + has_null entries */
+    uint64_t *hash;   /* per group (the null group's is 0) */
+    void *priv_;
+} mt_group_index;
+MT_API mt_status mt_table_group_index(const mt_table *t, const char *key, mt_group_index **out, mt_error *err);
+/* The key of every group, in `order` (the null-key group's is null): a new array of the key's type. */
+MT_API mt_status mt_group_index_keys(const mt_group_index *g, mt_array **out, mt_error *err);
+MT_API void mt_group_index_free(mt_group_index *g); /* NULL-tolerant */
+
 /* ---- Printing (Ray formats and canonical JSON) ------------------------- */
 
 /* Ray's schema table: "Column  Type" / "------  ----" / one padded row per column. */

@@ -92,6 +92,80 @@ MT_API mt_dataset *mt_map_batches(mt_dataset *ds, const char *fn_name, const mt_
 /* The first n rows. */
 MT_API mt_dataset *mt_limit(mt_dataset *ds, int64_t n);
 
+/* ---- Splitting and repartitioning (split.c) ------------------------------
+ * These run the plan now (the row counts decide where to cut); the parts
+ * are lazy datasets reading slices of its blocks. parts_out has room for
+ * the number of parts; on failure each part is a dataset in the error state
+ * and the status says why. */
+
+/*
+ * n parts in order. equal: row counts differ by at most one (cuts inside
+ * blocks); otherwise whole blocks are dealt out contiguously, balanced by
+ * rows (Ray's default), cutting blocks only when there are fewer than n.
+ */
+MT_API mt_status mt_split(mt_dataset *ds, int n, bool equal, mt_dataset **parts_out);
+/* n + 1 parts cut at the row indices (ascending, clamped to the row count). */
+MT_API mt_status mt_split_at_indices(mt_dataset *ds, const int64_t *indices, int n, mt_dataset **parts_out);
+
+typedef struct mt_train_test_split_options {
+    bool shuffle;  /* shuffle globally first (mt_random_shuffle); Ray's default: no */
+    uint64_t seed; /* for the shuffle; 0 = a random one */
+} mt_train_test_split_options;
+/*
+ * Ray's train_test_split: test_size in (0, 1) is the test fraction (train
+ * gets int((1 - test_size) * rows) rows, as Ray computes it), test_size >= 1
+ * an absolute test row count. Without shuffle the order is kept and the
+ * test part is the tail.
+ */
+MT_API mt_status mt_train_test_split(mt_dataset *ds, double test_size, const mt_train_test_split_options *opts,
+                                     mt_dataset **train_out, mt_dataset **test_out);
+/* The same rows in n blocks of (nearly) equal row counts, order kept (Ray's shuffle=False). */
+MT_API mt_dataset *mt_repartition(mt_dataset *ds, int n);
+
+/* ---- Shuffles and aggregations (shuffle.c, agg.c) -------------------------
+ * A partitioned exchange: map tasks (fused with the plan's reads and
+ * operators) cut their block into partitions, reduce tasks merge one
+ * partition each. These run when called and return datasets over the
+ * reduce outputs. */
+
+/* Every row in a random order decided by seed (0 = a random seed): the same
+ * seed over the same plan gives the same order. */
+MT_API mt_dataset *mt_random_shuffle(mt_dataset *ds, uint64_t seed);
+
+typedef enum mt_agg_kind {
+    MT_AGG_COUNT, /* "count()": rows of the group */
+    MT_AGG_SUM,   /* "sum(c)": int64 for integer columns, else double */
+    MT_AGG_MIN,   /* "min(c)", "max(c)": int64 for integer columns, else double */
+    MT_AGG_MAX,
+    MT_AGG_MEAN,  /* "mean(c)": double */
+    MT_AGG_STD,   /* "std(c)": double, with ddof (Ray's default 1) */
+} mt_agg_kind;
+
+typedef struct mt_agg {
+    mt_agg_kind kind;
+    const char *on; /* the column (NULL for COUNT) */
+    int ddof;       /* STD: 0 = Ray's ddof 1; set ddof_set for an explicit 0 */
+    bool ddof_set;
+} mt_agg;
+
+/* Groups by `key` (a numeric, bool, date/time or string column): only the
+ * aggregations below apply to the result. */
+MT_API mt_dataset *mt_groupby(mt_dataset *ds, const char *key);
+/*
+ * Aggregates a grouped dataset (one row per key, sorted by key ascending,
+ * the null key last, columns key then one per aggregation) or a whole one
+ * (one row). Nulls are skipped (Ray's ignore_nulls=True); a group without
+ * values has a null result.
+ */
+MT_API mt_dataset *mt_aggregate(mt_dataset *ds, const mt_agg *aggs, int n);
+/* Ray's shorthands: mt_mean(mt_groupby(ds, "k"), "v") is groupby("k").mean("v"). */
+MT_API mt_dataset *mt_group_count(mt_dataset *grouped);
+MT_API mt_dataset *mt_sum(mt_dataset *ds, const char *on);
+MT_API mt_dataset *mt_min(mt_dataset *ds, const char *on);
+MT_API mt_dataset *mt_max(mt_dataset *ds, const char *on);
+MT_API mt_dataset *mt_mean(mt_dataset *ds, const char *on);
+MT_API mt_dataset *mt_std(mt_dataset *ds, const char *on);
+
 /* ---- Execution and consumption ------------------------------------------ */
 
 /* Runs the plan now; the result holds its blocks in the object store. */

@@ -380,6 +380,95 @@ static mt_status check_args(const mt_table *t, const char *key, const char *valu
     return MT_OK;
 }
 
+/* ---- Group index ----------------------------------------------------------- */
+
+typedef struct gi_priv {
+    gb g;
+    mt_array *key; /* retained */
+} gi_priv;
+
+void mt_group_index_free(mt_group_index *x)
+{
+    if (!x) return;
+    gi_priv *p = x->priv_;
+    if (p) {
+        mt_free(p->g.slots);
+        mt_free(p->g.code);
+        mt_free(p->g.rep);
+        mt_array_release(p->key);
+        mt_free(p);
+    }
+    mt_free(x->group);
+    mt_free(x->order);
+    mt_free(x->hash);
+    mt_free(x);
+}
+
+mt_status mt_table_group_index(const mt_table *t, const char *key, mt_group_index **out, mt_error *err)
+{
+    *out = NULL;
+    int32_t ki = mt_table_column_index(t, key);
+    if (ki < 0) return mt_error_set(err, MT_ENOTFOUND, "no column '%s'", key);
+    const mt_array *k = t->columns[ki];
+    if (key_kind(k->type->id) < 0) {
+        char tn[128];
+        mt_type_to_string(k->type, tn, sizeof tn);
+        return mt_error_set(err, MT_ETYPE, "cannot group by column '%s' of type %s", key, tn);
+    }
+    mt_group_index *x = mt_calloc(1, sizeof *x);
+    gi_priv *p = x ? mt_calloc(1, sizeof *p) : NULL;
+    int64_t n = t->num_rows;
+    if (x) x->priv_ = p;
+    if (p) {
+        p->key = mt_array_retain((mt_array *)k);
+        p->g = (gb){.key = k, .kind = key_kind(k->type->id)};
+        x->group = mt_malloc((size_t)(n > 0 ? n : 1) * sizeof(int32_t));
+    }
+    mt_status st = x && p && x->group ? assign_groups(&p->g, x->group, err) : mt_error_set(err, MT_ENOMEM, "out of memory in groupby");
+    order *o = NULL;
+    if (st == MT_OK) {
+        x->num_groups = p->g.ngroups;
+        x->has_null = mt_array_null_count((mt_array *)k) > 0;
+        for (int64_t i = 0; i < n; i++)
+            if (x->group[i] < 0) x->group[i] = (int32_t)x->num_groups;
+        size_t ng = (size_t)x->num_groups + 1;
+        x->order = mt_malloc(ng * sizeof *x->order);
+        x->hash = mt_calloc(ng, sizeof *x->hash);
+        o = sorted_groups(&p->g);
+        if (!x->order || !x->hash || !o) st = mt_error_set(err, MT_ENOMEM, "out of memory in groupby");
+    }
+    if (st == MT_OK) {
+        for (int64_t i = 0; i < x->num_groups; i++) {
+            x->order[i] = o[i].g;
+            x->hash[i] = code_hash(&p->g, p->g.code[i]);
+        }
+        if (x->has_null) x->order[x->num_groups] = x->num_groups;
+    }
+    mt_free(o);
+    if (st != MT_OK) {
+        mt_group_index_free(x);
+        return mt_error_prefix(err, "groupby '%s'", key);
+    }
+    *out = x;
+    return MT_OK;
+}
+
+mt_status mt_group_index_keys(const mt_group_index *x, mt_array **out, mt_error *err)
+{
+    const gi_priv *p = x->priv_;
+    mt_array_builder *b = mt_array_builder_new(p->key->type);
+    if (!b) return mt_error_set(err, MT_ENOMEM, "out of memory in groupby");
+    mt_status st = MT_OK;
+    int64_t n = x->num_groups + (x->has_null ? 1 : 0);
+    for (int64_t i = 0; st == MT_OK && i < n; i++) {
+        int64_t g = x->order[i];
+        st = g < x->num_groups ? append_key(b, &p->g, p->g.rep[g], err) : mt_array_builder_append_null(b, err);
+    }
+    if (st == MT_OK) st = mt_array_builder_finish(b, out, err);
+    mt_array_builder_destroy(b);
+    return st;
+}
+
 mt_status mt_table_groupby_mean(mt_table *t, const char *key, const char *value, mt_table **out,
                                 mt_error *err)
 {

@@ -37,6 +37,8 @@ static void plan_clear(mt_dataset *ds)
     mt_free(ds->inputs);
     for (int i = 0; i < ds->ncolumns; i++) mt_free(ds->columns[i]);
     mt_free(ds->columns);
+    mt_free(ds->group_key);
+    ds->group_key = NULL;
     for (int i = 0; i < ds->nops; i++) mt__ds_op_free(&ds->ops[i]);
     mt_free(ds->ops);
     mt_type_release(ds->schema);
@@ -104,6 +106,8 @@ static mt_dataset *ds_fail(mt_status st, const char *msg)
 
 static mt_dataset *ds_fail_err(const mt_error *err) { return ds_fail(err->code, err->msg); }
 
+mt_dataset *mt__ds_fail(mt_status st, const char *msg) { return ds_fail(st, msg); }
+
 static mt_dataset *ds_failf(mt_status st, const char *fmt, ...)
 {
     char msg[MT_ERROR_MSG_MAX];
@@ -119,8 +123,22 @@ static mt_dataset *ds_check(mt_dataset *ds)
 {
     if (!ds) return ds_fail(MT_EINVAL, "dataset: NULL dataset");
     if (ds->st != MT_OK) return ds_fail(ds->st, ds->msg);
+    if (ds->group_key)
+        return ds_failf(MT_ESTATE, "dataset grouped by '%s': only aggregations (count, sum, min, max, mean, std) apply",
+                        ds->group_key);
     return NULL;
 }
+
+/* Consumption of a grouped dataset is an error (set on it, sticky). */
+static bool grouped(mt_dataset *ds)
+{
+    if (!ds->group_key) return false;
+    ds->st = MT_ESTATE;
+    snprintf(ds->msg, sizeof ds->msg, "dataset grouped by '%s': aggregate it first", ds->group_key);
+    return true;
+}
+
+mt_dataset *mt__ds_check(mt_dataset *ds) { return ds_check(ds); }
 
 static mt_status set_err(const mt_dataset *ds, mt_error *err)
 {
@@ -169,7 +187,7 @@ static int count_names(const char *const *v)
 }
 
 /* A deep copy (inputs share their block refs). */
-static mt_dataset *ds_copy(const mt_dataset *src, mt_error *err)
+mt_dataset *mt__ds_copy(const mt_dataset *src, mt_error *err)
 {
     mt_dataset *ds = ds_new();
     if (!ds) return mt_error_set(err, MT_ENOMEM, "dataset: out of memory"), NULL;
@@ -184,6 +202,7 @@ static mt_dataset *ds_copy(const mt_dataset *src, mt_error *err)
     }
     ds->limit = src->limit;
     ds->schema = mt_type_retain(src->schema);
+    if (ok && src->group_key) ok = (ds->group_key = mt_strdup(src->group_key)) != NULL;
     if (ok) return ds;
     mt_error_set(err, MT_ENOMEM, "dataset: out of memory");
     mt_dataset_release(ds);
@@ -357,6 +376,20 @@ static mt_dataset *from_blocks(mt__ds_block *b, int n, mt_type *schema, mt_error
     return ds;
 }
 
+mt_dataset *mt__ds_from_inputs(mt__ds_input *inputs, int n, const mt_type *schema, mt_error *err)
+{
+    mt_dataset *ds = ds_new();
+    if (!ds) {
+        for (int i = 0; i < n; i++) mt__ds_input_free(&inputs[i]);
+        mt_free(inputs);
+        return mt_error_set(err, MT_ENOMEM, "dataset: out of memory"), NULL;
+    }
+    ds->inputs = inputs;
+    ds->ninputs = n;
+    ds->schema = mt_type_retain((mt_type *)schema);
+    return ds;
+}
+
 MT_API mt_dataset *mt_from_table(mt_table *table)
 {
     if (!table) return ds_fail(MT_EINVAL, "from_table: NULL table");
@@ -406,7 +439,7 @@ MT_API mt_dataset *mt_materialize(mt_dataset *ds);
 /* The dataset new operators can be appended to: a limited one is run first. */
 static mt_dataset *base_for_ops(mt_dataset *ds, mt_error *err)
 {
-    if (ds->limit < 0) return ds_copy(ds, err);
+    if (ds->limit < 0) return mt__ds_copy(ds, err);
     mt_dataset *m = mt_materialize(ds);
     if (m->st == MT_OK) return m;
     set_err(m, err);
@@ -491,7 +524,7 @@ MT_API mt_dataset *mt_limit(mt_dataset *ds, int64_t n)
     if (bad) return bad;
     if (n < 0) return ds_failf(MT_EINVAL, "limit: negative row count %lld", (long long)n);
     mt_error err;
-    mt_dataset *out = ds_copy(ds, &err);
+    mt_dataset *out = mt__ds_copy(ds, &err);
     if (!out) return ds_fail_err(&err);
     out->limit = out->limit < 0 || n < out->limit ? n : out->limit;
     return out;
@@ -513,7 +546,7 @@ static int64_t known_rows(const mt_dataset *ds)
 }
 
 /* Runs ds (its limit applied) into stored blocks. */
-static mt_status run_blocks(const mt_dataset *ds, mt__ds_block **out, int *n, mt_error *err)
+mt_status mt__ds_run_blocks(const mt_dataset *ds, mt__ds_block **out, int *n, mt_error *err)
 {
     MT_RETURN_NOT_OK(mt__ds_execute(ds, ds->limit, NULL, NULL, out, n, err));
     if (ds->limit < 0) return MT_OK;
@@ -572,7 +605,7 @@ MT_API mt_dataset *mt_materialize(mt_dataset *ds)
     mt_error err;
     mt__ds_block *b = NULL;
     int n = 0;
-    if (run_blocks(ds, &b, &n, &err) != MT_OK) return ds_fail_err(&err);
+    if (mt__ds_run_blocks(ds, &b, &n, &err) != MT_OK) return ds_fail_err(&err);
     mt_dataset *out = over_blocks(ds, b, n, &err);
     mt__ds_blocks_free(b, n);
     return out ? out : ds_fail_err(&err);
@@ -601,7 +634,7 @@ static mt_status materialize_in_place(mt_dataset *ds, mt_error *err)
 
 MT_API int64_t mt_count(mt_dataset *ds)
 {
-    if (!ds || ds->st != MT_OK) return -1;
+    if (!ds || ds->st != MT_OK || grouped(ds)) return -1;
     int64_t n = known_rows(ds);
     if (n >= 0) return n;
     mt_error err;
@@ -622,7 +655,7 @@ static mt_status take(mt_dataset *ds, int64_t n, mt_table **out, mt_error *err)
     if (n >= 0 && (lim.limit < 0 || n < lim.limit)) lim.limit = n;
     mt__ds_block *b = NULL;
     int nb = 0;
-    MT_RETURN_NOT_OK(run_blocks(&lim, &b, &nb, err));
+    MT_RETURN_NOT_OK(mt__ds_run_blocks(&lim, &b, &nb, err));
     mt_table **parts = mt_calloc((size_t)(nb ? nb : 1), sizeof *parts);
     mt_status st = parts ? MT_OK : mt_error_set(err, MT_ENOMEM, "dataset: take");
     int got = 0;
@@ -662,7 +695,7 @@ static mt_status take(mt_dataset *ds, int64_t n, mt_table **out, mt_error *err)
 
 static mt_table *take_or_fail(mt_dataset *ds, int64_t n)
 {
-    if (!ds || ds->st != MT_OK) return NULL;
+    if (!ds || ds->st != MT_OK || grouped(ds)) return NULL;
     mt_error err;
     mt_table *t = NULL;
     if (take(ds, n, &t, &err) != MT_OK) {
@@ -708,7 +741,7 @@ MT_API void mt_show(mt_dataset *ds, int64_t n)
 
 MT_API mt_status mt_write_parquet(mt_dataset *ds, const char *dir, mt_error *err)
 {
-    if (!ds || ds->st != MT_OK) return set_err(ds, err);
+    if (!ds || ds->st != MT_OK || grouped(ds)) return set_err(ds, err);
     if (!dir || !*dir) return mt_error_set(err, MT_EINVAL, "write_parquet: no directory");
     if (!strncmp(dir, "file://", 7)) dir += 7;
     if (mkdir(dir, 0777) != 0 && errno != EEXIST) return mt_error_set_errno(err, MT_EIO, errno, "write_parquet: %s", dir);

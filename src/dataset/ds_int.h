@@ -12,6 +12,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <jansson.h>
+
 #include "manta/dataset.h"
 
 /* ---- Blocks as bytes (block.c) -------------------------------------------
@@ -109,8 +111,13 @@ typedef struct mt__ds_task {
     const mt__ds_op *ops;
     int nops;
     const char *write_path;
+    const char *shuffle; /* JSON object text: the map side of a shuffle (shuffle.c) */
 } mt__ds_task;
 
+/* Compact JSON text of o, in an mt_malloc block; NULL when out of memory. */
+char *mt__ds_json_text(const json_t *o);
+/* A deep copy (session-owned), or NULL with err. */
+mt_dataset *mt__ds_copy(const mt_dataset *src, mt_error *err);
 /* JSON text of a task (mt_free it). Block refs travel as the task's arguments 1.. in order. */
 mt_status mt__ds_task_encode(const mt__ds_task *t, char **json_out, mt_error *err);
 
@@ -127,6 +134,7 @@ struct mt_dataset {
     mt__ds_op *ops;          /* run after reading each input */
     int nops;
     int64_t limit;           /* -1 = none: only the first `limit` rows */
+    char *group_key;         /* mt_groupby: only aggregations apply */
     mt_type *schema;         /* known (owned) or NULL until run */
     struct mt_dataset *prev, *next; /* the session's live datasets */
 };
@@ -146,6 +154,13 @@ typedef struct mt__ds_block {
 mt_status mt__ds_execute(const mt_dataset *ds, int64_t stop_rows, const char *write_dir, const char *write_id,
                          mt__ds_block **out, int *nout, mt_error *err);
 void mt__ds_blocks_free(mt__ds_block *b, int n);
+/* Runs ds with its limit applied (a block cut by the limit has its rows lowered: read a prefix). */
+mt_status mt__ds_run_blocks(const mt_dataset *ds, mt__ds_block **out, int *n, mt_error *err);
+/* A new dataset (session-owned) over `inputs` (moved in) with `schema` (retained). */
+mt_dataset *mt__ds_from_inputs(mt__ds_input *inputs, int n, const mt_type *schema, mt_error *err);
+/* A dataset in the error state (never NULL). */
+mt_dataset *mt__ds_fail(mt_status st, const char *msg);
+mt_dataset *mt__ds_check(mt_dataset *ds);
 /* A stored block fetched and decoded in this process (the value is held by the table's buffers). */
 mt_status mt__ds_fetch(mt_ref *block, const char *what, mt_table **out, mt_error *err);
 
@@ -153,5 +168,20 @@ mt_status mt__ds_fetch(mt_ref *block, const char *what, mt_table **out, mt_error
 
 /* Registers manta.data.* task functions (the worker process calls it at start). */
 void mt__dataset_register(void);
+void mt__shuffle_register(void);
+/* A task's table: its input read (arguments 1.. are its blocks) and its operators run. */
+mt_status mt__ds_task_table(mt_task_ctx *ctx, json_t *task, const mt_arg *args, int nargs, mt_table **out,
+                            mt_error *err);
+/* Returns `t` as the task's next result, encoded in place in the object store. */
+mt_status mt__ds_store_block(mt_task_ctx *ctx, const mt_table *t, mt_error *err);
+
+/* ---- Aggregation states (agg.c) --------------------------------------------- */
+
+/* Partial states of `aggs` per key group of `t` (key NULL: one group): a table of key + state columns. */
+mt_status mt__agg_partial(const mt_table *t, const char *key, json_t *aggs, mt_table **out, mt_error *err);
+/* Merges concatenated partial states and finishes them: key + one column per aggregation, sorted by key. */
+mt_status mt__agg_final(const mt_table *partials, const char *key, json_t *aggs, mt_table **out, mt_error *err);
+/* Rows `rows[0..n)` of t, in that order (the column types aggregations produce and group on). */
+mt_status mt__ds_take_rows(const mt_table *t, const int64_t *rows, int64_t n, mt_table **out, mt_error *err);
 
 #endif /* MANTA_DS_INT_H */

@@ -97,6 +97,17 @@ static json_t *op_json(const mt__ds_op *op)
     return o;
 }
 
+char *mt__ds_json_text(const json_t *o)
+{
+    size_t n = json_dumpb(o, NULL, 0, JSON_COMPACT);
+    char *text = n ? mt_malloc(n + 1) : NULL;
+    if (text) {
+        json_dumpb(o, text, n, JSON_COMPACT);
+        text[n] = 0;
+    }
+    return text;
+}
+
 mt_status mt__ds_task_encode(const mt__ds_task *t, char **json_out, mt_error *err)
 {
     json_t *ops = json_array();
@@ -104,15 +115,15 @@ mt_status mt__ds_task_encode(const mt__ds_task *t, char **json_out, mt_error *er
     json_t *o = json_pack("{s:I, s:o, s:o}", "index", (json_int_t)t->index, "input", input_json(t->in), "ops", ops);
     if (o && t->columns) json_object_set_new(o, "columns", strings(t->columns, t->ncolumns));
     if (o && t->write_path) json_object_set_new(o, "write", json_string(t->write_path));
-    char *text = NULL;
-    if (o) {
-        size_t n = json_dumpb(o, NULL, 0, JSON_COMPACT);
-        text = n ? mt_malloc(n + 1) : NULL;
-        if (text) {
-            json_dumpb(o, text, n, JSON_COMPACT);
-            text[n] = 0;
+    if (o && t->shuffle) {
+        json_t *sh = json_loads(t->shuffle, 0, NULL);
+        if (!sh) {
+            json_decref(o);
+            return mt_error_set(err, MT_EINTERNAL, "dataset: bad shuffle text");
         }
+        json_object_set_new(o, "shuffle", sh);
     }
+    char *text = o ? mt__ds_json_text(o) : NULL;
     json_decref(o);
     if (!text) return mt_error_set(err, MT_ENOMEM, "dataset: encoding a task");
     *json_out = text;

@@ -181,7 +181,7 @@ static mt_status read_blocks(json_t *in, const mt_arg *args, int nargs, int64_t 
     return st;
 }
 
-static mt_status store_block(mt_task_ctx *ctx, mt_table *t, mt_error *err)
+mt_status mt__ds_store_block(mt_task_ctx *ctx, const mt_table *t, mt_error *err)
 {
     size_t size;
     void *p;
@@ -190,12 +190,9 @@ static mt_status store_block(mt_task_ctx *ctx, mt_table *t, mt_error *err)
     return mt__block_encode(t, p, size, err);
 }
 
-static mt_status run(mt_task_ctx *ctx, const mt_arg *args, int nargs, mt_error *err)
+mt_status mt__ds_task_table(mt_task_ctx *ctx, json_t *j, const mt_arg *args, int nargs, mt_table **out,
+                            mt_error *err)
 {
-    if (nargs < 1 || mt_task_num_returns(ctx) != 2) return bad(err, "arguments");
-    json_error_t je;
-    json_t *j = json_loadb(args[0].data, args[0].size, 0, &je);
-    if (!j) return bad(err, je.text);
     int64_t index = json_integer_value(json_object_get(j, "index"));
     json_t *in = json_object_get(j, "input");
     const char *kind = json_string_value(json_object_get(in, "kind"));
@@ -218,21 +215,37 @@ static mt_status run(mt_task_ctx *ctx, const mt_arg *args, int nargs, mt_error *
     char what[48];
     snprintf(what, sizeof what, "block %lld", (long long)index);
     if (st == MT_OK) st = mt__ds_ops_apply(ops, nops, t, what, &res, err);
+    mt_table_release(t);
+    for (int i = 0; i < nops; i++) mt__ds_op_free(&ops[i]);
+    mt_free(ops);
+    names_free(cols, ncols);
+    if (st == MT_OK) *out = res;
+    return st;
+}
+
+static mt_status run(mt_task_ctx *ctx, const mt_arg *args, int nargs, mt_error *err)
+{
+    if (nargs < 1 || mt_task_num_returns(ctx) != 2) return bad(err, "arguments");
+    json_error_t je;
+    json_t *j = json_loadb(args[0].data, args[0].size, 0, &je);
+    if (!j) return bad(err, je.text);
+    mt_table *res = NULL;
+    mt_status st = mt__ds_task_table(ctx, j, args, nargs, &res, err);
     const char *write = json_string_value(json_object_get(j, "write"));
     if (st == MT_OK && write) {
         st = mt_parquet_write_table(write, res, &(mt_parquet_write_options){.codec = MT_PARQUET_SNAPPY}, err);
         if (st == MT_OK) st = mt_return(ctx, NULL, 0, err);
     } else if (st == MT_OK) {
-        st = store_block(ctx, res, err);
+        st = mt__ds_store_block(ctx, res, err);
     }
     if (st == MT_OK) st = mt_return_i64(ctx, res->num_rows, err);
-    mt_table_release(t);
     mt_table_release(res);
-    for (int i = 0; i < nops; i++) mt__ds_op_free(&ops[i]);
-    mt_free(ops);
-    names_free(cols, ncols);
     json_decref(j);
     return st;
 }
 
-void mt__dataset_register(void) { mt_remote_register("manta.data.run", run); }
+void mt__dataset_register(void)
+{
+    mt_remote_register("manta.data.run", run);
+    mt__shuffle_register();
+}
