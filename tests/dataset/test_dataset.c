@@ -190,3 +190,41 @@ Test(dataset, bad_sources_fail_at_once_naming_the_path, .init = setup_ds, .fini 
     cr_assert_null(mt_take_table(NULL, 1));
     cr_assert_eq(mt_count(NULL), -1);
 }
+
+Test(dataset, train_test_split_keeps_order_and_ray_arithmetic, .init = setup_ds, .fini = teardown, .timeout = 60)
+{
+    mt_dataset *train = NULL, *test = NULL;
+    cr_assert_eq(mt_train_test_split(mt_range(8, 3), 0.25, NULL, &train, &test), MT_OK);
+    cr_assert_eq(mt_count(train), 6);
+    cr_assert_eq(mt_count(test), 2);
+    mt_table *t = mt_to_table(test);
+    cr_assert_eq(ids(t, 0)[0], 6);
+    cr_assert_eq(ids(t, 0)[1], 7);
+    mt_table_release(t);
+    mt_dataset *r = mt_repartition(mt_range(100, 3), 5);
+    cr_assert_eq(mt_num_blocks(r), 5);
+    cr_assert_eq(mt_count(r), 100);
+}
+
+Test(dataset, groupby_mean_and_count_are_exact, .init = setup_ds, .fini = teardown, .timeout = 60)
+{
+    /* sq = id * id grouped by id % 3 through add_one's id = id + 1 */
+    mt_dataset *ds = mt_map_batches(mt_range(30, 4), "add_one", NULL);
+    mt_agg aggs[2] = {{.kind = MT_AGG_COUNT}, {.kind = MT_AGG_MEAN, .on = "sq"}};
+    mt_dataset *g = mt_aggregate(mt_groupby(ds, "id"), aggs, 2);
+    mt_table *t = mt_to_table(g);
+    mt_error err;
+    cr_assert_not_null(t, "%s", (mt_dataset_status(g, &err), err.msg));
+    cr_assert_eq(t->num_rows, 30);
+    for (int64_t i = 0; i < 30; i++) {
+        cr_assert_eq(ids(t, 0)[i], i + 1, "sorted by key");
+        cr_assert_eq(ids(t, 1)[i], 1);
+        cr_assert_eq(((const double *)t->columns[2]->buffers[1]->data)[t->columns[2]->offset + i], (double)(i * i));
+    }
+    cr_assert_str_eq(t->schema->fields[2].name, "mean(sq)");
+    mt_table_release(t);
+    mt_table *m = mt_to_table(mt_mean(mt_range(100, 4), "id"));
+    cr_assert_not_null(m);
+    cr_assert_eq(((const double *)m->columns[0]->buffers[1]->data)[0], 49.5);
+    mt_table_release(m);
+}
