@@ -54,6 +54,27 @@ MT_API mt_dataset *mt_read_parquet_paths(const char *const *paths, const mt_read
 MT_API mt_dataset *mt_from_table(mt_table *table);
 /* Rows 0..n-1 in an int64 column "id", in `num_blocks` blocks (0 = a default). */
 MT_API mt_dataset *mt_range(int64_t n, int num_blocks);
+/*
+ * Ray's from_items: `json_items` is a JSON array of objects (keys become
+ * columns, in first-seen order; a missing key is null) or of plain values
+ * (one column "item"). Values are bool, integers (int64), numbers (double;
+ * integers and numbers mixed give double), strings or null; anything else
+ * fails naming the item and key. One block.
+ */
+MT_API mt_dataset *mt_from_items(const char *json_items);
+
+typedef struct mt_read_csv_options {
+    char delimiter;             /* 0 = ',' */
+    const char *const *columns; /* NULL-terminated projection; NULL = every column */
+} mt_read_csv_options;
+/*
+ * Reads CSV (docs/data/csv.md): `path` is a file, a directory (its *.csv
+ * files, sorted) or a glob. One read task per file, the header names the
+ * columns and types are inferred per file when the task runs, so files
+ * must agree on their types.
+ */
+MT_API mt_dataset *mt_read_csv(const char *path, const mt_read_csv_options *opts);
+MT_API mt_dataset *mt_read_csv_paths(const char *const *paths, const mt_read_csv_options *opts);
 
 /* ---- Transformations (lazy; fused into the read tasks) ----------------- */
 
@@ -89,8 +110,28 @@ typedef struct mt_map_batches_options {
 
 /* Applies the registered batch function `fn_name` to every batch of every block. */
 MT_API mt_dataset *mt_map_batches(mt_dataset *ds, const char *fn_name, const mt_map_batches_options *opts);
+/*
+ * Keeps the rows for which the registered batch function `fn_name` says
+ * true: it returns a table whose first column is bool, one value per row of
+ * its batch (null counts as false). opts as for map_batches.
+ */
+MT_API mt_dataset *mt_filter(mt_dataset *ds, const char *fn_name, const mt_map_batches_options *opts);
+/*
+ * Adds column `name` (or replaces the column of that name, in place):
+ * the registered batch function `fn_name` returns a table whose first
+ * column holds one value per row of its batch.
+ */
+MT_API mt_dataset *mt_add_column(mt_dataset *ds, const char *name, const char *fn_name,
+                                 const mt_map_batches_options *opts);
 /* The first n rows. */
 MT_API mt_dataset *mt_limit(mt_dataset *ds, int64_t n);
+/*
+ * The rows of datasets[0], then datasets[1], …: their schemas must be
+ * equal (when known before running; otherwise reading the result fails).
+ * Datasets with operators or a limit are materialised first; plain sources
+ * are joined as they are (lazy).
+ */
+MT_API mt_dataset *mt_union(mt_dataset *const *datasets, int n);
 
 /* ---- Splitting and repartitioning (split.c) ------------------------------
  * These run the plan now (the row counts decide where to cut); the parts
@@ -170,6 +211,24 @@ MT_API mt_dataset *mt_std(mt_dataset *ds, const char *on);
 
 /* Runs the plan now; the result holds its blocks in the object store. */
 MT_API mt_dataset *mt_materialize(mt_dataset *ds);
+/*
+ * Streams a dataset in batches of batch_size rows (the last may be
+ * shorter; 0 = Ray's default 256; -1 = whole blocks), in order: blocks are
+ * computed as the iteration goes, a bounded number ahead (backpressure),
+ * and each block leaves the object store's pins once its batches are
+ * taken. One iterator, one thread.
+ */
+typedef struct mt_batch_iter mt_batch_iter;
+typedef struct mt_iter_batches_options {
+    int64_t batch_size;
+    bool drop_last; /* drop a final batch shorter than batch_size */
+} mt_iter_batches_options;
+MT_API mt_batch_iter *mt_iter_batches(mt_dataset *ds, const mt_iter_batches_options *opts);
+/* The next batch (caller releases): MT_OK with *batch NULL at the end; an error names the block. */
+MT_API mt_status mt_batch_iter_next(mt_batch_iter *it, mt_table **batch, mt_error *err);
+/* Ends the iteration early or late (drops the blocks not taken). NULL-tolerant. */
+MT_API void mt_batch_iter_free(mt_batch_iter *it);
+
 /* Rows; from metadata when the plan keeps row counts. -1 on error (see mt_dataset_status). */
 MT_API int64_t mt_count(mt_dataset *ds);
 /* The schema (a STRUCT type owned by the dataset), or NULL on error. */
@@ -190,6 +249,8 @@ MT_API mt_table *mt_to_table(mt_dataset *ds);
  * (written aside and renamed); a failure leaves none of this write's files.
  */
 MT_API mt_status mt_write_parquet(mt_dataset *ds, const char *dir, mt_error *err);
+/* As mt_write_parquet, as CSV files (<write id>_<block>.csv, with a header). */
+MT_API mt_status mt_write_csv(mt_dataset *ds, const char *dir, mt_error *err);
 
 /* ---- Errors and lifetime -------------------------------------------------- */
 

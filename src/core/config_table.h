@@ -36,6 +36,7 @@ MT_CONFIG(INT64, actor_max_restarts, 0, "default restarts of an actor after its 
 MT_CONFIG(STRING, spill_dir, "", "where the object store spills; empty = <session>/spill")
 MT_CONFIG(DOUBLE, object_spilling_threshold, 0.8, "the node spills in the background once this fraction of its object store is in use")
 MT_CONFIG(INT64, max_io_workers, 4, "spill jobs a node runs at once (threads of its I/O pool)")
+MT_CONFIG(BOOL, dataset_progress_bars, 1, "datasets draw progress bars on stderr while they run, when stderr is a terminal (Ray's enable_progress_bars)")
 MT_CONFIG(INT64, dataset_max_tasks_in_flight, 0, "dataset read/transform tasks a driver keeps running at once (backpressure); 0 = twice the node's CPUs")
 MT_CONFIG(INT64, gcs_port, 6379, "default control-store port of a head node")
 MT_CONFIG(STRING, bin, "", "path of the manta executable used to start daemons and workers; empty = PATH, then the install location")

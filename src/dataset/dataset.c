@@ -10,9 +10,7 @@
  * the error state has no inputs; every other call on it returns a dataset
  * (or value) carrying the same error.
  */
-#include <dirent.h>
 #include <errno.h>
-#include <glob.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -211,76 +209,6 @@ mt_dataset *mt__ds_copy(const mt_dataset *src, mt_error *err)
 
 /* ---- Sources --------------------------------------------------------------- */
 
-static bool is_glob(const char *p) { return strpbrk(p, "*?[") != NULL; }
-
-static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
-
-typedef struct pathlist {
-    char **v;
-    int n, cap;
-} pathlist;
-
-static mt_status add_path(pathlist *l, const char *p, mt_error *err)
-{
-    if (l->n == l->cap) {
-        int c = l->cap ? l->cap * 2 : 16;
-        char **v = mt_realloc(l->v, sizeof *v * (size_t)c);
-        if (!v) return mt_error_set(err, MT_ENOMEM, "read_parquet: file list");
-        l->v = v;
-        l->cap = c;
-    }
-    if (!(l->v[l->n] = mt_strdup(p))) return mt_error_set(err, MT_ENOMEM, "read_parquet: file list");
-    l->n++;
-    return MT_OK;
-}
-
-static void pathlist_free(pathlist *l)
-{
-    for (int i = 0; i < l->n; i++) mt_free(l->v[i]);
-    mt_free(l->v);
-}
-
-/* A directory's *.parquet files (not hidden, not _-prefixed), sorted. */
-static mt_status expand_dir(const char *dir, pathlist *l, mt_error *err)
-{
-    DIR *d = opendir(dir);
-    if (!d) return mt_error_set_errno(err, MT_EIO, errno, "read_parquet: %s", dir);
-    int first = l->n;
-    mt_status st = MT_OK;
-    struct dirent *e;
-    char p[4096];
-    while (st == MT_OK && (e = readdir(d))) {
-        size_t n = strlen(e->d_name);
-        if (e->d_name[0] == '.' || e->d_name[0] == '_' || n < 9 || strcmp(e->d_name + n - 8, ".parquet")) continue;
-        snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
-        st = add_path(l, p, err);
-    }
-    closedir(d);
-    if (st == MT_OK && l->n == first) return mt_error_set(err, MT_ENOTFOUND, "read_parquet: no .parquet files in %s", dir);
-    if (st == MT_OK) qsort(l->v + first, (size_t)(l->n - first), sizeof *l->v, cmp_str);
-    return st;
-}
-
-static mt_status expand(const char *path, pathlist *l, mt_error *err)
-{
-    if (!strncmp(path, "file://", 7)) path += 7;
-    if (!*path) return mt_error_set(err, MT_EINVAL, "read_parquet: empty path");
-    if (is_glob(path)) {
-        glob_t g;
-        int rc = glob(path, 0, NULL, &g);
-        if (rc == GLOB_NOMATCH) return mt_error_set(err, MT_ENOTFOUND, "read_parquet: no file matches %s", path);
-        if (rc != 0) return mt_error_set(err, MT_EIO, "read_parquet: cannot expand %s", path);
-        mt_status st = MT_OK;
-        for (size_t i = 0; st == MT_OK && i < g.gl_pathc; i++) st = add_path(l, g.gl_pathv[i], err);
-        globfree(&g);
-        return st;
-    }
-    struct stat sb;
-    if (stat(path, &sb) != 0) return mt_error_set_errno(err, MT_ENOTFOUND, errno, "read_parquet: %s", path);
-    if (S_ISDIR(sb.st_mode)) return expand_dir(path, l, err);
-    return add_path(l, path, err);
-}
-
 static mt_status add_input(mt_dataset *ds, int *cap, const mt__ds_input *in, mt_error *err)
 {
     if (ds->ninputs == *cap) {
@@ -327,9 +255,9 @@ MT_API mt_dataset *mt_read_parquet_paths(const char *const *paths, const mt_read
     mt_error err;
     mt_error_clear(&err);
     if (!paths || !paths[0]) return ds_fail(MT_EINVAL, "read_parquet: no path");
-    pathlist files = {0};
+    mt__ds_paths files = {0};
     mt_status st = MT_OK;
-    for (int i = 0; st == MT_OK && paths[i]; i++) st = expand(paths[i], &files, &err);
+    for (int i = 0; st == MT_OK && paths[i]; i++) st = mt__ds_expand(paths[i], ".parquet", "read_parquet", &files, &err);
     mt_dataset *ds = st == MT_OK ? ds_new() : NULL;
     if (st == MT_OK && !ds) st = mt_error_set(&err, MT_ENOMEM, "read_parquet");
     int cap = 0;
@@ -341,7 +269,7 @@ MT_API mt_dataset *mt_read_parquet_paths(const char *const *paths, const mt_read
             st = mt_error_set(&err, MT_ENOMEM, "read_parquet");
         }
     }
-    pathlist_free(&files);
+    mt__ds_paths_free(&files);
     if (st == MT_OK) return ds;
     mt_dataset_release(ds);
     return ds_fail_err(&err);
@@ -501,21 +429,44 @@ MT_API mt_dataset *mt_rename_columns(mt_dataset *ds, const char *const *pairs)
     return names_op(ds, MT__DS_RENAME, pairs, "rename_columns");
 }
 
-MT_API mt_dataset *mt_map_batches(mt_dataset *ds, const char *fn_name, const mt_map_batches_options *o)
+static mt_dataset *fn_op(mt_dataset *ds, mt__ds_op_kind kind, const char *name, const char *fn_name,
+                         const mt_map_batches_options *o)
 {
-    if (!fn_name || !*fn_name) return ds_fail(MT_EINVAL, "map_batches: no function name");
-    if (o && o->batch_size < -1) return ds_failf(MT_EINVAL, "map_batches: bad batch_size %lld", (long long)o->batch_size);
-    mt__ds_op op = {.kind = MT__DS_MAP, .fn = mt_strdup(fn_name), .batch_size = o ? o->batch_size : 0};
-    if (o && o->arg_len) {
-        op.arg = mt_malloc(o->arg_len);
-        if (op.arg) memcpy(op.arg, o->arg, o->arg_len);
+    static const char *const what[] = {[MT__DS_MAP] = "map_batches", [MT__DS_FILTER] = "filter", [MT__DS_ADD_COLUMN] = "add_column"};
+    if (!fn_name || !*fn_name) return ds_failf(MT_EINVAL, "%s: no function name", what[kind]);
+    if (kind == MT__DS_ADD_COLUMN && (!name || !*name)) return ds_fail(MT_EINVAL, "add_column: no column name");
+    if (o && o->batch_size < -1) return ds_failf(MT_EINVAL, "%s: bad batch_size %lld", what[kind], (long long)o->batch_size);
+    mt__ds_op op = {.kind = kind, .fn = mt_strdup(fn_name), .batch_size = o ? o->batch_size : 0};
+    bool ok = op.fn != NULL;
+    if (ok && name) {
+        ok = (op.names = copy_names((const char *const[]){name}, 1)) != NULL;
+        op.nnames = ok ? 1 : 0;
+    }
+    if (ok && o && o->arg_len) {
+        ok = (op.arg = mt_malloc(o->arg_len)) != NULL;
+        if (ok) memcpy(op.arg, o->arg, o->arg_len);
         op.arg_len = o->arg_len;
     }
-    if (!op.fn || (op.arg_len && !op.arg)) {
+    if (!ok) {
         mt__ds_op_free(&op);
         return ds_fail(MT_ENOMEM, "dataset: out of memory");
     }
     return add_op(ds, &op);
+}
+
+MT_API mt_dataset *mt_map_batches(mt_dataset *ds, const char *fn_name, const mt_map_batches_options *o)
+{
+    return fn_op(ds, MT__DS_MAP, NULL, fn_name, o);
+}
+
+MT_API mt_dataset *mt_filter(mt_dataset *ds, const char *fn_name, const mt_map_batches_options *o)
+{
+    return fn_op(ds, MT__DS_FILTER, NULL, fn_name, o);
+}
+
+MT_API mt_dataset *mt_add_column(mt_dataset *ds, const char *name, const char *fn_name, const mt_map_batches_options *o)
+{
+    return fn_op(ds, MT__DS_ADD_COLUMN, name, fn_name, o);
 }
 
 MT_API mt_dataset *mt_limit(mt_dataset *ds, int64_t n)
@@ -530,13 +481,50 @@ MT_API mt_dataset *mt_limit(mt_dataset *ds, int64_t n)
     return out;
 }
 
+MT_API mt_dataset *mt_union(mt_dataset *const *datasets, int n)
+{
+    if (!datasets || n < 1) return ds_fail(MT_EINVAL, "union: no datasets");
+    for (int i = 0; i < n; i++) {
+        mt_dataset *bad = ds_check(datasets[i]);
+        if (bad) return bad;
+    }
+    mt_dataset *out = ds_new();
+    if (!out) return ds_fail(MT_ENOMEM, "union: out of memory");
+    mt_error err;
+    mt_status st = MT_OK;
+    int cap = 0;
+    for (int i = 0; st == MT_OK && i < n; i++) {
+        mt_dataset *d = datasets[i];
+        bool plain = d->nops == 0 && d->limit < 0 && d->ncolumns == 0;
+        mt_dataset *src = plain ? mt_dataset_retain(d) : mt_materialize(d);
+        st = mt_dataset_status(src, &err);
+        const mt_type *s = st == MT_OK ? src->schema : NULL;
+        if (st == MT_OK && s && out->schema && !mt_type_equal(s, out->schema))
+            st = mt_error_set(&err, MT_ETYPE, "union: dataset %d has a different schema from dataset 0", i);
+        if (st == MT_OK && i == 0) out->schema = mt_type_retain((mt_type *)s);
+        else if (st == MT_OK && !s && out->schema) { /* unknown: checked when read */
+            mt_type_release(out->schema);
+            out->schema = NULL;
+        }
+        for (int k = 0; st == MT_OK && k < src->ninputs; k++) {
+            mt__ds_input in;
+            st = mt__ds_input_copy(&src->inputs[k], &in, &err);
+            if (st == MT_OK && (st = add_input(out, &cap, &in, &err)) != MT_OK) mt__ds_input_free(&in);
+        }
+        mt_dataset_release(src);
+    }
+    if (st == MT_OK) return out;
+    mt_dataset_release(out);
+    return ds_fail_err(&err);
+}
+
 /* ---- Execution and consumption ------------------------------------------------ */
 
 /* Rows without running, or -1. */
 static int64_t known_rows(const mt_dataset *ds)
 {
     for (int i = 0; i < ds->nops; i++)
-        if (ds->ops[i].kind == MT__DS_MAP) return -1;
+        if (ds->ops[i].kind == MT__DS_MAP || ds->ops[i].kind == MT__DS_FILTER) return -1;
     int64_t n = 0;
     for (int i = 0; i < ds->ninputs; i++) {
         if (ds->inputs[i].rows < 0) return -1;
@@ -548,7 +536,7 @@ static int64_t known_rows(const mt_dataset *ds)
 /* Runs ds (its limit applied) into stored blocks. */
 mt_status mt__ds_run_blocks(const mt_dataset *ds, mt__ds_block **out, int *n, mt_error *err)
 {
-    MT_RETURN_NOT_OK(mt__ds_execute(ds, ds->limit, NULL, NULL, out, n, err));
+    MT_RETURN_NOT_OK(mt__ds_execute(ds, ds->limit, NULL, out, n, err));
     if (ds->limit < 0) return MT_OK;
     int64_t seen = 0;
     int keep = 0;
@@ -739,14 +727,15 @@ MT_API void mt_show(mt_dataset *ds, int64_t n)
     mt_table_release(t);
 }
 
-MT_API mt_status mt_write_parquet(mt_dataset *ds, const char *dir, mt_error *err)
+static mt_status write_files(mt_dataset *ds, const char *dir, const char *format, mt_error *err)
 {
+    const char *what = !strcmp(format, "csv") ? "write_csv" : "write_parquet";
     if (!ds || ds->st != MT_OK || grouped(ds)) return set_err(ds, err);
-    if (!dir || !*dir) return mt_error_set(err, MT_EINVAL, "write_parquet: no directory");
+    if (!dir || !*dir) return mt_error_set(err, MT_EINVAL, "%s: no directory", what);
     if (!strncmp(dir, "file://", 7)) dir += 7;
-    if (mkdir(dir, 0777) != 0 && errno != EEXIST) return mt_error_set_errno(err, MT_EIO, errno, "write_parquet: %s", dir);
+    if (mkdir(dir, 0777) != 0 && errno != EEXIST) return mt_error_set_errno(err, MT_EIO, errno, "%s: %s", what, dir);
     struct stat sb;
-    if (stat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode)) return mt_error_set(err, MT_EINVAL, "write_parquet: %s is not a directory", dir);
+    if (stat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode)) return mt_error_set(err, MT_EINVAL, "%s: %s is not a directory", what, dir);
     char id[2 * MT_ID_SIZE + 1];
     mt_id_hex(mt_id_random(), id);
     id[32] = 0; /* a uuid's worth of hex, as Ray's write uuid */
@@ -761,8 +750,16 @@ MT_API mt_status mt_write_parquet(mt_dataset *ds, const char *dir, mt_error *err
     }
     mt__ds_block *b = NULL;
     int n = 0;
-    mt_status st = mt__ds_execute(src, -1, dir, id, &b, &n, err);
+    mt__ds_write w = {.dir = dir, .id = id, .format = format};
+    mt_status st = mt__ds_execute(src, -1, &w, &b, &n, err);
     mt__ds_blocks_free(b, n);
     if (src != ds) mt_dataset_release(src);
     return st;
 }
+
+MT_API mt_status mt_write_parquet(mt_dataset *ds, const char *dir, mt_error *err)
+{
+    return write_files(ds, dir, "parquet", err);
+}
+
+MT_API mt_status mt_write_csv(mt_dataset *ds, const char *dir, mt_error *err) { return write_files(ds, dir, "csv", err); }

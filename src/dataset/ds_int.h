@@ -41,6 +41,19 @@ mt_status mt__block_decode(const uint8_t *data, size_t len, void (*on_free)(void
 /* Rows of a block from its header alone. */
 mt_status mt__block_rows(const uint8_t *data, size_t len, int64_t *rows, mt_error *err);
 
+/* ---- Paths (paths.c) -------------------------------------------------------- */
+
+typedef struct mt__ds_paths {
+    char **v;
+    int n, cap;
+} mt__ds_paths;
+
+/* Appends the files `path` names: a file, a directory's files ending in
+ * `ext` (not hidden or _-prefixed, sorted) or a glob; "file://" accepted.
+ * `what` ("read_parquet") starts error messages. */
+mt_status mt__ds_expand(const char *path, const char *ext, const char *what, mt__ds_paths *l, mt_error *err);
+void mt__ds_paths_free(mt__ds_paths *l);
+
 /* ---- Batch functions (batch_fn.c) ---------------------------------------- */
 
 mt_batch_fn mt__batch_fn_lookup(const char *name);
@@ -52,15 +65,23 @@ typedef enum mt__ds_op_kind {
     MT__DS_DROP,
     MT__DS_RENAME, /* names: old, new, old, new, … */
     MT__DS_MAP,
+    MT__DS_FILTER,     /* fn returns a one-column bool table: rows where true stay */
+    MT__DS_ADD_COLUMN, /* names[0] = the column; fn returns a one-column table */
 } mt__ds_op_kind;
+
+/* Operators whose output rows (or schema) only running can tell. */
+static inline bool mt__ds_op_is_fn(const mt__ds_op_kind k)
+{
+    return k == MT__DS_MAP || k == MT__DS_FILTER || k == MT__DS_ADD_COLUMN;
+}
 
 typedef struct mt__ds_op {
     mt__ds_op_kind kind;
     char **names;
     int nnames;
-    char *fn;           /* MAP */
-    int64_t batch_size; /* MAP: rows per call, -1 = whole block */
-    uint8_t *arg;       /* MAP */
+    char *fn;           /* MAP, FILTER, ADD_COLUMN: a registered batch function */
+    int64_t batch_size; /* rows per call, -1 = whole block */
+    uint8_t *arg;       /* bytes passed to every call */
     size_t arg_len;
 } mt__ds_op;
 
@@ -79,6 +100,7 @@ typedef enum mt__ds_input_kind {
     MT__DS_IN_RANGE,   /* ids [start, end) */
     MT__DS_IN_BLOCK,   /* a stored block (refs[0]) */
     MT__DS_IN_SLICES,  /* the concatenation of slices of stored blocks */
+    MT__DS_IN_CSV,     /* a CSV file (path, delimiter) */
 } mt__ds_input_kind;
 
 typedef struct mt__ds_slice {
@@ -90,6 +112,7 @@ typedef struct mt__ds_input {
     mt__ds_input_kind kind;
     char *path;
     int32_t rg_begin, rg_end;
+    char delimiter; /* CSV */
     int64_t start, end;
     mt_ref **refs; /* retained */
     int nrefs;
@@ -111,6 +134,7 @@ typedef struct mt__ds_task {
     const mt__ds_op *ops;
     int nops;
     const char *write_path;
+    const char *write_format; /* "parquet" (NULL) or "csv" */
     const char *shuffle; /* JSON object text: the map side of a shuffle (shuffle.c) */
 } mt__ds_task;
 
@@ -144,15 +168,30 @@ typedef struct mt__ds_block {
     int64_t rows;
 } mt__ds_block;
 
+/* Where a run writes instead of storing blocks: <dir>/<id>_<index 6 digits>.<format>. */
+typedef struct mt__ds_write {
+    const char *dir, *id;
+    const char *format; /* "parquet" or "csv" */
+} mt__ds_write;
+
 /*
- * Runs the plan's tasks, at most config dataset_max_tasks_in_flight at
- * once, and collects their outputs in input order. stop_rows >= 0: no new
- * task once that many rows are in. write_dir: each task writes its block as
- * <write_dir>/<write_id>_<index 6 digits>.parquet instead of storing it; on
- * failure every file of this write is removed again.
+ * A running plan: its tasks start as outputs are taken, at most config
+ * dataset_max_tasks_in_flight at once (backpressure), outputs come in
+ * input order. stop_rows >= 0: no new task once that many rows are in.
+ * The executor holds its own copy of the plan. With a write, each task
+ * writes its block as a file; stopping before the end or after a failure
+ * removes every file of this write.
  */
-mt_status mt__ds_execute(const mt_dataset *ds, int64_t stop_rows, const char *write_dir, const char *write_id,
-                         mt__ds_block **out, int *nout, mt_error *err);
+typedef struct mt__ds_exec mt__ds_exec;
+mt_status mt__ds_exec_start(const mt_dataset *ds, int64_t stop_rows, const mt__ds_write *w, const char *label,
+                            mt__ds_exec **out, mt_error *err);
+/* The next output (its ref moves to the caller; NULL for a write); *end true when there is none. */
+mt_status mt__ds_exec_next(mt__ds_exec *ex, mt__ds_block *out, bool *end, mt_error *err);
+/* Ends the run: unfinished tasks are dropped (a write's files removed unless it completed). NULL-tolerant. */
+void mt__ds_exec_stop(mt__ds_exec *ex);
+/* All outputs of a run at once (mt__ds_exec_* underneath). */
+mt_status mt__ds_execute(const mt_dataset *ds, int64_t stop_rows, const mt__ds_write *w, mt__ds_block **out,
+                         int *nout, mt_error *err);
 void mt__ds_blocks_free(mt__ds_block *b, int n);
 /* Runs ds with its limit applied (a block cut by the limit has its rows lowered: read a prefix). */
 mt_status mt__ds_run_blocks(const mt_dataset *ds, mt__ds_block **out, int *n, mt_error *err);

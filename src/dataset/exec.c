@@ -1,15 +1,17 @@
 /*
  * exec.c — running a plan: one `manta.data.run` task per input, a bounded
- * number in flight (backpressure: a new task starts only when the oldest
- * finished), outputs collected in input order; fetching stored blocks into
- * tables in the driver (zero-copy: the table's buffers hold the value).
+ * number in flight (backpressure: a new task starts only as outputs are
+ * taken), outputs in input order; a progress bar on a terminal; fetching
+ * stored blocks into tables in the driver (zero-copy: the table's buffers
+ * hold the value).
  *
  * Threads: the caller's (the runtime serialises its own calls).
- * Invariant: on failure nothing stays behind — no block refs, and for a
- * write no file of it.
+ * Invariant: on failure or an early stop nothing stays behind — no block
+ * refs, and for a write no file of it.
  */
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "core/config_keys.h"
@@ -21,6 +23,19 @@ void mt__ds_blocks_free(mt__ds_block *b, int n)
     mt_free(b);
 }
 
+struct mt__ds_exec {
+    mt_dataset *ds; /* own copy */
+    int64_t stop_rows, rows_done, rows_total;
+    bool writing, failed;
+    char dir[4096], id[64], format[16];
+    int n, window, submitted, done;
+    mt_ref *(*refs)[2];
+    /* progress */
+    bool bar;
+    char label[160];
+    double started, last_draw;
+};
+
 static int in_flight_limit(void)
 {
     int64_t v = MT_CFG_INT64(dataset_max_tasks_in_flight);
@@ -29,19 +44,43 @@ static int in_flight_limit(void)
     return cpus > 0 ? (int)(2 * cpus) : 4;
 }
 
-static void file_name(char *buf, size_t cap, const char *dir, const char *id, int64_t index)
+static double now_s(void)
 {
-    snprintf(buf, cap, "%s/%s_%06lld.parquet", dir, id, (long long)index);
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static mt_status submit(const mt_dataset *ds, int64_t index, const char *write_dir, const char *write_id,
-                        mt_ref *refs[2], mt_error *err)
+static void file_name(char *buf, size_t cap, const mt__ds_exec *ex, int64_t index)
 {
+    snprintf(buf, cap, "%s/%s_%06lld.%s", ex->dir, ex->id, (long long)index, ex->format);
+}
+
+/* "label: 40%|████      | 2/5 [00:01, 1,200 rows]" — tqdm's layout, as Ray draws it. */
+static void draw(mt__ds_exec *ex, bool final)
+{
+    double t = now_s();
+    if (!ex->bar || (!final && t - ex->last_draw < 0.1)) return;
+    ex->last_draw = t;
+    int pct = ex->n ? (int)(100LL * ex->done / ex->n) : 100, fill = pct / 10;
+    char bar[64] = {0};
+    size_t k = 0;
+    for (int i = 0; i < 10; i++) k += (size_t)snprintf(bar + k, sizeof bar - k, "%s", i < fill ? "\u2588" : " ");
+    int el = (int)(t - ex->started);
+    fprintf(stderr, "\r%s: %3d%%|%s| %d/%d [%02d:%02d, %lld rows]%s", ex->label, pct, bar, ex->done, ex->n, el / 60,
+            el % 60, (long long)ex->rows_done, final ? "\n" : "");
+    fflush(stderr);
+}
+
+static mt_status submit(mt__ds_exec *ex, int64_t index, mt_error *err)
+{
+    const mt_dataset *ds = ex->ds;
     const mt__ds_input *in = &ds->inputs[index];
-    char path[4096];
-    if (write_dir) file_name(path, sizeof path, write_dir, write_id, index);
-    mt__ds_task t = {.index = index, .in = in, .columns = ds->columns, .ncolumns = ds->ncolumns,
-                     .ops = ds->ops, .nops = ds->nops, .write_path = write_dir ? path : NULL};
+    char path[4200];
+    if (ex->writing) file_name(path, sizeof path, ex, index);
+    mt__ds_task t = {.index = index, .in = in, .columns = ds->columns, .ncolumns = ds->ncolumns, .ops = ds->ops,
+                     .nops = ds->nops, .write_path = ex->writing ? path : NULL,
+                     .write_format = ex->writing ? ex->format : NULL};
     char *json = NULL;
     MT_RETURN_NOT_OK(mt__ds_task_encode(&t, &json, err));
     mt_arg argv[17], *args = argv;
@@ -52,82 +91,149 @@ static mt_status submit(const mt_dataset *ds, int64_t index, const char *write_d
     args[0] = MT_ARG_STR(json);
     for (int i = 0; i < in->nrefs; i++) args[1 + i] = MT_ARG_REF(in->refs[i]);
     mt_task_options o = {.num_returns = 2};
-    mt_status st = mt_task_submit("manta.data.run", args, 1 + in->nrefs, &o, refs, err);
+    mt_status st = mt_task_submit("manta.data.run", args, 1 + in->nrefs, &o, ex->refs[index], err);
     if (args != argv) mt_free(args);
     mt_free(json);
     return st;
 }
 
-/* Waits for the task of refs[0..1]: its rows. */
-static mt_status finish(mt_ref *refs[2], int64_t *rows, mt_error *err)
+mt_status mt__ds_exec_start(const mt_dataset *ds, int64_t stop_rows, const mt__ds_write *w, const char *label,
+                            mt__ds_exec **out, mt_error *err)
 {
-    mt_value v;
-    MT_RETURN_NOT_OK(mt_get(&refs[1], 1, -1, &v, err));
-    mt_status st = mt_value_i64(&v, rows, err);
-    mt_value_release(&v);
-    return st;
+    mt__ds_exec *ex = mt_calloc(1, sizeof *ex);
+    if (!ex) return mt_error_set(err, MT_ENOMEM, "dataset: running a plan");
+    if (!(ex->ds = mt__ds_copy(ds, err))) {
+        mt_free(ex);
+        return err->code;
+    }
+    ex->n = ds->ninputs;
+    ex->window = in_flight_limit();
+    ex->stop_rows = stop_rows;
+    ex->rows_total = 0;
+    if (!(ex->refs = mt_calloc((size_t)(ex->n ? ex->n : 1), sizeof *ex->refs))) {
+        mt__ds_exec_stop(ex);
+        return mt_error_set(err, MT_ENOMEM, "dataset: running %d tasks", ds->ninputs);
+    }
+    if (w) {
+        ex->writing = true;
+        snprintf(ex->dir, sizeof ex->dir, "%s", w->dir);
+        snprintf(ex->id, sizeof ex->id, "%s", w->id);
+        snprintf(ex->format, sizeof ex->format, "%s", w->format ? w->format : "parquet");
+    }
+    ex->bar = label && MT_CFG_BOOL(dataset_progress_bars) && isatty(STDERR_FILENO) && ex->n > 1;
+    snprintf(ex->label, sizeof ex->label, "%s", label ? label : "");
+    ex->started = now_s();
+    *out = ex;
+    return MT_OK;
 }
 
-static void remove_written(const char *dir, const char *id, int64_t n)
+mt_status mt__ds_exec_next(mt__ds_exec *ex, mt__ds_block *out, bool *end, mt_error *err)
 {
-    char path[4096];
-    for (int64_t i = 0; i < n; i++) {
-        file_name(path, sizeof path, dir, id, i);
-        unlink(path);
+    *end = false;
+    memset(out, 0, sizeof *out);
+    if (ex->failed) return mt_error_set(err, MT_ESTATE, "dataset: the run failed before");
+    mt_status st = MT_OK;
+    while (st == MT_OK && ex->submitted < ex->n && ex->submitted - ex->done < ex->window &&
+           (ex->stop_rows < 0 || ex->rows_done < ex->stop_rows)) {
+        st = submit(ex, ex->submitted, err);
+        if (st == MT_OK) ex->submitted++;
+    }
+    if (st == MT_OK && ex->done == ex->submitted) {
+        *end = true;
+        if (ex->done) draw(ex, true);
+        return MT_OK;
+    }
+    mt_value v;
+    if (st == MT_OK) st = mt_get(&ex->refs[ex->done][1], 1, -1, &v, err);
+    if (st == MT_OK) {
+        st = mt_value_i64(&v, &out->rows, err);
+        mt_value_release(&v);
+    }
+    if (st != MT_OK) {
+        ex->failed = true;
+        if (ex->bar) fputc('\n', stderr);
+        return st;
+    }
+    mt_ref **r = ex->refs[ex->done];
+    if (ex->writing) mt_ref_release(r[0]);
+    else out->ref = r[0];
+    mt_ref_release(r[1]);
+    r[0] = r[1] = NULL;
+    ex->rows_done += out->rows;
+    ex->done++;
+    draw(ex, false);
+    return MT_OK;
+}
+
+void mt__ds_exec_stop(mt__ds_exec *ex)
+{
+    if (!ex) return;
+    bool complete = !ex->failed && ex->done == ex->submitted &&
+                    (ex->done == ex->n || (ex->stop_rows >= 0 && ex->rows_done >= ex->stop_rows));
+    if (ex->writing && ex->submitted > ex->done) /* let running writers finish before cleaning up */
+        for (int i = ex->done; i < ex->submitted; i++) {
+            bool ready[1];
+            int k = 0;
+            mt_wait(&ex->refs[i][1], 1, 1, -1, ready, &k, NULL);
+        }
+    for (int i = ex->done; ex->refs && i < ex->submitted; i++) {
+        mt_ref_release(ex->refs[i][0]);
+        mt_ref_release(ex->refs[i][1]);
+    }
+    if (ex->writing && !complete) {
+        char path[4200];
+        for (int64_t i = 0; i < ex->submitted; i++) {
+            file_name(path, sizeof path, ex, i);
+            unlink(path);
+        }
+    }
+    mt_free(ex->refs);
+    mt_dataset_release(ex->ds);
+    mt_free(ex);
+}
+
+/* "ReadParquet->MapBatches(f)": the plan's operators, as Ray names them. */
+static void plan_label(const mt_dataset *ds, char *buf, size_t cap)
+{
+    const char *src = "ReadRange";
+    if (ds->ninputs > 0) {
+        mt__ds_input_kind k = ds->inputs[0].kind;
+        src = k == MT__DS_IN_PARQUET ? "ReadParquet" : k == MT__DS_IN_CSV ? "ReadCSV" : k == MT__DS_IN_RANGE ? "ReadRange" : "Input";
+    }
+    size_t n = (size_t)snprintf(buf, cap, "%s", src);
+    for (int i = 0; i < ds->nops && n < cap; i++) {
+        const mt__ds_op *op = &ds->ops[i];
+        static const char *const names[] = {"SelectColumns", "DropColumns", "RenameColumns", "MapBatches", "Filter", "AddColumn"};
+        if (mt__ds_op_is_fn(op->kind)) n += (size_t)snprintf(buf + n, cap - n, "->%s(%s)", names[op->kind], op->fn);
+        else n += (size_t)snprintf(buf + n, cap - n, "->%s", names[op->kind]);
     }
 }
 
-mt_status mt__ds_execute(const mt_dataset *ds, int64_t stop_rows, const char *write_dir, const char *write_id,
-                         mt__ds_block **out, int *nout, mt_error *err)
+mt_status mt__ds_execute(const mt_dataset *ds, int64_t stop_rows, const mt__ds_write *w, mt__ds_block **out,
+                         int *nout, mt_error *err)
 {
     *out = NULL;
     *nout = 0;
-    int n = ds->ninputs, window = in_flight_limit();
-    mt__ds_block *res = mt_calloc((size_t)(n ? n : 1), sizeof *res);
-    mt_ref *(*refs)[2] = mt_calloc((size_t)(n ? n : 1), sizeof *refs);
-    if (!res || !refs) {
-        mt_free(res);
-        mt_free(refs);
-        return mt_error_set(err, MT_ENOMEM, "dataset: running %d tasks", n);
+    mt__ds_block *res = mt_calloc((size_t)ds->ninputs + 1, sizeof *res); /* + the end call's slot */
+    if (!res) return mt_error_set(err, MT_ENOMEM, "dataset: running %d tasks", ds->ninputs);
+    char label[160];
+    plan_label(ds, label, sizeof label);
+    if (w) snprintf(label + strlen(label), sizeof label - strlen(label), "->Write");
+    mt__ds_exec *ex = NULL;
+    mt_status st = mt__ds_exec_start(ds, stop_rows, w, label, &ex, err);
+    int n = 0;
+    bool end = false;
+    while (st == MT_OK && !end) {
+        st = mt__ds_exec_next(ex, &res[n], &end, err);
+        if (st == MT_OK && !end) n++;
     }
-    int submitted = 0, done = 0;
-    int64_t rows_done = 0;
-    mt_status st = MT_OK;
-    while (st == MT_OK && done < n) {
-        while (st == MT_OK && submitted < n && submitted - done < window && (stop_rows < 0 || rows_done < stop_rows)) {
-            st = submit(ds, submitted, write_dir, write_id, refs[submitted], err);
-            if (st == MT_OK) submitted++;
-        }
-        if (st != MT_OK || done == submitted) break;
-        st = finish(refs[done], &res[done].rows, err);
-        if (st != MT_OK) break;
-        res[done].ref = write_dir ? NULL : refs[done][0];
-        if (write_dir) mt_ref_release(refs[done][0]);
-        mt_ref_release(refs[done][1]);
-        refs[done][0] = refs[done][1] = NULL;
-        rows_done += res[done].rows;
-        done++;
-    }
+    mt__ds_exec_stop(ex);
     if (st != MT_OK) {
-        if (write_dir && submitted > done) { /* let the running writers finish before cleaning up */
-            bool ready[64];
-            for (int i = done; i < submitted; i++) {
-                int k = 0;
-                mt_wait(&refs[i][1], 1, 1, -1, ready, &k, NULL);
-            }
-        }
-        for (int i = done; i < submitted; i++) {
-            mt_ref_release(refs[i][0]);
-            mt_ref_release(refs[i][1]);
-        }
-        if (write_dir) remove_written(write_dir, write_id, submitted);
-        mt__ds_blocks_free(res, done);
-        mt_free(refs);
+        mt__ds_blocks_free(res, n);
         return st;
     }
-    mt_free(refs);
     *out = res;
-    *nout = done;
+    *nout = n;
     return MT_OK;
 }
 

@@ -70,6 +70,10 @@ static json_t *input_json(const mt__ds_input *in)
     case MT__DS_IN_RANGE:
         return json_pack("{s:s, s:I, s:I}", "kind", "range", "start", (json_int_t)in->start, "end",
                          (json_int_t)in->end);
+    case MT__DS_IN_CSV: {
+        char d[2] = {in->delimiter ? in->delimiter : ',', 0};
+        return json_pack("{s:s, s:s, s:s}", "kind", "csv", "path", in->path, "delimiter", d);
+    }
     case MT__DS_IN_BLOCK:
         return json_pack("{s:s, s:i}", "kind", "block", "refs", 1);
     case MT__DS_IN_SLICES: {
@@ -85,11 +89,11 @@ static json_t *input_json(const mt__ds_input *in)
 
 static json_t *op_json(const mt__ds_op *op)
 {
-    static const char *const kinds[] = {"select", "drop", "rename", "map_batches"};
+    static const char *const kinds[] = {"select", "drop", "rename", "map_batches", "filter", "add_column"};
     json_t *o = json_pack("{s:s}", "op", kinds[op->kind]);
     if (!o) return NULL;
     if (op->nnames) json_object_set_new(o, "names", strings(op->names, op->nnames));
-    if (op->kind == MT__DS_MAP) {
+    if (mt__ds_op_is_fn(op->kind)) {
         json_object_set_new(o, "fn", json_string(op->fn));
         json_object_set_new(o, "batch_size", json_integer(op->batch_size));
         json_object_set_new(o, "arg", hex(op->arg, op->arg_len));
@@ -115,6 +119,7 @@ mt_status mt__ds_task_encode(const mt__ds_task *t, char **json_out, mt_error *er
     json_t *o = json_pack("{s:I, s:o, s:o}", "index", (json_int_t)t->index, "input", input_json(t->in), "ops", ops);
     if (o && t->columns) json_object_set_new(o, "columns", strings(t->columns, t->ncolumns));
     if (o && t->write_path) json_object_set_new(o, "write", json_string(t->write_path));
+    if (o && t->write_format) json_object_set_new(o, "format", json_string(t->write_format));
     if (o && t->shuffle) {
         json_t *sh = json_loads(t->shuffle, 0, NULL);
         if (!sh) {

@@ -39,46 +39,66 @@ static mt_status run_of(mt_dataset *ds, run *r, mt_error *err)
     return MT_OK;
 }
 
-/* One input reading global rows [a, b) of the run (a slice per block touched). */
-static mt_status range_input(const run *r, int64_t a, int64_t b, mt__ds_input *in, mt_error *err)
+/* Inputs reading global rows [a, b) of the run: one per block touched — the
+ * block itself when whole (no copy), else a slice of it. */
+static mt_status range_inputs(const run *r, int64_t a, int64_t b, mt__ds_input *in, int *n, mt_error *err)
 {
-    memset(in, 0, sizeof *in);
-    in->kind = MT__DS_IN_SLICES;
-    in->rows = b - a;
-    int first = 0;
-    while (first < r->n && r->start[first + 1] <= a) first++;
-    int last = first;
-    while (last < r->n && r->start[last] < b) last++;
-    int k = last - first;
-    in->refs = mt_calloc((size_t)(k ? k : 1), sizeof *in->refs);
-    in->slices = mt_calloc((size_t)(k ? k : 1), sizeof *in->slices);
-    if (!in->refs || !in->slices) {
-        mt__ds_input_free(in);
-        return mt_error_set(err, MT_ENOMEM, "split: out of memory");
-    }
-    for (int i = first; i < last; i++) {
+    for (int i = 0; i < r->n; i++) {
         int64_t lo = a > r->start[i] ? a : r->start[i], hi = b < r->start[i + 1] ? b : r->start[i + 1];
         if (hi <= lo) continue;
-        in->refs[in->nrefs] = mt_ref_retain(r->b[i].ref);
-        in->slices[in->nslices] = (mt__ds_slice){in->nrefs, lo - r->start[i], hi - lo};
-        in->nrefs++;
-        in->nslices++;
+        mt__ds_input *x = &in[*n];
+        bool whole = lo == r->start[i] && hi == r->start[i + 1];
+        *x = (mt__ds_input){.kind = whole ? MT__DS_IN_BLOCK : MT__DS_IN_SLICES, .rows = hi - lo, .nrefs = 1};
+        x->refs = mt_malloc(sizeof *x->refs);
+        x->slices = whole ? NULL : mt_malloc(sizeof *x->slices);
+        if (!x->refs || (!whole && !x->slices)) {
+            x->nrefs = 0;
+            mt__ds_input_free(x);
+            return mt_error_set(err, MT_ENOMEM, "split: out of memory");
+        }
+        x->refs[0] = mt_ref_retain(r->b[i].ref);
+        if (!whole) {
+            x->slices[0] = (mt__ds_slice){0, lo - r->start[i], hi - lo};
+            x->nslices = 1;
+        }
+        (*n)++;
     }
     return MT_OK;
 }
 
-/* A dataset of `nparts` inputs: input j reads rows [cut[j], cut[j + 1]) (empty ranges give no input). */
-static mt_dataset *over_cuts(const run *r, const int64_t *cut, int nparts, const mt_type *schema, mt_error *err)
+/* One input reading rows [a, b) as one block: slices of every block touched, concatenated. */
+static mt_status merged_input(const run *r, int64_t a, int64_t b, mt__ds_input *in, mt_error *err)
 {
-    mt__ds_input *in = mt_calloc((size_t)(nparts ? nparts : 1), sizeof *in);
+    *in = (mt__ds_input){.kind = MT__DS_IN_SLICES, .rows = b - a};
+    in->refs = mt_calloc((size_t)r->n + 1, sizeof *in->refs);
+    in->slices = mt_calloc((size_t)r->n + 1, sizeof *in->slices);
+    if (!in->refs || !in->slices) {
+        mt__ds_input_free(in);
+        return mt_error_set(err, MT_ENOMEM, "repartition: out of memory");
+    }
+    for (int i = 0; i < r->n; i++) {
+        int64_t lo = a > r->start[i] ? a : r->start[i], hi = b < r->start[i + 1] ? b : r->start[i + 1];
+        if (hi <= lo) continue;
+        in->refs[in->nrefs] = mt_ref_retain(r->b[i].ref);
+        in->slices[in->nslices++] = (mt__ds_slice){in->nrefs++, lo - r->start[i], hi - lo};
+    }
+    return MT_OK;
+}
+
+/* A dataset reading rows [cut[j], cut[j + 1]) for j < nparts, in order;
+ * merge: one block per part (repartition), else the blocks as they lie. */
+static mt_dataset *over_cuts(const run *r, const int64_t *cut, int nparts, bool merge, const mt_type *schema,
+                             mt_error *err)
+{
+    int cap = r->n + nparts;
+    mt__ds_input *in = mt_calloc((size_t)(cap ? cap : 1), sizeof *in);
     if (!in) return mt_error_set(err, MT_ENOMEM, "split: out of memory"), NULL;
     int n = 0;
     mt_status st = MT_OK;
-    for (int j = 0; st == MT_OK && j < nparts; j++) {
+    for (int j = 0; st == MT_OK && j < nparts; j++)
         if (cut[j + 1] <= cut[j]) continue;
-        st = range_input(r, cut[j], cut[j + 1], &in[n], err);
-        if (st == MT_OK) n++;
-    }
+        else if (merge && (st = merged_input(r, cut[j], cut[j + 1], &in[n], err)) == MT_OK) n++;
+        else if (!merge) st = range_inputs(r, cut[j], cut[j + 1], in, &n, err);
     if (st != MT_OK) {
         for (int i = 0; i < n; i++) mt__ds_input_free(&in[i]);
         mt_free(in);
@@ -111,7 +131,7 @@ static mt_status cut_into(mt_dataset *ds, const run *r, const int64_t *cut, int 
     int made = 0;
     for (; st == MT_OK && made < nparts; made++) {
         int64_t c[2] = {cut[made], cut[made + 1]};
-        parts[made] = over_cuts(r, c, 1, schema, err);
+        parts[made] = over_cuts(r, c, 1, false, schema, err);
         if (!parts[made]) st = err->code;
     }
     mt_table_release(hold);
@@ -260,7 +280,7 @@ MT_API mt_dataset *mt_repartition(mt_dataset *ds, int n)
         for (int j = 0; j <= n; j++) cut[j] = total * j / n;
         mt_table *hold = NULL;
         const mt_type *schema = schema_of(ds, &r, &hold, &err);
-        if (schema || r.n == 0) out = over_cuts(&r, cut, n, schema, &err);
+        if (schema || r.n == 0) out = over_cuts(&r, cut, n, true, schema, &err);
         mt_table_release(hold);
     } else {
         mt_error_set(&err, MT_ENOMEM, "repartition: out of memory");

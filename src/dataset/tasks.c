@@ -1,9 +1,9 @@
 /*
  * tasks.c — what workers run for datasets: `manta.data.run` reads one
- * input (Parquet row groups, an id range, stored blocks or slices of them),
+ * input (Parquet row groups, a CSV file, an id range, stored blocks or slices of them),
  * runs the fused operators, and either stores the result as a block
  * (return 0, written in place into the object store) or writes it as a
- * Parquet file; return 1 is the row count (int64) in both cases.
+ * Parquet or CSV file; return 1 is the row count (int64) in both cases.
  *
  * Arguments: 0 = the task's JSON (spec.c), 1.. = the stored blocks its
  * input reads (mapped, zero-copy for the task's duration).
@@ -56,13 +56,15 @@ static mt_status parse_op(json_t *o, mt__ds_op *op, mt_error *err)
     else if (!strcmp(k, "drop")) op->kind = MT__DS_DROP;
     else if (!strcmp(k, "rename")) op->kind = MT__DS_RENAME;
     else if (!strcmp(k, "map_batches")) op->kind = MT__DS_MAP;
+    else if (!strcmp(k, "filter")) op->kind = MT__DS_FILTER;
+    else if (!strcmp(k, "add_column")) op->kind = MT__DS_ADD_COLUMN;
     else return bad(err, "unknown operator");
     json_t *names = json_object_get(o, "names");
     if (names) {
         op->names = names_of(names, &op->nnames);
         if (!op->names) return bad(err, "operator names");
     }
-    if (op->kind != MT__DS_MAP) return MT_OK;
+    if (!mt__ds_op_is_fn(op->kind)) return MT_OK;
     const char *fn = json_string_value(json_object_get(o, "fn"));
     const char *arg = json_string_value(json_object_get(o, "arg"));
     op->batch_size = json_integer_value(json_object_get(o, "batch_size"));
@@ -114,6 +116,24 @@ static mt_status read_parquet(json_t *in, char **columns, mt_table **out, mt_err
     for (int32_t i = 0; i < got; i++) mt_table_release(parts[i]);
     mt_free(parts);
     mt_parquet_reader_destroy(r);
+    return st;
+}
+
+static mt_status read_csv(json_t *in, char **columns, mt_table **out, mt_error *err)
+{
+    const char *path = json_string_value(json_object_get(in, "path"));
+    const char *d = json_string_value(json_object_get(in, "delimiter"));
+    if (!path || !d || strlen(d) != 1) return bad(err, "csv input");
+    mt_csv_read_options o = {.delimiter = d[0]};
+    mt_table *t = NULL;
+    MT_RETURN_NOT_OK(mt_csv_read(path, &o, &t, err));
+    if (!columns) {
+        *out = t;
+        return MT_OK;
+    }
+    mt_status st = mt_table_select(t, (const char *const *)columns, out, err);
+    if (st != MT_OK) mt_error_prefix(err, "%s", path);
+    mt_table_release(t);
     return st;
 }
 
@@ -204,11 +224,12 @@ mt_status mt__ds_task_table(mt_task_ctx *ctx, json_t *j, const mt_arg *args, int
     mt_status st = ops ? MT_OK : mt_error_set(err, MT_ENOMEM, "manta.data.run");
     for (size_t i = 0; st == MT_OK && i < nj; i++, nops++) st = parse_op(json_array_get(opsj, i), &ops[i], err);
     for (int i = 0; st == MT_OK && i < nops; i++)
-        if (ops[i].kind == MT__DS_MAP) st = mt_task_load_code(ctx, err); /* the job's batch functions */
+        if (mt__ds_op_is_fn(ops[i].kind)) st = mt_task_load_code(ctx, err); /* the job's batch functions */
     mt_table *t = NULL, *res = NULL;
     if (st == MT_OK && !kind) st = bad(err, "input without a kind");
     else if (st == MT_OK && !strcmp(kind, "parquet")) st = read_parquet(in, cols, &t, err);
     else if (st == MT_OK && !strcmp(kind, "range")) st = read_range(in, &t, err);
+    else if (st == MT_OK && !strcmp(kind, "csv")) st = read_csv(in, cols, &t, err);
     else if (st == MT_OK && (!strcmp(kind, "block") || !strcmp(kind, "slices")))
         st = read_blocks(in, args, nargs, index, &t, err);
     else if (st == MT_OK) st = bad(err, "unknown input kind");
@@ -232,7 +253,11 @@ static mt_status run(mt_task_ctx *ctx, const mt_arg *args, int nargs, mt_error *
     mt_table *res = NULL;
     mt_status st = mt__ds_task_table(ctx, j, args, nargs, &res, err);
     const char *write = json_string_value(json_object_get(j, "write"));
-    if (st == MT_OK && write) {
+    const char *format = json_string_value(json_object_get(j, "format"));
+    if (st == MT_OK && write && format && !strcmp(format, "csv")) {
+        st = mt_csv_write(write, res, NULL, err);
+        if (st == MT_OK) st = mt_return(ctx, NULL, 0, err);
+    } else if (st == MT_OK && write) {
         st = mt_parquet_write_table(write, res, &(mt_parquet_write_options){.codec = MT_PARQUET_SNAPPY}, err);
         if (st == MT_OK) st = mt_return(ctx, NULL, 0, err);
     } else if (st == MT_OK) {

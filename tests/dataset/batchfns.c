@@ -66,3 +66,53 @@ MT_BATCH_FN(fail_on_57)(mt_table *in, const void *arg, size_t arg_len, mt_table 
     *out = mt_table_retain(in);
     return MT_OK;
 }
+
+/* filter: true where id % 3 == 0, null where id % 10 == 7 (null counts as false). */
+MT_BATCH_FN(mult3_mask)(mt_table *in, const void *arg, size_t arg_len, mt_table **out, mt_error *err)
+{
+    (void)arg, (void)arg_len;
+    const int64_t *id = (const int64_t *)in->columns[0]->buffers[1]->data + in->columns[0]->offset;
+    mt_array_builder *b = mt_array_builder_new(mt_type_new(MT_TYPE_BOOL));
+    for (int64_t i = 0; i < in->num_rows; i++) {
+        if (id[i] % 10 == 7) mt_array_builder_append_null(b, NULL);
+        else mt_array_builder_append_bool(b, id[i] % 3 == 0, NULL);
+    }
+    mt_array *col = NULL;
+    mt_array_builder_finish(b, &col, NULL);
+    mt_array_builder_destroy(b);
+    return from_columns((const char *[]){"keep"}, &col, 1, in->num_rows, out, err);
+}
+
+/* add_column: id * 2 as a double column. */
+MT_BATCH_FN(twice)(mt_table *in, const void *arg, size_t arg_len, mt_table **out, mt_error *err)
+{
+    (void)arg, (void)arg_len;
+    const int64_t *id = (const int64_t *)in->columns[0]->buffers[1]->data + in->columns[0]->offset;
+    mt_array_builder *b = mt_array_builder_new(mt_type_new(MT_TYPE_FLOAT64));
+    for (int64_t i = 0; i < in->num_rows; i++) mt_array_builder_append_double(b, 2.0 * (double)id[i], NULL);
+    mt_array *col = NULL;
+    mt_array_builder_finish(b, &col, NULL);
+    mt_array_builder_destroy(b);
+    return from_columns((const char *[]){"x"}, &col, 1, in->num_rows, out, err);
+}
+
+/* {id} -> {id, k: id % 5 (null when id % 7 == 0), v: id / 4.0}: groups with nulls for aggregation tests. */
+MT_BATCH_FN(keys_and_values)(mt_table *in, const void *arg, size_t arg_len, mt_table **out, mt_error *err)
+{
+    (void)arg, (void)arg_len;
+    const int64_t *id = (const int64_t *)in->columns[0]->buffers[1]->data + in->columns[0]->offset;
+    mt_array_builder *k = mt_array_builder_new(mt_type_new(MT_TYPE_INT64));
+    mt_array_builder *v = mt_array_builder_new(mt_type_new(MT_TYPE_FLOAT64));
+    for (int64_t i = 0; i < in->num_rows; i++) {
+        if (id[i] % 7 == 0) mt_array_builder_append_null(k, NULL);
+        else mt_array_builder_append_int(k, id[i] % 5, NULL);
+        if (id[i] % 11 == 3) mt_array_builder_append_null(v, NULL);
+        else mt_array_builder_append_double(v, (double)id[i] / 4.0, NULL);
+    }
+    mt_array *cols[3] = {i64_column(id, in->num_rows), NULL, NULL};
+    mt_array_builder_finish(k, &cols[1], NULL);
+    mt_array_builder_finish(v, &cols[2], NULL);
+    mt_array_builder_destroy(k);
+    mt_array_builder_destroy(v);
+    return from_columns((const char *[]){"id", "k", "v"}, cols, 3, in->num_rows, out, err);
+}
