@@ -256,6 +256,8 @@ MT_API mt_status mt_write_csv(mt_dataset *ds, const char *dir, mt_error *err);
 
 /* MT_OK, or the sticky error of the first failed step (message in err). */
 MT_API mt_status mt_dataset_status(const mt_dataset *ds, mt_error *err);
+/* A dataset in the error state (for libraries built on datasets: their failures travel the same way). */
+MT_API mt_dataset *mt_dataset_failed(mt_status st, const char *msg);
 MT_API mt_dataset *mt_dataset_retain(mt_dataset *ds);
 MT_API void mt_dataset_release(mt_dataset *ds); /* NULL-tolerant */
 

@@ -10,5 +10,6 @@
 #include "manta/dataset.h"
 #include "manta/datagen.h"
 #include "manta/parquet.h"
+#include "manta/preprocess.h"
 
 #endif /* MANTA_MANTA_H */

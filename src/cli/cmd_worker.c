@@ -10,6 +10,7 @@
 
 #include "cli/cli_runtime.h"
 #include "dataset/ds_int.h"
+#include "preprocess/pp_int.h"
 #include "manta/base.h"
 #include "worker/worker_int.h"
 
@@ -33,6 +34,7 @@ int cli_worker_main(int argc, char **argv)
     mt_error err;
     snprintf(log, sizeof log, "%s/logs/worker-%s.log", dir, id);
     if (mt_log_open(log, &err) != MT_OK) fprintf(stderr, "manta worker: %s\n", err.msg);
-    mt__dataset_register(); /* manta.data.* tasks */
+    mt__dataset_register();    /* manta.data.* tasks */
+    mt__preprocess_register(); /* the batch function preprocessors run */
     return mt__worker_main(dir, sock, id);
 }

@@ -106,6 +106,11 @@ static mt_dataset *ds_fail_err(const mt_error *err) { return ds_fail(err->code, 
 
 mt_dataset *mt__ds_fail(mt_status st, const char *msg) { return ds_fail(st, msg); }
 
+MT_API mt_dataset *mt_dataset_failed(mt_status st, const char *msg)
+{
+    return ds_fail(st == MT_OK ? MT_EINTERNAL : st, msg ? msg : "dataset: failed");
+}
+
 static mt_dataset *ds_failf(mt_status st, const char *fmt, ...)
 {
     char msg[MT_ERROR_MSG_MAX];
