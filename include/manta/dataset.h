@@ -173,6 +173,14 @@ MT_API mt_dataset *mt_repartition(mt_dataset *ds, int n);
  * seed over the same plan gives the same order. */
 MT_API mt_dataset *mt_random_shuffle(mt_dataset *ds, uint64_t seed);
 
+/*
+ * Sorts by `key` (numeric, bool, date/time or string): ascending, or
+ * descending; nulls and NaN come last in both directions; rows with equal
+ * keys keep their order (stable). A range-partitioned exchange: sampled
+ * bounds, one range per output block.
+ */
+MT_API mt_dataset *mt_sort(mt_dataset *ds, const char *key, bool descending);
+
 typedef enum mt_agg_kind {
     MT_AGG_COUNT, /* "count()": rows of the group */
     MT_AGG_SUM,   /* "sum(c)": int64 for integer columns, else double */

@@ -214,6 +214,25 @@ mt_status mt__ds_task_table(mt_task_ctx *ctx, json_t *task, const mt_arg *args, 
 /* Returns `t` as the task's next result, encoded in place in the object store. */
 mt_status mt__ds_store_block(mt_task_ctx *ctx, const mt_table *t, mt_error *err);
 
+/* ---- Exchanges (shuffle.c) and sorting (sort.c) ------------------------------ */
+
+/*
+ * Runs a partitioned exchange: a map task per input of ds (`shuffle_json`:
+ * the "shuffle" object its partition step reads), then p reduce tasks (the
+ * JSON of reduce_base with "index" set). *out: the reduce outputs in order.
+ */
+mt_status mt__ds_exchange(const mt_dataset *ds, const char *shuffle_json, int p, json_t *reduce_base,
+                          mt__ds_block **out, int *nout, mt_error *err);
+/* A dataset over stored blocks (refs retained). */
+mt_dataset *mt__ds_over(mt__ds_block *b, int n, const mt_type *schema, mt_error *err);
+/* What a shuffle starts from: ds itself, or its materialised result after a limit. */
+mt_dataset *mt__ds_shuffle_source(mt_dataset *ds);
+/* Range partitioning for sort: part[r] for each row from sh's "key", "bounds", "descending". */
+mt_status mt__ds_range_parts(const mt_table *t, json_t *sh, int32_t *part, mt_error *err);
+/* t sorted by key (stable; nulls and NaN last in both directions). */
+mt_status mt__ds_sort_table(const mt_table *t, const char *key, bool descending, mt_table **out, mt_error *err);
+void mt__sort_register(void);
+
 /* ---- Aggregation states (agg.c) --------------------------------------------- */
 
 /* Partial states of `aggs` per key group of `t` (key NULL: one group): a table of key + state columns. */

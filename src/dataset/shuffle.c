@@ -75,6 +75,8 @@ static mt_status partition(mt_task_ctx *ctx, const mt_arg *args, int nargs, mt_e
         uint64_t s = (uint64_t)json_integer_value(json_object_get(sh, "seed")) ^
                      ((uint64_t)json_integer_value(json_object_get(j, "index")) * 0xd1b54a32d192ed03ULL);
         for (int64_t r = 0; r < src->num_rows; r++) part[r] = (int32_t)(next_rand(&s) % (uint64_t)p);
+    } else if (st == MT_OK && !strcmp(mode, "range")) {
+        st = mt__ds_range_parts(src, sh, part, err);
     } else if (st == MT_OK && key && p > 1) { /* partial states: one row per key, parted by the key's hash */
         mt_group_index *gi = NULL;
         st = mt_table_group_index(src, key, &gi, err);
@@ -111,7 +113,10 @@ static mt_status reduce(mt_task_ctx *ctx, const mt_arg *args, int nargs, mt_erro
     }
     mt_table *all = NULL, *res = NULL;
     if (st == MT_OK) st = mt_table_concat(parts, m, &all, err);
-    if (st == MT_OK && !strcmp(mode, "agg")) {
+    if (st == MT_OK && !strcmp(mode, "sort")) {
+        st = mt__ds_sort_table(all, json_string_value(json_object_get(j, "key")),
+                               json_is_true(json_object_get(j, "descending")), &res, err);
+    } else if (st == MT_OK && !strcmp(mode, "agg")) {
         st = mt__agg_final(all, json_string_value(json_object_get(j, "key")), json_object_get(j, "aggs"), &res, err);
     } else if (st == MT_OK) {
         int64_t n = all->num_rows, *perm = mt_malloc(sizeof *perm * (size_t)(n ? n : 1));
@@ -149,7 +154,7 @@ void mt__shuffle_register(void)
  * "shuffle" object), then p reduce tasks (reduce_json(j) for part j).
  * *out: the reduce outputs in part order.
  */
-static mt_status exchange(const mt_dataset *ds, const char *shuffle_json, int p, json_t *reduce_base,
+mt_status mt__ds_exchange(const mt_dataset *ds, const char *shuffle_json, int p, json_t *reduce_base,
                           mt__ds_block **out, int *nout, mt_error *err)
 {
     int n = ds->ninputs;
@@ -228,7 +233,7 @@ static uint64_t seed_or_random(uint64_t seed)
     return seed;
 }
 
-static mt_dataset *over(mt__ds_block *b, int n, const mt_type *schema, mt_error *err)
+mt_dataset *mt__ds_over(mt__ds_block *b, int n, const mt_type *schema, mt_error *err)
 {
     mt__ds_input *in = mt_calloc((size_t)(n ? n : 1), sizeof *in);
     if (!in) return mt_error_set(err, MT_ENOMEM, "shuffle"), NULL;
@@ -245,7 +250,7 @@ static mt_dataset *over(mt__ds_block *b, int n, const mt_type *schema, mt_error 
 }
 
 /* The dataset a shuffle starts from: a limit is applied first. */
-static mt_dataset *shuffle_source(mt_dataset *ds)
+mt_dataset *mt__ds_shuffle_source(mt_dataset *ds)
 {
     if (ds->limit < 0) return mt_dataset_retain(ds);
     return mt_materialize(ds);
@@ -255,7 +260,7 @@ MT_API mt_dataset *mt_random_shuffle(mt_dataset *ds, uint64_t seed)
 {
     mt_dataset *bad_ds = mt__ds_check(ds);
     if (bad_ds) return bad_ds;
-    mt_dataset *src = shuffle_source(ds);
+    mt_dataset *src = mt__ds_shuffle_source(ds);
     mt_error err;
     if (mt_dataset_status(src, &err) != MT_OK) {
         mt_dataset_release(src);
@@ -272,10 +277,10 @@ MT_API mt_dataset *mt_random_shuffle(mt_dataset *ds, uint64_t seed)
         json_t *rb = json_pack("{s:s, s:I}", "mode", "random", "seed", (json_int_t)seed);
         mt__ds_block *b = NULL;
         int nb = 0;
-        mt_status st = rb ? exchange(src, sh, p, rb, &b, &nb, &err) : mt_error_set(&err, MT_ENOMEM, "shuffle");
+        mt_status st = rb ? mt__ds_exchange(src, sh, p, rb, &b, &nb, &err) : mt_error_set(&err, MT_ENOMEM, "shuffle");
         json_decref(rb);
         const mt_type *schema = mt_dataset_schema(src);
-        if (st == MT_OK) out = over(b, nb, schema, &err);
+        if (st == MT_OK) out = mt__ds_over(b, nb, schema, &err);
         mt__ds_blocks_free(b, nb);
     }
     mt_dataset_release(src);
@@ -293,7 +298,7 @@ MT_API mt_dataset *mt_groupby(mt_dataset *ds, const char *key)
         snprintf(msg, sizeof msg, "groupby: no column '%.200s'", key);
         return mt__ds_fail(MT_ENOTFOUND, msg);
     }
-    mt_dataset *g = shuffle_source(ds);
+    mt_dataset *g = mt__ds_shuffle_source(ds);
     if (g->st != MT_OK) return g;
     mt_error err;
     mt_dataset *out = mt__ds_copy(g, &err);
@@ -393,7 +398,7 @@ MT_API mt_dataset *mt_aggregate(mt_dataset *ds, const mt_agg *aggs, int n)
         char *text = sh ? mt__ds_json_text(sh) : NULL;
         mt__ds_block *b = NULL;
         int nb = 0;
-        st = text && rb ? exchange(ds, text, p, rb, &b, &nb, &err) : mt_error_set(&err, MT_ENOMEM, "aggregate");
+        st = text && rb ? mt__ds_exchange(ds, text, p, rb, &b, &nb, &err) : mt_error_set(&err, MT_ENOMEM, "aggregate");
         mt_free(text);
         json_decref(sh);
         json_decref(rb);

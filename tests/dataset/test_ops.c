@@ -329,3 +329,69 @@ Test(dataset_ops, aggregation_errors_name_the_column, .init = setup_ds, .fini = 
     cr_assert_neq(mt_dataset_status(missing, &err), MT_OK);
     cr_assert(strstr(err.msg, "zzz"), "%s", err.msg);
 }
+
+/* Checks t (id, k, …) is sorted by k (nulls last) with ties in id order. */
+static void check_sorted_by_k(const mt_table *t, bool desc, int64_t n)
+{
+    cr_assert_eq(t->num_rows, n);
+    for (int64_t i = 1; i < n; i++) {
+        bool na = is_null(t, 1, i - 1), nb = is_null(t, 1, i);
+        cr_assert(!(na && !nb), "nulls last (row %lld)", (long long)i);
+        if (na || nb) {
+            if (na && nb) cr_assert_lt(i64s(t, 0)[i - 1], i64s(t, 0)[i], "null ties keep input order");
+            continue;
+        }
+        int64_t a = i64s(t, 1)[i - 1], b = i64s(t, 1)[i];
+        cr_assert(desc ? a >= b : a <= b, "row %lld: %lld then %lld", (long long)i, (long long)a, (long long)b);
+        if (a == b) cr_assert_lt(i64s(t, 0)[i - 1], i64s(t, 0)[i], "ties keep input order (stable)");
+    }
+}
+
+Test(dataset_ops, sort_orders_with_nulls_last_and_stable_ties, .init = setup_ds, .fini = teardown, .timeout = 60)
+{
+    int64_t n = 3000;
+    mt_dataset *ds = mt_map_batches(mt_random_shuffle(mt_range(n, 6), 7), "keys_and_values", NULL);
+    mt_table *in = table_of(ds);
+    /* ties must keep the input order: map input position -> id for the check */
+    mt_dataset *asc = mt_sort(ds, "k", false);
+    mt_table *t = table_of(asc);
+    cr_assert_gt(mt_num_blocks(asc), 1, "a distributed sort");
+    /* ids are shuffled: stable means equal keys keep their relative input order */
+    int64_t *pos = malloc(sizeof *pos * (size_t)n);
+    for (int64_t i = 0; i < n; i++) pos[i64s(in, 0)[i]] = i;
+    for (int64_t i = 1; i < n; i++) {
+        bool na = is_null(t, 1, i - 1), nb = is_null(t, 1, i);
+        cr_assert(!(na && !nb), "nulls last");
+        if (nb && !na) continue;
+        int64_t a = na ? 0 : i64s(t, 1)[i - 1], b = nb ? 0 : i64s(t, 1)[i];
+        cr_assert_leq(a, b, "ascending");
+        if (a == b) cr_assert_lt(pos[i64s(t, 0)[i - 1]], pos[i64s(t, 0)[i]], "stable");
+    }
+    mt_table_release(t);
+    /* descending, from an ordered input: ties in id order */
+    mt_table *d = table_of(mt_sort(mt_map_batches(mt_range(n, 6), "keys_and_values", NULL), "k", true));
+    check_sorted_by_k(d, true, n);
+    cr_assert_eq(i64s(d, 1)[0], 4);
+    mt_table_release(d);
+    /* doubles with nulls, descending */
+    mt_table *v = table_of(mt_sort(ds, "v", true));
+    int64_t nulls = 0;
+    for (int64_t i = 0; i < n; i++) nulls += (i % 11 == 3);
+    for (int64_t i = 1; i < n - nulls; i++) cr_assert_geq(f64s(v, 2)[i - 1], f64s(v, 2)[i]);
+    for (int64_t i = n - nulls; i < n; i++) cr_assert(is_null(v, 2, i));
+    cr_assert_eq(f64s(v, 2)[0], (double)(n - 1) / 4.0);
+    mt_table_release(v);
+    free(pos);
+    mt_table_release(in);
+    /* strings */
+    mt_table *s = table_of(mt_sort(mt_from_items("[\"pear\", \"apple\", null, \"fig\", \"apple2\"]"), "item", false));
+    const char *want[] = {"apple", "apple2", "fig", "pear"};
+    const int32_t *off = (const int32_t *)s->columns[0]->buffers[1]->data;
+    for (int i = 0; i < 4; i++)
+        cr_assert(!strncmp((const char *)s->columns[0]->buffers[2]->data + off[i], want[i], strlen(want[i])) &&
+                      off[i + 1] - off[i] == (int32_t)strlen(want[i]), "string %d", i);
+    cr_assert(is_null(s, 0, 4));
+    mt_table_release(s);
+    mt_error err;
+    cr_assert_eq(mt_dataset_status(mt_sort(mt_range(5, 1), "nope", false), &err), MT_ENOTFOUND);
+}
