@@ -3,7 +3,9 @@
 # generate the 2021 taxi table once (cached in data/ at the repo root,
 # git-ignored), inspect it and compute the mean fare per passenger count with
 # the manta CLI, then start a local cluster and compute the same aggregate
-# with one task per row group (examples/taxi_cluster), and stop the cluster.
+# with one task per row group (examples/taxi_cluster), run the tutorial's
+# data section as Datasets (examples/nyc_taxi: split, repartition, show,
+# groupby, MinMaxScaler), and stop the cluster.
 set -eu
 BUILD=${1:-build}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -52,6 +54,9 @@ echo "== Cluster status: ray status"
 echo
 echo "== Ray Core: mean fare per passenger count, one task per row group on the cluster"
 "$BUILD/examples/taxi_cluster" "$FILE"
+echo
+echo "== Ray Data on the cluster: the tutorial's data section (examples/nyc_taxi.c)"
+"$BUILD/examples/nyc_taxi" "$FILE"
 echo
 echo "== Stop the cluster: ray stop"
 "$MANTA" stop
