@@ -213,20 +213,73 @@ static int64_t lookup(gb *g, int64_t i)
     return id;
 }
 
+/* Small non-negative integral keys (int64, or float64 holding an integer)
+ * skip the hash: a direct table maps them to their group once seen. */
+enum { DENSE = 1024 };
+
+/* Rows from i on whose float64 key is already in the dense table; returns the first that is not. */
+static int64_t dense_run_f64(const double *restrict x, int64_t i, int64_t n, const int32_t *restrict dense,
+                             int32_t *restrict gid)
+{
+    for (; i < n; i++) {
+        double v = x[i];
+        if (!(v >= 0 && v < DENSE)) break;
+        int32_t d = (int32_t)v, s = dense[d];
+        if ((double)d != v || !s) break;
+        gid[i] = s - 1;
+    }
+    return i;
+}
+
+static int64_t dense_run_i64(const int64_t *restrict x, int64_t i, int64_t n, const int32_t *restrict dense,
+                             int32_t *restrict gid)
+{
+    for (; i < n; i++) {
+        uint64_t v = (uint64_t)x[i];
+        if (v >= DENSE || !dense[v]) break;
+        gid[i] = dense[v] - 1;
+    }
+    return i;
+}
+
 /* Phase 1: gid[i] = group of row i, -1 for a null key. */
 static mt_status assign_groups(gb *g, int32_t *gid, mt_error *err)
 {
     if (!rehash(g, 1024)) return mt_error_set(err, MT_ENOMEM, "out of memory in groupby");
     const mt_array *k = g->key;
+    const double *dv = k->type->id == MT_TYPE_FLOAT64 ? (const double *)k->buffers[1]->data + k->offset : NULL;
+    const int64_t *iv = k->type->id == MT_TYPE_INT64 ? (const int64_t *)k->buffers[1]->data + k->offset : NULL;
+    bool nulls = k->buffers[0] && mt_array_null_count((mt_array *)k) > 0;
+    int32_t *dense = dv || iv ? mt_calloc(DENSE, sizeof *dense) : NULL; /* group id + 1 */
     for (int64_t i = 0; i < k->length; i++) {
-        if (!mt_array_is_valid(k, i)) {
+        if (dense && !nulls) { /* the tight loops take every row already seen */
+            i = dv ? dense_run_f64(dv, i, k->length, dense, gid) : dense_run_i64(iv, i, k->length, dense, gid);
+            if (i == k->length) break;
+        }
+        if (nulls && !mt_array_is_valid(k, i)) {
             gid[i] = -1;
             continue;
         }
+        int32_t d = -1;
+        if (dense && dv) {
+            double x = dv[i];
+            if (x >= 0 && x < DENSE && x == (double)(int32_t)x) d = (int32_t)x; /* -0.0 joins 0.0 */
+        } else if (dense && iv && iv[i] >= 0 && iv[i] < DENSE) {
+            d = (int32_t)iv[i];
+        }
+        if (d >= 0 && dense[d]) {
+            gid[i] = dense[d] - 1;
+            continue;
+        }
         int64_t id = lookup(g, i);
-        if (id < 0) return mt_error_set(err, MT_ENOMEM, "out of memory in groupby");
+        if (id < 0) {
+            mt_free(dense);
+            return mt_error_set(err, MT_ENOMEM, "out of memory in groupby");
+        }
         gid[i] = (int32_t)id;
+        if (d >= 0) dense[d] = (int32_t)id + 1;
     }
+    mt_free(dense);
     return MT_OK;
 }
 
