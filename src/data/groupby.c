@@ -482,7 +482,7 @@ mt_status mt_table_group_index(const mt_table *t, const char *key, mt_group_inde
     if (st == MT_OK) {
         x->num_groups = p->g.ngroups;
         x->has_null = mt_array_null_count((mt_array *)k) > 0;
-        for (int64_t i = 0; i < n; i++)
+        for (int64_t i = 0; x->has_null && i < n; i++)
             if (x->group[i] < 0) x->group[i] = (int32_t)x->num_groups;
         size_t ng = (size_t)x->num_groups + 1;
         x->order = mt_malloc(ng * sizeof *x->order);
