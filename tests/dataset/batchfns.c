@@ -116,3 +116,21 @@ MT_BATCH_FN(keys_and_values)(mt_table *in, const void *arg, size_t arg_len, mt_t
     mt_array_builder_destroy(v);
     return from_columns((const char *[]){"id", "k", "v"}, cols, 3, in->num_rows, out, err);
 }
+
+/* {id} -> {id, x0..x6: id * j as doubles}: 64 bytes a row, for the streaming tests. */
+MT_BATCH_FN(widen)(mt_table *in, const void *arg, size_t arg_len, mt_table **out, mt_error *err)
+{
+    (void)arg, (void)arg_len;
+    const int64_t *id = (const int64_t *)in->columns[0]->buffers[1]->data + in->columns[0]->offset;
+    int64_t n = in->num_rows;
+    mt_array *cols[8] = {i64_column(id, n)};
+    const char *names[8] = {"id", "x1", "x2", "x3", "x4", "x5", "x6", "x7"};
+    for (int j = 1; j < 8; j++) {
+        mt_buffer *b = mt_buffer_new(n * 8);
+        for (int64_t i = 0; i < n; i++) ((double *)b->data)[i] = (double)id[i] * j;
+        mt_buffer *bufs[2] = {NULL, b};
+        cols[j] = mt_array_new(mt_type_new(MT_TYPE_FLOAT64), n, 0, 0, bufs, 2, NULL, 0);
+        mt_buffer_release(b);
+    }
+    return from_columns(names, cols, 8, n, out, err);
+}
