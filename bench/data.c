@@ -121,7 +121,7 @@ static double step_section(void *a)
     mt_dataset *ds = ok(mt_read_parquet(c->file, NULL), "read_parquet");
     mt_dataset *tr = NULL, *va = NULL;
     mt_train_test_split(ds, 0.3, NULL, &tr, &va);
-    mt_dataset *rp = ok(mt_repartition(ok(tr, "train_test_split"), 5), "repartition");
+    mt_dataset *rp = ok(mt_repartition(ok(tr, "train_test_split"), 5, false), "repartition");
     if (mt_count(rp) + mt_count(va) != c->rows) die("data section: rows lost", NULL);
     mt_dataset *g = ok(mt_mean(mt_groupby(ds, "passenger_count"), "fare_amount"), "groupby");
     mt_preprocessor *p = mt_min_max_scaler(MT_COLUMNS("trip_distance", "trip_duration"));

@@ -66,7 +66,7 @@ int main(int argc, char **argv)
 
     step("train_dataset = train_dataset.repartition(5)");
     t0 = now();
-    train = mt_repartition(train, 5);
+    train = mt_repartition(train, 5, false);
     check(train, "repartition");
     printf("%lld blocks\n", (long long)mt_num_blocks(train));
     took(t0);

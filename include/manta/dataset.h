@@ -104,6 +104,7 @@ MT_API mt_status mt_batch_fn_register(const char *name, mt_batch_fn fn);
 
 typedef struct mt_map_batches_options {
     int64_t batch_size;  /* rows per call; 0 = Ray's default 4096; -1 = the whole block */
+    double num_cpus;     /* CPUs each task running this step asks for (0 = 1; fused steps: the largest) */
     const void *arg;     /* bytes passed to every call (copied) */
     size_t arg_len;
 } mt_map_batches_options;
@@ -160,8 +161,9 @@ typedef struct mt_train_test_split_options {
  */
 MT_API mt_status mt_train_test_split(mt_dataset *ds, double test_size, const mt_train_test_split_options *opts,
                                      mt_dataset **train_out, mt_dataset **test_out);
-/* The same rows in n blocks of (nearly) equal row counts, order kept (Ray's shuffle=False). */
-MT_API mt_dataset *mt_repartition(mt_dataset *ds, int n);
+/* The same rows in n blocks: shuffle false keeps the order with (nearly)
+ * equal row counts; true shuffles every row at random into the n blocks (Ray's). */
+MT_API mt_dataset *mt_repartition(mt_dataset *ds, int n, bool shuffle);
 
 /* ---- Shuffles and aggregations (shuffle.c, agg.c) -------------------------
  * A partitioned exchange: map tasks (fused with the plan's reads and

@@ -441,7 +441,9 @@ static mt_dataset *fn_op(mt_dataset *ds, mt__ds_op_kind kind, const char *name, 
     if (!fn_name || !*fn_name) return ds_failf(MT_EINVAL, "%s: no function name", what[kind]);
     if (kind == MT__DS_ADD_COLUMN && (!name || !*name)) return ds_fail(MT_EINVAL, "add_column: no column name");
     if (o && o->batch_size < -1) return ds_failf(MT_EINVAL, "%s: bad batch_size %lld", what[kind], (long long)o->batch_size);
-    mt__ds_op op = {.kind = kind, .fn = mt_strdup(fn_name), .batch_size = o ? o->batch_size : 0};
+    if (o && !(o->num_cpus >= 0 && o->num_cpus <= 1e6)) return ds_failf(MT_EINVAL, "%s: bad num_cpus", what[kind]);
+    mt__ds_op op = {.kind = kind, .fn = mt_strdup(fn_name), .batch_size = o ? o->batch_size : 0,
+                    .num_cpus = o ? o->num_cpus : 0};
     bool ok = op.fn != NULL;
     if (ok && name) {
         ok = (op.names = copy_names((const char *const[]){name}, 1)) != NULL;

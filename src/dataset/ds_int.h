@@ -82,6 +82,7 @@ typedef struct mt__ds_op {
     char *fn;           /* MAP, FILTER, ADD_COLUMN: a registered batch function */
     int64_t batch_size; /* rows per call, -1 = whole block */
     uint8_t *arg;       /* bytes passed to every call */
+    double num_cpus;    /* the task's CPU demand for this step (0 = 1) */
     size_t arg_len;
 } mt__ds_op;
 
@@ -225,6 +226,8 @@ mt_status mt__ds_exchange(const mt_dataset *ds, const char *shuffle_json, int p,
                           mt__ds_block **out, int *nout, mt_error *err);
 /* A dataset over stored blocks (refs retained). */
 mt_dataset *mt__ds_over(mt__ds_block *b, int n, const mt_type *schema, mt_error *err);
+/* Every row of ds at random into p blocks (seed 0 = a random one). */
+mt_dataset *mt__ds_shuffle_into(mt_dataset *ds, uint64_t seed, int p);
 /* What a shuffle starts from: ds itself, or its materialised result after a limit. */
 mt_dataset *mt__ds_shuffle_source(mt_dataset *ds);
 /* Range partitioning for sort: part[r] for each row from sh's "key", "bounds", "descending". */

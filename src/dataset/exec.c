@@ -90,7 +90,10 @@ static mt_status submit(mt__ds_exec *ex, int64_t index, mt_error *err)
     }
     args[0] = MT_ARG_STR(json);
     for (int i = 0; i < in->nrefs; i++) args[1 + i] = MT_ARG_REF(in->refs[i]);
-    mt_task_options o = {.num_returns = 2};
+    double cpus = 0; /* the largest demand of the fused steps */
+    for (int i = 0; i < ds->nops; i++) cpus = ds->ops[i].num_cpus > cpus ? ds->ops[i].num_cpus : cpus;
+    mt_resource demand = {.name = "CPU", .quantity = cpus};
+    mt_task_options o = {.num_returns = 2, .resources = cpus > 0 ? &demand : NULL, .num_resources = cpus > 0};
     mt_status st = mt_task_submit("manta.data.run", args, 1 + in->nrefs, &o, ex->refs[index], err);
     if (args != argv) mt_free(args);
     mt_free(json);

@@ -23,7 +23,7 @@ void mt__ds_op_free(mt__ds_op *op)
 
 mt_status mt__ds_op_copy(const mt__ds_op *src, mt__ds_op *dst, mt_error *err)
 {
-    *dst = (mt__ds_op){.kind = src->kind, .batch_size = src->batch_size, .arg_len = src->arg_len};
+    *dst = (mt__ds_op){.kind = src->kind, .batch_size = src->batch_size, .arg_len = src->arg_len, .num_cpus = src->num_cpus};
     bool ok = true;
     if (src->nnames) {
         dst->names = mt_calloc((size_t)src->nnames, sizeof *dst->names);

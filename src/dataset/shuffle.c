@@ -259,6 +259,11 @@ mt_dataset *mt__ds_shuffle_source(mt_dataset *ds)
 
 MT_API mt_dataset *mt_random_shuffle(mt_dataset *ds, uint64_t seed)
 {
+    return mt__ds_shuffle_into(ds, seed, 0);
+}
+
+mt_dataset *mt__ds_shuffle_into(mt_dataset *ds, uint64_t seed, int parts)
+{
     mt_dataset *bad_ds = mt__ds_check(ds);
     if (bad_ds) return bad_ds;
     mt_dataset *src = mt__ds_shuffle_source(ds);
@@ -268,9 +273,9 @@ MT_API mt_dataset *mt_random_shuffle(mt_dataset *ds, uint64_t seed)
         return mt__ds_fail(err.code, err.msg);
     }
     seed = seed_or_random(seed) & INT64_MAX; /* travels as a JSON integer */
-    int p = src->ninputs;
+    int p = parts > 0 ? parts : src->ninputs;
     mt_dataset *out = NULL;
-    if (p == 0) {
+    if (src->ninputs == 0) {
         out = mt_dataset_retain(src);
     } else {
         char sh[128];

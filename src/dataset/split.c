@@ -265,11 +265,12 @@ MT_API mt_status mt_train_test_split(mt_dataset *ds, double test_size, const mt_
     return MT_OK;
 }
 
-MT_API mt_dataset *mt_repartition(mt_dataset *ds, int n)
+MT_API mt_dataset *mt_repartition(mt_dataset *ds, int n, bool shuffle)
 {
     mt_dataset *bad = mt__ds_check(ds);
     if (bad) return bad;
     if (n < 1) return mt__ds_fail(MT_EINVAL, "repartition: fewer than 1 block");
+    if (shuffle) return mt__ds_shuffle_into(ds, 0, n);
     mt_error err;
     run r;
     if (run_of(ds, &r, &err) != MT_OK) return mt__ds_fail(err.code, err.msg);

@@ -201,7 +201,7 @@ Test(dataset, train_test_split_keeps_order_and_ray_arithmetic, .init = setup_ds,
     cr_assert_eq(ids(t, 0)[0], 6);
     cr_assert_eq(ids(t, 0)[1], 7);
     mt_table_release(t);
-    mt_dataset *r = mt_repartition(mt_range(100, 3), 5);
+    mt_dataset *r = mt_repartition(mt_range(100, 3), 5, false);
     cr_assert_eq(mt_num_blocks(r), 5);
     cr_assert_eq(mt_count(r), 100);
 }

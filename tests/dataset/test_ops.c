@@ -395,3 +395,30 @@ Test(dataset_ops, sort_orders_with_nulls_last_and_stable_ties, .init = setup_ds,
     mt_error err;
     cr_assert_eq(mt_dataset_status(mt_sort(mt_range(5, 1), "nope", false), &err), MT_ENOTFOUND);
 }
+
+Test(dataset_ops, repartition_with_shuffle_and_per_step_cpus, .init = setup_ds, .fini = teardown, .timeout = 60)
+{
+    mt_dataset *r = mt_repartition(mt_range(1000, 3), 4, true);
+    cr_assert_eq(mt_num_blocks(r), 4);
+    mt_table *t = table_of(r);
+    cr_assert_eq(t->num_rows, 1000);
+    bool seen[1000] = {0};
+    int64_t in_place = 0;
+    for (int64_t i = 0; i < 1000; i++) {
+        int64_t v = i64s(t, 0)[i];
+        cr_assert(v >= 0 && v < 1000 && !seen[v]);
+        seen[v] = true;
+        in_place += v == i;
+    }
+    cr_assert_lt(in_place, 20, "rows moved");
+    mt_table_release(t);
+    /* a step asking for both CPUs runs (one task at a time); a bad demand fails at once */
+    mt_dataset *two = mt_map_batches(mt_range(100, 4), "add_one", &(mt_map_batches_options){.num_cpus = 2});
+    cr_assert_eq(mt_count(two), 100);
+    mt_table *u = table_of(two);
+    cr_assert_eq(i64s(u, 0)[99], 100);
+    mt_table_release(u);
+    mt_error err;
+    cr_assert_eq(mt_dataset_status(mt_map_batches(mt_range(10, 1), "add_one", &(mt_map_batches_options){.num_cpus = -1}), &err),
+                 MT_EINVAL);
+}
