@@ -109,6 +109,39 @@ typedef struct mt_map_batches_options {
     size_t arg_len;
 } mt_map_batches_options;
 
+/*
+ * A batch class: stateful batch processing for actor pools (Ray's callable
+ * class with ActorPoolStrategy). `init` builds the state once per actor from
+ * the pool's argument bytes (loading a model, say); `call` turns a batch into
+ * another with it; `fini` frees it when the actor ends (may be NULL).
+ */
+typedef mt_status (*mt_batch_init_fn)(const void *arg, size_t arg_len, void **state, mt_error *err);
+typedef mt_status (*mt_batch_call_fn)(void *state, mt_table *in, mt_table **out, mt_error *err);
+typedef void (*mt_batch_fini_fn)(void *state);
+MT_API mt_status mt_batch_class_register(const char *name, mt_batch_init_fn init, mt_batch_call_fn call,
+                                         mt_batch_fini_fn fini);
+#define MT_BATCH_CLASS(name, init, call, fini)                                        \
+    __attribute__((constructor)) static void mt__register_batch_class_##name(void) \
+    {                                                                              \
+        mt_batch_class_register(#name, (init), (call), (fini));                    \
+    }
+
+typedef struct mt_actor_pool_options {
+    int size;           /* actors in the pool; 0 = 2 */
+    double num_cpus;    /* per actor; 0 = 1 */
+    int64_t batch_size; /* rows per call; 0 = 4096; -1 = whole blocks */
+    const void *arg;    /* bytes given to every actor's init (copied) */
+    size_t arg_len;
+} mt_actor_pool_options;
+/*
+ * Runs the batch class `class_name` over every block on a pool of actors
+ * (each block goes to the actor with the fewest pending; the pool starts
+ * before the first block and ends after the last). Runs when called: the
+ * result holds the output blocks, in input order. An init failure fails the
+ * call naming the class; a batch failure names the block.
+ */
+MT_API mt_dataset *mt_map_batches_actors(mt_dataset *ds, const char *class_name, const mt_actor_pool_options *opts);
+
 /* Applies the registered batch function `fn_name` to every batch of every block. */
 MT_API mt_dataset *mt_map_batches(mt_dataset *ds, const char *fn_name, const mt_map_batches_options *opts);
 /*

@@ -58,6 +58,15 @@ void mt__ds_paths_free(mt__ds_paths *l);
 
 mt_batch_fn mt__batch_fn_lookup(const char *name);
 
+typedef struct mt__batch_class {
+    mt_batch_init_fn init;
+    mt_batch_call_fn call;
+    mt_batch_fini_fn fini;
+} mt__batch_class;
+bool mt__batch_class_lookup(const char *name, mt__batch_class *out);
+/* Registers the actor class actor pools use (the worker process calls it at start). */
+void mt__actor_pool_register(void);
+
 /* ---- Per-block operators (ops.c) ------------------------------------------ */
 
 typedef enum mt__ds_op_kind {

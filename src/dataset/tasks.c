@@ -274,4 +274,5 @@ void mt__dataset_register(void)
     mt_remote_register("manta.data.run", run);
     mt__shuffle_register();
     mt__sort_register();
+    mt__actor_pool_register();
 }

@@ -134,3 +134,34 @@ MT_BATCH_FN(widen)(mt_table *in, const void *arg, size_t arg_len, mt_table **out
     }
     return from_columns(names, cols, 8, n, out, err);
 }
+
+/* A batch class: init reads k (int64) once per actor; each call returns {id: id * k, pid: the actor's pid}. */
+#include <unistd.h>
+typedef struct scaler_state {
+    int64_t k;
+} scaler_state;
+
+static mt_status scaler_init(const void *arg, size_t arg_len, void **state, mt_error *err)
+{
+    if (arg_len != sizeof(int64_t)) return mt_error_set(err, MT_EINVAL, "scaler needs an int64 argument");
+    scaler_state *s = malloc(sizeof *s);
+    memcpy(&s->k, arg, sizeof s->k);
+    *state = s;
+    return MT_OK;
+}
+
+static mt_status scaler_call(void *state, mt_table *in, mt_table **out, mt_error *err)
+{
+    const scaler_state *s = state;
+    const int64_t *id = (const int64_t *)in->columns[0]->buffers[1]->data + in->columns[0]->offset;
+    int64_t n = in->num_rows, *a = malloc(sizeof *a * (size_t)(n + 1)), *p = malloc(sizeof *p * (size_t)(n + 1));
+    for (int64_t i = 0; i < n; i++) a[i] = id[i] * s->k, p[i] = getpid();
+    mt_array *cols[2] = {i64_column(a, n), i64_column(p, n)};
+    free(a);
+    free(p);
+    return from_columns((const char *[]){"id", "pid"}, cols, 2, n, out, err);
+}
+
+static void scaler_fini(void *state) { free(state); }
+
+MT_BATCH_CLASS(scaler, scaler_init, scaler_call, scaler_fini)

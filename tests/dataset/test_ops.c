@@ -422,3 +422,30 @@ Test(dataset_ops, repartition_with_shuffle_and_per_step_cpus, .init = setup_ds, 
     cr_assert_eq(mt_dataset_status(mt_map_batches(mt_range(10, 1), "add_one", &(mt_map_batches_options){.num_cpus = -1}), &err),
                  MT_EINVAL);
 }
+
+Test(dataset_ops, map_batches_on_an_actor_pool, .init = setup_ds, .fini = teardown, .timeout = 90)
+{
+    int64_t k = 3;
+    mt_actor_pool_options o = {.size = 2, .batch_size = 50, .arg = &k, .arg_len = sizeof k};
+    mt_dataset *ds = mt_map_batches_actors(mt_range(1000, 8), "scaler", &o);
+    mt_table *t = table_of(ds);
+    cr_assert_eq(t->num_rows, 1000);
+    int64_t pids[2] = {0}, npids = 0;
+    for (int64_t i = 0; i < 1000; i++) {
+        cr_assert_eq(i64s(t, 0)[i], 3 * i, "in input order, scaled by the actor's state");
+        int64_t p = i64s(t, 1)[i];
+        if (p != pids[0] && p != pids[1] && npids < 2) pids[npids++] = p;
+        cr_assert(p == pids[0] || p == pids[1], "only the pool's two actors ran it");
+    }
+    cr_assert_eq(npids, 2, "both actors of the pool took blocks");
+    mt_table_release(t);
+    /* a limit before the pool */
+    cr_assert_eq(mt_count(mt_map_batches_actors(mt_limit(mt_range(1000, 8), 130), "scaler", &o)), 130);
+    mt_error err;
+    mt_dataset *bad = mt_map_batches_actors(mt_range(10, 2), "scaler", &(mt_actor_pool_options){.size = 1});
+    cr_assert_neq(mt_dataset_status(bad, &err), MT_OK);
+    cr_assert(strstr(err.msg, "scaler needs an int64 argument"), "the init's message: %s", err.msg);
+    mt_dataset *none = mt_map_batches_actors(mt_range(10, 2), "no_such_class", NULL);
+    cr_assert_neq(mt_dataset_status(none, &err), MT_OK);
+    cr_assert(strstr(err.msg, "no_such_class"), "%s", err.msg);
+}
