@@ -332,7 +332,7 @@ MT_API mt_dataset *mt_from_table(mt_table *table)
     uint8_t *buf = st == MT_OK ? mt_malloc_aligned(size) : NULL;
     if (st == MT_OK && !buf) st = mt_error_set(&err, MT_ENOMEM, "from_table: a block of %zu bytes", size);
     if (st == MT_OK) st = mt__block_encode(table, buf, size, &err);
-    mt__ds_block b = {NULL, table->num_rows};
+    mt__ds_block b = {.ref = NULL, .rows = table->num_rows};
     if (st == MT_OK) st = mt_put(buf, size, &b.ref, &err);
     mt_free_aligned(buf);
     mt_dataset *ds = st == MT_OK ? from_blocks(&b, 1, table->schema, &err) : NULL;
@@ -550,7 +550,10 @@ mt_status mt__ds_run_blocks(const mt_dataset *ds, mt__ds_block **out, int *n, mt
     while (keep < *n && seen < ds->limit) seen += (*out)[keep++].rows;
     for (int i = keep; i < *n; i++) mt_ref_release((*out)[i].ref);
     *n = keep;
-    if (keep > 0 && seen > ds->limit) (*out)[keep - 1].rows -= seen - ds->limit; /* cut when read */
+    if (keep > 0 && seen > ds->limit) { /* cut when read */
+        (*out)[keep - 1].rows -= seen - ds->limit;
+        (*out)[keep - 1].cut = seen - ds->limit;
+    }
     return MT_OK;
 }
 
@@ -568,20 +571,7 @@ static mt_dataset *over_blocks(const mt_dataset *src, mt__ds_block *b, int n, mt
     if (!ds) return NULL;
     for (int i = 0; i < n; i++) { /* rows lowered by a limit: read a prefix */
         mt__ds_input *in = &ds->inputs[i];
-        int64_t full = 0;
-        mt_value v;
-        if (i != n - 1 || src->limit < 0) continue;
-        if (mt_get(&in->refs[0], 1, -1, &v, err) != MT_OK) {
-            mt_dataset_release(ds);
-            return NULL;
-        }
-        mt_status st = mt__block_rows(v.data, v.size, &full, err);
-        mt_value_release(&v);
-        if (st != MT_OK) {
-            mt_dataset_release(ds);
-            return NULL;
-        }
-        if (full == in->rows) continue;
+        if (b[i].cut <= 0) continue;
         if (!(in->slices = mt_malloc(sizeof *in->slices))) {
             mt_dataset_release(ds);
             return mt_error_set(err, MT_ENOMEM, "dataset: blocks"), NULL;

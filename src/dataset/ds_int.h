@@ -176,6 +176,7 @@ struct mt_dataset {
 typedef struct mt__ds_block {
     mt_ref *ref; /* the stored block (NULL after a write) */
     int64_t rows;
+    int64_t cut; /* rows of the stored block past `rows` (a limit cut it; read a prefix) */
 } mt__ds_block;
 
 /* Where a run writes instead of storing blocks: <dir>/<id>_<index 6 digits>.<format>. */
