@@ -16,6 +16,27 @@ static void set_bit(uint8_t *p, int64_t i) { p[i >> 3] |= (uint8_t)(1u << (i & 7
 
 static mt_status take_array(const mt_array *a, const int64_t *rows, int64_t n, mt_array **out, mt_error *err);
 
+/* dst[i] = src[rows[i]] for values of w bytes; the common widths as plain loads and stores. */
+static void gather(uint8_t *restrict dst, const uint8_t *restrict src, size_t w, const int64_t *rows, int64_t n)
+{
+    switch (w) {
+    case 8:
+        for (int64_t i = 0; i < n; i++) memcpy(dst + 8 * i, src + 8 * rows[i], 8);
+        break;
+    case 4:
+        for (int64_t i = 0; i < n; i++) memcpy(dst + 4 * i, src + 4 * rows[i], 4);
+        break;
+    case 2:
+        for (int64_t i = 0; i < n; i++) memcpy(dst + 2 * i, src + 2 * rows[i], 2);
+        break;
+    case 1:
+        for (int64_t i = 0; i < n; i++) dst[i] = src[rows[i]];
+        break;
+    default:
+        for (int64_t i = 0; i < n; i++) memcpy(dst + w * (size_t)i, src + w * (size_t)rows[i], w);
+    }
+}
+
 /* Lists and maps: one-row slices, concatenated. */
 static mt_status take_by_slices(const mt_array *a, const int64_t *rows, int64_t n, mt_array **out, mt_error *err)
 {
@@ -91,10 +112,11 @@ static mt_status take_array(const mt_array *a, const int64_t *rows, int64_t n, m
         mt_free(shifted);
     } else if (st == MT_OK) {
         size_t w = (size_t)mt_type_bit_width(a->type) / 8;
-        bufs[1] = mt_buffer_new((int64_t)(w * (size_t)n));
+        bufs[1] = mt_buffer_new_uninit((int64_t)(w * (size_t)n));
         if (!bufs[1]) st = mt_error_set(err, MT_ENOMEM, "take");
         const uint8_t *src = st == MT_OK ? a->buffers[1]->data + w * (size_t)a->offset : NULL;
-        for (int64_t i = 0; st == MT_OK && i < n; i++) memcpy(bufs[1]->data + w * (size_t)i, src + w * (size_t)rows[i], w);
+        uint8_t *dst = st == MT_OK ? bufs[1]->data : NULL;
+        if (st == MT_OK) gather(dst, src, w, rows, n);
     }
     if (st == MT_OK) {
         *out = mt_array_new(a->type, n, 0, nulls, bufs, mt_array_num_buffers(a->type), children, nkids);
