@@ -8,7 +8,9 @@
  * client's list until it is answered, timed out or cancelled, and its memory
  * is freed only from its timer's close callback.
  */
+#include <fcntl.h>
 #include <stdint.h>
+#include <unistd.h>
 #include <string.h>
 
 #include "node/node_int.h"
@@ -330,6 +332,58 @@ void mt__node_obj_release(node_client *cl, const mt_rpc_msg *m)
     mt__node_reply(cl, m, MT_OK, NULL, NULL);
 done:
     manta__object_id_request__free_unpacked(req, &mt_rpc_pb_allocator);
+}
+
+enum { READ_MAX = 64 << 20 };
+
+/* READ_OBJECT: bytes [offset, offset + length) of an object this connection holds a pin on. */
+void mt__node_obj_read(node_client *cl, const mt_rpc_msg *m)
+{
+    UNPACK(Manta__ReadObjectRequest, manta__read_object_request__unpack, cl, m, "READ_OBJECT");
+    mt_id id;
+    mt_store_ref ref;
+    mt_error err;
+    uint8_t *tmp = NULL;
+    if (!take_id(cl, m, req->object_id, &id, "READ_OBJECT")) goto done;
+    if (!mt__node_idmap_find(&cl->pins, id)) {
+        mt__node_reply(cl, m, MT_ESTATE, NULL, "READ_OBJECT: the object is not pinned by this connection (GET it first)");
+        goto done;
+    }
+    mt_status st = mt_store_object_get_pinned(cl->node->store, id, &ref, &err);
+    if (st != MT_OK) {
+        mt__node_reply(cl, m, st, NULL, "%s", err.msg);
+        goto done;
+    }
+    int64_t off = req->offset, len = req->length;
+    if (off < 0 || len < 0 || off > ref.size || len > READ_MAX) {
+        mt_store_object_release(cl->node->store, id, NULL);
+        mt__node_reply(cl, m, MT_EINVAL, NULL, "READ_OBJECT: bytes %lld+%lld of an object of %lld", (long long)off,
+                       (long long)len, (long long)ref.size);
+        goto done;
+    }
+    if (len > ref.size - off) len = ref.size - off;
+    Manta__ReadObjectReply r = MANTA__READ_OBJECT_REPLY__INIT;
+    r.total_size = ref.size;
+    r.data.len = (size_t)len;
+    if (ref.where == MT_STORE_IN_ARENA) {
+        r.data.data = mt_store_base(cl->node->store) + ref.offset + off;
+    } else { /* on disk only: read the piece from its spill file */
+        tmp = mt_malloc((size_t)len + 1);
+        int fd = ref.path ? open(ref.path, O_RDONLY | O_CLOEXEC) : -1;
+        ssize_t got = fd >= 0 && tmp ? pread(fd, tmp, (size_t)len, off) : -1;
+        if (fd >= 0) close(fd);
+        if (got != len) {
+            mt_store_object_release(cl->node->store, id, NULL);
+            mt__node_reply(cl, m, MT_EIO, NULL, "READ_OBJECT: reading the spilled object failed");
+            goto done;
+        }
+        r.data.data = tmp;
+    }
+    mt__node_reply(cl, m, MT_OK, &r.base, NULL); /* packed now: the pin may go */
+    mt_store_object_release(cl->node->store, id, NULL);
+done:
+    mt_free(tmp);
+    manta__read_object_request__free_unpacked(req, &mt_rpc_pb_allocator);
 }
 
 void mt__node_obj_delete(node_client *cl, const mt_rpc_msg *m)

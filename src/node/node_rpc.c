@@ -213,6 +213,7 @@ static void on_request(mt_rpc_conn *c, const mt_rpc_msg *m, void *ud)
     case MANTA__NODE_METHOD__NODE_PUT_OBJECT: mt__node_obj_put(cl, m); break;
     case MANTA__NODE_METHOD__NODE_GET_OBJECT: mt__node_obj_get(cl, m); break;
     case MANTA__NODE_METHOD__NODE_RELEASE_OBJECT: mt__node_obj_release(cl, m); break;
+    case MANTA__NODE_METHOD__NODE_READ_OBJECT: mt__node_obj_read(cl, m); break;
     case MANTA__NODE_METHOD__NODE_DELETE_OBJECT: mt__node_obj_delete(cl, m); break;
     case MANTA__NODE_METHOD__NODE_KILL_WORKER: mt__node_pool_kill(cl, m); break;
     case MANTA__NODE_METHOD__NODE_GET_STATS: get_stats(cl, m); break;

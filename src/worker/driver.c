@@ -160,6 +160,7 @@ static void drv_cleanup(void)
     mt__drv_puts_drain_all();
     if (d->gcs) mt_gcs_client_close(d->gcs);
     d->gcs = NULL;
+    mt__drv_remotes_close();
     mt_rpc_client_close(d->leases);
     mt_rpc_client_close(d->node);
     mt_rpc_client_close(d->store);

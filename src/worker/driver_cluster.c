@@ -37,10 +37,12 @@ static void use_info(const mt_session_info *info)
     snprintf(d->gcs_address, sizeof d->gcs_address, "%s", info->gcs_address);
 }
 
+/* The session's node daemon runs, and its control store too when it is local
+ * (a joined node's session has none: gcs_pid 0). */
 static bool session_alive(const mt_session_info *info)
 {
-    return info->gcs_pid > 0 && info->node_pid > 0 && mt_session_pid_alive(info->gcs_pid) &&
-           mt_session_pid_alive(info->node_pid) && info->node_socket[0];
+    return info->node_pid > 0 && mt_session_pid_alive(info->node_pid) && info->node_socket[0] &&
+           (info->gcs_pid <= 0 || mt_session_pid_alive(info->gcs_pid));
 }
 
 /* The keeper thread (see the top): it starts the daemons and outlives them. */

@@ -81,8 +81,25 @@ static mt_status vpin_take(mt_ref *r, const Manta__GetObjectReply *rep, mt_error
     return MT_OK;
 }
 
-/* GET_OBJECT (pins at the node; waits up to 10 s for the seal). */
+static mt_status get_local(mt_id id, Manta__GetObjectReply **rep, mt_error *err);
+
+/* GET_OBJECT (pins at the node; waits up to 10 s for the seal). An object
+ * this node lacks whose owner lives on another node (remote_addr) is copied
+ * here first. */
+static mt_status get_pinned_from(mt_id id, const char *remote_addr, Manta__GetObjectReply **rep, mt_error *err)
+{
+    mt_status st = get_local(id, rep, err);
+    if (st != MT_ENOTFOUND || !remote_addr || !*remote_addr || !strcmp(remote_addr, mt__drv.node_address)) return st;
+    MT_RETURN_NOT_OK(mt__drv_pull(id, remote_addr, err));
+    return get_local(id, rep, err);
+}
+
 static mt_status get_pinned(mt_id id, Manta__GetObjectReply **rep, mt_error *err)
+{
+    return get_pinned_from(id, NULL, rep, err);
+}
+
+static mt_status get_local(mt_id id, Manta__GetObjectReply **rep, mt_error *err)
 {
     Manta__GetObjectRequest req = MANTA__GET_OBJECT_REQUEST__INIT;
     req.object_id.data = (uint8_t *)id.bytes;
@@ -271,7 +288,7 @@ MT_API mt_status mt_ref_from_bytes(const void *data, size_t len, mt_ref **out, m
         /* a pin of our own: the object stays readable while this ref lives
          * (it never lingers: vcount stays above 0 until the ref goes) */
         Manta__GetObjectReply *rep = NULL;
-        st = get_pinned(id, &rep, err);
+        st = get_pinned_from(id, r->owner_addr, &rep, err);
         if (st == MT_OK) {
             r->in_store = true;
             st = vpin_take(r, rep, err);
@@ -584,7 +601,7 @@ static mt_status value_of(mt_ref *r, int64_t deadline_ns, int64_t timeout_ms, mt
 {
     if (r->in_store && !r->vpin) { /* the first get of this ref: one round trip */
         Manta__GetObjectReply *rep = NULL;
-        mt_status gst = get_pinned(r->id, &rep, err);
+        mt_status gst = get_pinned_from(r->id, r->owned ? NULL : r->owner_addr, &rep, err);
         /* Lost from the store (the owner still holds it): rebuild it from its lineage. */
         while (gst == MT_ENOTFOUND && r->owned && r->lineage) {
             MT_RETURN_NOT_OK(mt__task_rebuild(r, err));

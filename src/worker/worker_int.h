@@ -295,6 +295,9 @@ typedef struct mt__driver {
 extern mt__driver mt__drv;
 
 /* driver.c */
+/* Copies object `id` from the node at `addr` into this node's store (driver_pull.c). */
+mt_status mt__drv_pull(mt_id id, const char *addr, mt_error *err);
+void mt__drv_remotes_close(void);
 mt_status mt__drv_node_call(uint16_t method, const ProtobufCMessage *req,
                             const ProtobufCMessageDescriptor *desc, ProtobufCMessage **reply,
                             int *fd_out, mt_error *err);

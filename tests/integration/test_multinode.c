@@ -1,0 +1,127 @@
+/*
+ * Two nodes on loopback: a head (control store + node A) and a node B
+ * joined with `manta start --address` as separate daemons. A driver on A
+ * puts an object; a driver on B (this executable re-run with ITEST_ROLE,
+ * joined to B's session) turns the ref's bytes into a ref and reads the
+ * object: it is pulled from A in chunks into B's store and compared byte
+ * for byte; a second read is served from B's copy.
+ */
+#include "itest_cluster.h"
+
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+
+#include <manta/manta.h>
+
+static itest_cluster C;
+
+static uint8_t byte_at(size_t i) { return (uint8_t)((i * 2654435761u) >> 13); }
+
+/* ITEST_ROLE=reader_on_b: reads the ref in ITEST_REF_FILE through node B. */
+static int reader_on_b(void)
+{
+    mt_error err = {0};
+    char bdir[400];
+    snprintf(bdir, sizeof bdir, "%s", getenv("ITEST_REF_FILE"));
+    snprintf(strrchr(bdir, '/'), 3, "/b"); /* node B's temp dir sits beside the ref file */
+    mt_init_options o = {.temp_dir = bdir, .no_start = true};
+    if (mt_init_ex(&o, &err) != MT_OK) return printf("init: %s\n", err.msg), 10;
+    uint8_t buf[MT_ACTOR_HANDLE_MAX];
+    FILE *f = fopen(getenv("ITEST_REF_FILE"), "rb");
+    size_t n = f ? fread(buf, 1, sizeof buf, f) : 0;
+    if (f) fclose(f);
+    mt_ref *r = NULL;
+    double t0 = itest_now();
+    if (mt_ref_from_bytes(buf, n, &r, &err) != MT_OK) return printf("from_bytes: %s\n", err.msg), 11;
+    mt_value v;
+    if (mt_get(&r, 1, 30000, &v, &err) != MT_OK) return printf("get: %s\n", err.msg), 12;
+    double t1 = itest_now();
+    for (size_t i = 0; i < v.size; i++)
+        if (((const uint8_t *)v.data)[i] != byte_at(i)) return printf("byte %zu differs\n", i), 13;
+    size_t size = v.size;
+    mt_value_release(&v);
+    mt_ref_release(r);
+    /* again: B's copy serves (the ref is new; the object is already here) */
+    if (mt_ref_from_bytes(buf, n, &r, &err) != MT_OK || mt_get(&r, 1, 30000, &v, &err) != MT_OK)
+        return printf("second read: %s\n", err.msg), 14;
+    bool same = v.size == size && ((const uint8_t *)v.data)[size - 1] == byte_at(size - 1);
+    mt_value_release(&v);
+    mt_ref_release(r);
+    printf("OK %zu bytes in %.3f s\n", size, t1 - t0);
+    mt_shutdown();
+    return same ? 0 : 15;
+}
+
+__attribute__((constructor)) static void role_dispatch(void)
+{
+    const char *role = getenv("ITEST_ROLE");
+    if (role && !strcmp(role, "reader_on_b")) {
+        int rc = reader_on_b();
+        fflush(stdout);
+        _exit(rc);
+    }
+}
+
+static void join_b(char *bdir, size_t cap)
+{
+    char tok[128] = "", path[700], addr[64], out[8192];
+    snprintf(path, sizeof path, "%s/token", C.session);
+    cr_assert_gt(itest_read_file(path, tok, sizeof tok), 0, "no token in %s", C.session);
+    tok[strcspn(tok, "\n")] = 0;
+    snprintf(bdir, cap, "%s/b", C.dir);
+    cr_assert_eq(mkdir(bdir, 0700), 0);
+    snprintf(addr, sizeof addr, "127.0.0.1:%d", C.gcs_port);
+    char *args[] = {"start", "--address", addr, "--temp-dir", bdir, "--token", tok, "--num-cpus", "1",
+                    "--object-store-memory", "268435456", NULL};
+    int rc = itest_run_cli(args, out, sizeof out, 60000);
+    cr_assert_eq(rc, 0, "joining node B exited %d:\n%s", rc, out);
+}
+
+static void setup(void) { itest_prepare(&C); }
+static void teardown(void)
+{
+    char bdir[300], out[4096];
+    snprintf(bdir, sizeof bdir, "%s/b", C.dir);
+    char *args[] = {"stop", "--temp-dir", bdir, NULL};
+    itest_run_cli(args, out, sizeof out, 20000);
+    itest_teardown(&C);
+}
+
+Test(multinode, an_object_made_on_one_node_is_read_on_another, .init = setup, .fini = teardown, .timeout = 120)
+{
+    itest_start(&C, (const char *const[]){"--object-store-memory", "268435456", NULL});
+    char bdir[300];
+    join_b(bdir, sizeof bdir);
+    itest_connect(&C);
+    size_t size = 48u << 20;
+    uint8_t *data = malloc(size);
+    for (size_t i = 0; i < size; i++) data[i] = byte_at(i);
+    mt_ref *r = NULL;
+    mt_error err = {0};
+    cr_assert_eq(mt_put(data, size, &r, &err), MT_OK, "%s", err.msg);
+    free(data);
+    uint8_t buf[MT_ACTOR_HANDLE_MAX];
+    size_t n = 0;
+    cr_assert_eq(mt_ref_to_bytes(r, buf, sizeof buf, &n, &err), MT_OK, "%s", err.msg);
+    char refpath[300], outpath[300], env1[400], out[4096];
+    snprintf(refpath, sizeof refpath, "%s/ref.bin", C.dir);
+    snprintf(outpath, sizeof outpath, "%s/reader.out", C.dir);
+    FILE *f = fopen(refpath, "wb");
+    cr_assert(f && fwrite(buf, 1, n, f) == n);
+    fclose(f);
+    snprintf(env1, sizeof env1, "ITEST_REF_FILE=%s", refpath);
+    pid_t pid = itest_spawn_role("reader_on_b", env1, outpath);
+    int status = 0;
+    double deadline = itest_now() + 90;
+    while (waitpid(pid, &status, WNOHANG) == 0 && itest_now() < deadline) itest_sleep_ms(20);
+    if (itest_now() >= deadline) kill(pid, SIGKILL), waitpid(pid, &status, 0);
+    itest_read_file(outpath, out, sizeof out);
+    cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "the reader on node B failed:\n%s", out);
+    cr_assert(strstr(out, "OK 50331648 bytes"), "%s", out);
+    cr_log_info("%s", out);
+    mt_ref_release(r);
+    mt_shutdown();
+}
