@@ -8,6 +8,7 @@
 int cli_start_main(int argc, char **argv);       /* manta start   (cmd_cluster.c) */
 int cli_stop_main(int argc, char **argv);        /* manta stop    (cmd_cluster.c) */
 int cli_status_main(int argc, char **argv);      /* manta status  (cmd_cluster.c) */
+int cli_list_main(int argc, char **argv);        /* manta list    (cmd_list.c) */
 int cli_gcs_server_main(int argc, char **argv);  /* manta gcs-server (internal daemon, cmd_gcs.c) */
 int cli_node_daemon_main(int argc, char **argv); /* manta node-daemon (internal daemon, cmd_node.c) */
 int cli_worker_main(int argc, char **argv);      /* manta worker (internal, cmd_worker.c) */

@@ -75,7 +75,7 @@ static void join_b(char *bdir, size_t cap)
     cr_assert_eq(mkdir(bdir, 0700), 0);
     snprintf(addr, sizeof addr, "127.0.0.1:%d", C.gcs_port);
     char *args[] = {"start", "--address", addr, "--temp-dir", bdir, "--token", tok, "--num-cpus", "1",
-                    "--object-store-memory", "268435456", NULL};
+                    "--object-store-memory", "268435456", "--resources", "{\"special\": 2}", NULL};
     int rc = itest_run_cli(args, out, sizeof out, 60000);
     cr_assert_eq(rc, 0, "joining node B exited %d:\n%s", rc, out);
 }
@@ -88,6 +88,26 @@ static void teardown(void)
     char *args[] = {"stop", "--temp-dir", bdir, NULL};
     itest_run_cli(args, out, sizeof out, 20000);
     itest_teardown(&C);
+}
+
+Test(multinode, list_nodes_shows_both_nodes, .init = setup, .fini = teardown, .timeout = 120)
+{
+    itest_start(&C, NULL);
+    char bdir[300], out[16384];
+    join_b(bdir, sizeof bdir);
+    char *json[] = {"list", "nodes", "--format", "json", "--temp-dir", C.dir, NULL};
+    cr_assert_eq(itest_run_cli(json, out, sizeof out, 20000), 0, "%s", out);
+    int alive = 0;
+    for (const char *p = out; (p = strstr(p, "\"state\": \"ALIVE\"")); p++) alive++;
+    cr_assert_eq(alive, 2, "%s", out);
+    cr_assert(strstr(out, "\"is_head_node\": true") && strstr(out, "\"is_head_node\": false"), "%s", out);
+    cr_assert(strstr(out, "\"special\": 2.0"), "node B's custom resource: %s", out);
+    char *table[] = {"list", "nodes", "--temp-dir", C.dir, NULL};
+    cr_assert_eq(itest_run_cli(table, out, sizeof out, 20000), 0, "%s", out);
+    cr_assert(strstr(out, "======== List: ") && strstr(out, "Total: 2") && strstr(out, "NODE_ID") &&
+                  strstr(out, "RESOURCES_TOTAL"), "%s", out);
+    char *bad[] = {"list", "tasks", "--temp-dir", C.dir, NULL};
+    cr_assert_eq(itest_run_cli(bad, out, sizeof out, 20000), 2, "%s", out);
 }
 
 Test(multinode, an_object_made_on_one_node_is_read_on_another, .init = setup, .fini = teardown, .timeout = 120)

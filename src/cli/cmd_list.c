@@ -1,0 +1,226 @@
+/*
+ * cmd_list.c — `manta list nodes|actors`: Ray's state API listing
+ * (`ray list …`) from the control store, as Ray's table (a "List:" banner,
+ * Stats, Table with an index column) or as JSON (one object per row, Ray's
+ * lower-case field names). Main thread only.
+ */
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+#include <time.h>
+
+#include "cli/cli_runtime.h"
+#include "core/config_keys.h"
+#include "gcs/gcs_client.h"
+#include "gcs/session.h"
+
+#define LIST_USAGE "usage: manta list nodes|actors [--format default|table|json] [--limit N] [--address HOST:PORT] [--temp-dir DIR]\n"
+
+enum { MAX_COLS = 8 };
+
+typedef struct rows {
+    const char *cols[MAX_COLS];
+    int ncols;
+    char *(*cells)[MAX_COLS]; /* mt_malloc'd strings */
+    int n, cap;
+} rows;
+
+static char *dupf(const char *fmt, const char *s)
+{
+    size_t n = (size_t)snprintf(NULL, 0, fmt, s) + 1;
+    char *p = mt_malloc(n);
+    if (p) snprintf(p, n, fmt, s);
+    return p;
+}
+
+static bool add_row(rows *t, char *const *cells)
+{
+    if (t->n == t->cap) {
+        int c = t->cap ? t->cap * 2 : 16;
+        void *v = mt_realloc(t->cells, sizeof *t->cells * (size_t)c);
+        if (!v) return false;
+        t->cells = v;
+        t->cap = c;
+    }
+    for (int i = 0; i < t->ncols; i++) t->cells[t->n][i] = cells[i];
+    t->n++;
+    return true;
+}
+
+static void rows_free(rows *t)
+{
+    for (int r = 0; r < t->n; r++)
+        for (int i = 0; i < t->ncols; i++) mt_free(t->cells[r][i]);
+    mt_free(t->cells);
+}
+
+static void print_table(const rows *t, FILE *out)
+{
+    struct timeval tv;
+    gettimeofday(&tv, NULL);
+    struct tm tm;
+    localtime_r(&tv.tv_sec, &tm);
+    char when[64];
+    strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S", &tm);
+    fprintf(out, "======== List: %s.%06ld ========\nStats:\n------------------------------\nTotal: %d\n\n", when,
+            (long)tv.tv_usec, t->n);
+    fprintf(out, "Table:\n------------------------------\n");
+    size_t w[MAX_COLS], iw = (size_t)snprintf(NULL, 0, "%d", t->n > 0 ? t->n - 1 : 0);
+    for (int i = 0; i < t->ncols; i++) {
+        w[i] = strlen(t->cols[i]);
+        for (int r = 0; r < t->n; r++) w[i] = strlen(t->cells[r][i]) > w[i] ? strlen(t->cells[r][i]) : w[i];
+    }
+    fprintf(out, " %*s", (int)iw, "");
+    for (int i = 0; i < t->ncols; i++) fprintf(out, "  %-*s", i + 1 < t->ncols ? (int)w[i] : 0, t->cols[i]);
+    fputc('\n', out);
+    for (int r = 0; r < t->n; r++) {
+        fprintf(out, " %*d", (int)iw, r);
+        for (int i = 0; i < t->ncols; i++) fprintf(out, "  %-*s", i + 1 < t->ncols ? (int)w[i] : 0, t->cells[r][i]);
+        fputc('\n', out);
+    }
+}
+
+static void print_json(const rows *t, FILE *out)
+{
+    json_t *a = json_array();
+    for (int r = 0; a && r < t->n; r++) {
+        json_t *o = json_object();
+        for (int i = 0; o && i < t->ncols; i++) {
+            char key[64];
+            size_t k = 0;
+            for (const char *c = t->cols[i]; *c && k + 1 < sizeof key; c++) key[k++] = (char)(*c >= 'A' && *c <= 'Z' ? *c + 32 : *c);
+            key[k] = 0;
+            const char *v = t->cells[r][i];
+            json_t *jv = !strcmp(v, "True") || !strcmp(v, "False") ? json_boolean(!strcmp(v, "True")) : json_string(v);
+            if (!strcmp(t->cols[i], "RESOURCES_TOTAL")) { /* "CPU: 2.0, …" back to {"CPU": 2.0, …} */
+                json_decref(jv);
+                jv = json_object();
+                char name[256];
+                double q;
+                int used;
+                for (const char *p = v; sscanf(p, "%255[^:]: %lf%n", name, &q, &used) == 2; p += used + (p[used] == ',' ? 2 : 0)) {
+                    json_object_set_new(jv, name, json_real(q));
+                    if (!p[used]) break;
+                }
+            }
+            json_object_set_new(o, key, jv);
+        }
+        json_array_append_new(a, o);
+    }
+    size_t n = a ? json_dumpb(a, NULL, 0, JSON_INDENT(2)) : 0;
+    char *s = n ? mt_malloc(n + 1) : NULL;
+    if (s) {
+        json_dumpb(a, s, n, JSON_INDENT(2));
+        s[n] = 0;
+        fprintf(out, "%s\n", s);
+    }
+    mt_free(s);
+    json_decref(a);
+}
+
+static char *hex_of(const ProtobufCBinaryData *id)
+{
+    char *h = mt_malloc(2 * id->len + 1);
+    for (size_t i = 0; h && i < id->len; i++) snprintf(h + 2 * i, 3, "%02x", id->data[i]);
+    if (h) h[2 * id->len] = 0;
+    return h;
+}
+
+/* "CPU: 2.0, memory: …" in key order as the control store keeps it. */
+static char *resources_text(const Manta__ResourceSet *rs)
+{
+    char buf[1024] = "";
+    size_t n = 0;
+    for (size_t i = 0; rs && i < rs->n_quantities && n < sizeof buf; i++)
+        n += (size_t)snprintf(buf + n, sizeof buf - n, "%s%s: %.1f", i ? ", " : "", rs->quantities[i]->key,
+                              rs->quantities[i]->value);
+    return dupf("%s", buf);
+}
+
+static bool node_rows(const Manta__ClusterStatusReply *r, rows *t, int limit)
+{
+    const char *cols[] = {"NODE_ID", "NODE_IP", "IS_HEAD_NODE", "STATE", "NODE_NAME", "RESOURCES_TOTAL"};
+    t->ncols = 6;
+    memcpy(t->cols, cols, sizeof cols);
+    for (size_t i = 0; i < r->n_nodes && (limit <= 0 || t->n < limit); i++) {
+        const Manta__NodeInfo *ni = r->nodes[i];
+        char *cells[6] = {hex_of(&ni->node_id), dupf("%s", ni->node_ip), dupf("%s", ni->is_head ? "True" : "False"),
+                          dupf("%s", ni->alive ? "ALIVE" : "DEAD"), dupf("%s", ni->node_ip),
+                          resources_text(ni->resources_total)};
+        if (!add_row(t, cells)) return false;
+    }
+    return true;
+}
+
+static bool actor_rows(const Manta__ListActorsReply *r, rows *t, int limit)
+{
+    static const char *const states[] = {"PENDING_CREATION", "ALIVE", "RESTARTING", "DEAD"};
+    const char *cols[] = {"ACTOR_ID", "CLASS_NAME", "STATE", "NAME", "NODE_ID", "RAY_NAMESPACE"};
+    t->ncols = 6;
+    memcpy(t->cols, cols, sizeof cols);
+    for (size_t i = 0; i < r->n_actors && (limit <= 0 || t->n < limit); i++) {
+        const Manta__ActorInfo *a = r->actors[i];
+        const char *st = a->state >= 0 && a->state < 4 ? states[a->state] : "UNKNOWN";
+        char *cells[6] = {hex_of(&a->actor_id), dupf("%s", a->class_name), dupf("%s", st), dupf("%s", a->name),
+                          hex_of(&a->node_id), dupf("%s", a->namespace_)};
+        if (!add_row(t, cells)) return false;
+    }
+    return true;
+}
+
+int cli_list_main(int argc, char **argv)
+{
+    const char *what = NULL, *format = "default", *address = NULL, *temp_dir = NULL;
+    int limit = 100; /* Ray's default */
+    for (int i = 0; i < argc; i++) {
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) return printf(LIST_USAGE), 0;
+        if (!strcmp(argv[i], "--format") && i + 1 < argc) format = argv[++i];
+        else if (!strcmp(argv[i], "--limit") && i + 1 < argc) limit = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--address") && i + 1 < argc) address = argv[++i];
+        else if (!strcmp(argv[i], "--temp-dir") && i + 1 < argc) temp_dir = argv[++i];
+        else if (!what && argv[i][0] != '-') what = argv[i];
+        else return fprintf(stderr, "%s", LIST_USAGE), 2;
+    }
+    bool json = !strcmp(format, "json");
+    if (!what || (strcmp(what, "nodes") && strcmp(what, "actors")) ||
+        (!json && strcmp(format, "default") && strcmp(format, "table"))) {
+        if (what && strcmp(what, "nodes") && strcmp(what, "actors"))
+            fprintf(stderr, "manta list: '%s' cannot be listed yet (nodes, actors)\n", what);
+        return fprintf(stderr, "%s", LIST_USAGE), 2;
+    }
+    mt_error err;
+    mt_error_clear(&err);
+    char dir[MT_SESSION_PATH_MAX];
+    mt_session_info info;
+    uint8_t token[MT_RPC_TOKEN_BYTES];
+    if (mt_session_latest(temp_dir, dir, sizeof dir, &err) != MT_OK ||
+        (!address && mt_session_read_info(dir, &info, &err) != MT_OK)) {
+        fprintf(stderr, "manta list: could not find any running Manta instance (%s)\n", err.msg);
+        return 1;
+    }
+    if (!address) address = info.gcs_address;
+    if (mt_session_load_token(dir, token, &err) != MT_OK) return fprintf(stderr, "manta list: %s\n", err.msg), 1;
+    mt_gcs_client *c = NULL;
+    if (mt_gcs_client_connect(address, token, "cli", MT_CFG_INT64(rpc_connect_timeout_ms), &c, &err) != MT_OK)
+        return fprintf(stderr, "manta list: %s\n", err.msg), 1;
+    rows t = {0};
+    bool ok = false;
+    if (!strcmp(what, "nodes")) {
+        Manta__ClusterStatusReply *r = NULL;
+        if (mt_gcs_cluster_status(c, &r, &err) == MT_OK) ok = node_rows(r, &t, limit), mt_gcs_reply_free(r);
+    } else {
+        Manta__ListActorsReply *r = NULL;
+        if (mt_gcs_list_actors(c, NULL, true, &r, &err) == MT_OK) ok = actor_rows(r, &t, limit), mt_gcs_reply_free(r);
+    }
+    mt_gcs_client_close(c);
+    if (!ok) {
+        rows_free(&t);
+        return fprintf(stderr, "manta list: %s\n", err.msg[0] ? err.msg : "out of memory"), 1;
+    }
+    if (json) print_json(&t, stdout);
+    else print_table(&t, stdout);
+    rows_free(&t);
+    return 0;
+}
