@@ -52,7 +52,7 @@ static void conn_drop(mt_actor *a, mt_status code, const char *msg)
     live_remove(a);
 }
 
-static mt_status gcs(mt_gcs_client **out, mt_error *err)
+mt_status mt__drv_gcs(mt_gcs_client **out, mt_error *err)
 {
     if (!mt__drv.gcs)
         MT_RETURN_NOT_OK(mt_gcs_client_connect(mt__drv.gcs_address, mt__drv.token, "driver", MT_CFG_INT64(rpc_connect_timeout_ms),
@@ -158,7 +158,7 @@ static mt_status actor_start(mt_actor *a, mt_error *err)
 static mt_status register_name(mt_actor *a, mt_error *err)
 {
     mt_gcs_client *g;
-    MT_RETURN_NOT_OK(gcs(&g, err));
+    MT_RETURN_NOT_OK(mt__drv_gcs(&g, err));
     Manta__ActorInfo info = MANTA__ACTOR_INFO__INIT;
     info.actor_id.data = a->actor_id.bytes;
     info.actor_id.len = MT_ID_SIZE;
@@ -203,7 +203,7 @@ static mt_status kill_worker(mt_actor *a, mt_error *err)
 static mt_status lookup_locked(const char *name, const char *ns, mt_actor **out, mt_error *err)
 {
     mt_gcs_client *g;
-    MT_RETURN_NOT_OK(gcs(&g, err));
+    MT_RETURN_NOT_OK(mt__drv_gcs(&g, err));
     Manta__LookupActorReply *rep = NULL;
     MT_RETURN_NOT_OK(mt_gcs_lookup_actor(g, name, ns, &rep, err));
     /* Created but its worker not up yet (its creator registers the name first): wait for it. */
@@ -302,7 +302,7 @@ static mt_status create_locked(const char *cls, const mt_arg *args, int nargs, c
     if (st != MT_OK) {
         if (a->name && a->starting) {
             mt_gcs_client *g;
-            if (gcs(&g, NULL) == MT_OK) mt_gcs_remove_actor(g, a->actor_id, NULL);
+            if (mt__drv_gcs(&g, NULL) == MT_OK) mt_gcs_remove_actor(g, a->actor_id, NULL);
         }
         actor_free(a);
         return st;
@@ -536,7 +536,7 @@ MT_API mt_status mt_actor_kill(mt_actor *a, bool no_restart, mt_error *err)
         snprintf(msg, sizeof msg, "actor %s was killed", a->class_name ? a->class_name : "?");
         set_dead(a, MT_EIO, msg);
         mt_gcs_client *g;
-        if (a->name && gcs(&g, NULL) == MT_OK) mt_gcs_remove_actor(g, a->actor_id, NULL);
+        if (a->name && mt__drv_gcs(&g, NULL) == MT_OK) mt_gcs_remove_actor(g, a->actor_id, NULL);
     }
     if (st == MT_OK) st = kill_worker(a, err);
     if (st == MT_OK && no_restart) conn_drop(a, MT_EIO, a->death_msg);
@@ -629,7 +629,7 @@ void mt__actor_unref(mt_actor *a)
     if (--a->rc <= 0) {
         if (a->owner && !a->dead && !a->detached && mt__drv.inited) {
             mt_gcs_client *g;
-            if (a->name && gcs(&g, NULL) == MT_OK) mt_gcs_remove_actor(g, a->actor_id, NULL);
+            if (a->name && mt__drv_gcs(&g, NULL) == MT_OK) mt_gcs_remove_actor(g, a->actor_id, NULL);
             if (a->conn) kill_worker(a, NULL);
         }
         actor_free(a);
@@ -666,7 +666,7 @@ void mt__actors_fini(void)
         mt_actor *a = mt__drv.actors;
         if (a->owner && !a->dead && !a->detached && mt__drv.node) {
             mt_gcs_client *g;
-            if (a->name && gcs(&g, NULL) == MT_OK) mt_gcs_remove_actor(g, a->actor_id, NULL); /* the name goes with it */
+            if (a->name && mt__drv_gcs(&g, NULL) == MT_OK) mt_gcs_remove_actor(g, a->actor_id, NULL); /* the name goes with it */
             kill_worker(a, NULL);
         }
         set_dead(a, MT_ECANCELLED, "manta was shut down");

@@ -133,6 +133,7 @@ void mt__ref_unref(mt_ref *r)
     mt_free(r->data);
     mt_free(r->msg);
     mt_free(r->owner_addr);
+    mt_free(r->loc_addr);
     mt_free(r);
 }
 
@@ -601,7 +602,7 @@ static mt_status value_of(mt_ref *r, int64_t deadline_ns, int64_t timeout_ms, mt
 {
     if (r->in_store && !r->vpin) { /* the first get of this ref: one round trip */
         Manta__GetObjectReply *rep = NULL;
-        mt_status gst = get_pinned_from(r->id, r->owned ? NULL : r->owner_addr, &rep, err);
+        mt_status gst = get_pinned_from(r->id, r->owned ? r->loc_addr : r->owner_addr, &rep, err);
         /* Lost from the store (the owner still holds it): rebuild it from its lineage. */
         while (gst == MT_ENOTFOUND && r->owned && r->lineage) {
             MT_RETURN_NOT_OK(mt__task_rebuild(r, err));

@@ -28,10 +28,14 @@ typedef struct remote {
 
 static remote *remotes;
 
-static mt_status remote_client(const char *addr, mt_rpc_client **out, mt_error *err)
+mt_status mt__drv_remote_client(const char *addr, mt_rpc_client **out, const char **addr_out, mt_error *err)
 {
     for (remote *r = remotes; r; r = r->next)
-        if (!strcmp(r->addr, addr)) return (*out = r->c), MT_OK;
+        if (!strcmp(r->addr, addr)) {
+            if (addr_out) *addr_out = r->addr;
+            *out = r->c;
+            return MT_OK;
+        }
     remote *r = mt_calloc(1, sizeof *r);
     if (!r) return mt_error_set(err, MT_ENOMEM, "connecting to node %s", addr);
     snprintf(r->addr, sizeof r->addr, "%s", addr);
@@ -44,6 +48,7 @@ static mt_status remote_client(const char *addr, mt_rpc_client **out, mt_error *
     r->next = remotes;
     remotes = r;
     *out = r->c;
+    if (addr_out) *addr_out = r->addr;
     return MT_OK;
 }
 
@@ -84,7 +89,7 @@ mt_status mt__drv_pull(mt_id id, const char *addr, mt_error *err)
     char hex[2 * MT_ID_SIZE + 1];
     mt_id_hex(id, hex);
     mt_rpc_client *c = NULL;
-    MT_RETURN_NOT_OK(remote_client(addr, &c, err));
+    MT_RETURN_NOT_OK(mt__drv_remote_client(addr, &c, NULL, err));
     Manta__GetObjectRequest g = MANTA__GET_OBJECT_REQUEST__INIT;
     g.object_id.data = id.bytes;
     g.object_id.len = MT_ID_SIZE;

@@ -17,7 +17,9 @@
 #include <unistd.h>
 
 #include "core/config_keys.h"
+#include "gcs/gcs_client.h"
 #include "proto/common.pb-c.h"
+#include "proto/gcs.pb-c.h"
 #include "proto/node.pb-c.h"
 #include "worker/worker_int.h"
 
@@ -372,16 +374,17 @@ static void request_lease(mt__shape *s)
     mt__drv_bg_kick(); /* the grant may arrive while the application is elsewhere */
 }
 
-static void return_lease(mt_id lease_id, bool dirty)
+static void return_lease(const mt__lease *l, bool dirty)
 {
     Manta__ReturnLeaseRequest req = MANTA__RETURN_LEASE_REQUEST__INIT;
+    mt_id lease_id = l->lease_id;
     req.lease_id.data = lease_id.bytes;
     req.lease_id.len = MT_ID_SIZE;
     req.worker_dirty = dirty;
     uint8_t buf[128];
     size_t n = protobuf_c_message_pack(&req.base, buf);
     uint64_t id;
-    mt_rpc_client_send(mt__drv.leases, MANTA__NODE_METHOD__NODE_RETURN_LEASE, 0, buf, n, &id, NULL);
+    mt_rpc_client_send(l->node ? l->node : mt__drv.leases, MANTA__NODE_METHOD__NODE_RETURN_LEASE, 0, buf, n, &id, NULL);
 }
 
 static void shape_unlink(mt__shape *s, mt__lease *l)
@@ -466,6 +469,8 @@ static void complete_task(mt__task *t, const Manta__TaskResult *r)
             const Manta__ReturnValue *rv = (size_t)i < r->n_returns ? r->returns[i] : NULL;
             if (rv && rv->in_store) {
                 ref->in_store = true;
+                mt_free(ref->loc_addr);
+                ref->loc_addr = t->ran_on ? mt_strdup(t->ran_on) : NULL; /* made on another node: read from there */
                 ref->size = (size_t)rv->size;
                 ref->state = MT__OBJ_READY;
             } else {
@@ -508,6 +513,7 @@ static bool handle_results(mt__lease *l, const mt_rpc_msg *m)
             ok = false;
             break;
         }
+        t->ran_on = l->node_addr;
         complete_task(t, b->results[i]);
     }
     manta__result_batch__free_unpacked(b, &mt_rpc_pb_allocator);
@@ -617,7 +623,7 @@ static void lease_bury(mt__lease *l, int sig)
         mt__task_fail(t, MT_EIO, msg);
     }
     MT_LOG(MT_LOG_INFO, "DRIVER-WORKER-DIED", "worker %d died%s", l->worker_pid, why);
-    if (mt__drv.leases) return_lease(l->lease_id, true); /* only now: the node sends the notice to the lease holder */
+    if (mt__drv.leases) return_lease(l, true); /* only now: the node sends the notice to the lease holder */
     mt_free(l);
 }
 
@@ -729,6 +735,56 @@ static void node_lost(const char *why)
     d->leases = NULL;
 }
 
+/* Does a node whose total is `total` have room for the shape's demand at all? */
+static bool fits(const mt__shape *s, const Manta__ResourceSet *total)
+{
+    for (int i = 0; i < s->nres; i++) {
+        double have = 0;
+        for (size_t k = 0; total && k < total->n_quantities; k++)
+            if (!strcmp(total->quantities[k]->key, s->res[i].name)) have = total->quantities[k]->value;
+        if (have < s->res[i].quantity) return false;
+    }
+    return true;
+}
+
+/*
+ * A lease from another node for a demand this node can never meet (a
+ * custom resource only another node has): the alive node with the most of
+ * it available is asked, over its TCP address; the call waits for the grant.
+ * NULL when no node fits or the ask fails.
+ */
+static Manta__RequestLeaseReply *remote_grant(mt__shape *s, mt_rpc_client **node, const char **node_addr)
+{
+    mt_error err;
+    mt_gcs_client *g = NULL;
+    Manta__ClusterStatusReply *cs = NULL;
+    if (mt__drv_gcs(&g, &err) != MT_OK || mt_gcs_cluster_status(g, &cs, &err) != MT_OK) return NULL;
+    const Manta__NodeInfo *best = NULL;
+    for (size_t i = 0; i < cs->n_nodes; i++) {
+        const Manta__NodeInfo *ni = cs->nodes[i];
+        bool self = ni->node_id.len == MT_ID_SIZE && !memcmp(ni->node_id.data, mt__drv.node_id.bytes, MT_ID_SIZE);
+        if (!ni->alive || self || !ni->node_address || !*ni->node_address || !fits(s, ni->resources_total)) continue;
+        if (!best || fits(s, ni->resources_available)) best = ni;
+    }
+    Manta__RequestLeaseReply *r = NULL;
+    mt_rpc_client *c = NULL;
+    if (best && mt__drv_remote_client(best->node_address, &c, node_addr, &err) == MT_OK) {
+        Manta__RequestLeaseRequest req = MANTA__REQUEST_LEASE_REQUEST__INIT;
+        Manta__ResourceSet rs;
+        Manta__ResourceSet__QuantitiesEntry ents[MT__MAX_RESOURCES], *ptrs[MT__MAX_RESOURCES];
+        lease_request_fill(&req, &rs, ents, ptrs, s->res, s->nres);
+        if (mt_rpc_client_call(c, MANTA__NODE_METHOD__NODE_REQUEST_LEASE, &req.base, &manta__request_lease_reply__descriptor,
+                               0, (ProtobufCMessage **)&r, NULL, &err) != MT_OK) {
+            MT_LOG(MT_LOG_WARN, "DRIVER-LEASE", "node %s: %s", best->node_address, err.msg);
+            r = NULL;
+        }
+        *node = c;
+        MT_LOG(MT_LOG_DEBUG, "DRIVER-LEASE", "{%s} leased from node %s", s->key, best->node_address);
+    }
+    mt_gcs_reply_free(cs);
+    return r;
+}
+
 static void on_lease_reply(const mt_rpc_msg *m)
 {
     mt__driver *d = &mt__drv;
@@ -737,10 +793,21 @@ static void on_lease_reply(const mt_rpc_msg *m)
     d->lease_req_shape = NULL;
     s->requesting = false;
     Manta__RequestLeaseReply *r = manta__request_lease_reply__unpack(&mt_rpc_pb_allocator, m->len, m->payload);
-    if (m->status != 0 || !r || r->status != 0) {
+    mt_rpc_client *node = NULL;
+    const char *node_addr = NULL;
+    int32_t status = m->status;
+    if (status == MT_EUNSUPPORTED || (status == 0 && r && r->status == MT_EUNSUPPORTED)) { /* not on this node: one that has it */
+        Manta__RequestLeaseReply *other = remote_grant(s, &node, &node_addr);
+        if (other) {
+            if (r) manta__request_lease_reply__free_unpacked(r, &mt_rpc_pb_allocator);
+            r = other;
+            status = 0;
+        }
+    }
+    if (status != 0 || !r || r->status != 0) {
         char msg[MT_ERROR_MSG_MAX];
         snprintf(msg, sizeof msg, "no worker for {%.200s}: %s", s->key, r && r->message ? r->message : "bad lease reply");
-        if (!s->leases) fail_pending(s, m->status ? (mt_status)m->status : MT_EIO, msg);
+        if (!s->leases) fail_pending(s, status ? (mt_status)status : MT_EIO, msg);
         if (r) manta__request_lease_reply__free_unpacked(r, &mt_rpc_pb_allocator);
         return;
     }
@@ -748,14 +815,17 @@ static void on_lease_reply(const mt_rpc_msg *m)
     mt_error err;
     if (l && r->lease_id.len == MT_ID_SIZE) memcpy(l->lease_id.bytes, r->lease_id.data, MT_ID_SIZE);
     if (l && r->worker_id.len == MT_ID_SIZE) memcpy(l->worker_id.bytes, r->worker_id.data, MT_ID_SIZE);
+    if (l) l->node = node; /* a failed connect returns the lease to the node that granted it */
     if (!l || mt__lease_connect(l, r->worker_address, &err) != MT_OK) {
         MT_LOG(MT_LOG_WARN, "DRIVER-LEASE", "cannot reach leased worker %s", r->worker_address);
         if (l) {
-            return_lease(l->lease_id, true);
+            return_lease(l, true);
             mt_free(l);
         }
     } else {
         l->worker_pid = r->worker_pid;
+        l->node = node;
+        l->node_addr = node_addr;
         l->shape = s;
         l->idle_since_ns = mt_time_now_ns();
         l->next = s->leases;
@@ -781,7 +851,7 @@ static void return_idle_leases(int64_t now)
             if (l->inflight.n == 0 && l->s.out.off == l->s.out.len && now - l->idle_since_ns > LEASE_IDLE_NS) {
                 *pp = l->next;
                 s->nleases--;
-                return_lease(l->lease_id, false);
+                return_lease(l, false);
                 mt__lease_close(l);
                 mt_free(l);
             } else {
@@ -999,7 +1069,7 @@ void mt__drv_tasks_fini(void)
             mt__lease *l = s->leases;
             s->leases = l->next;
             fail_inflight(l, MT_ECANCELLED, "manta was shut down");
-            if (d->leases) return_lease(l->lease_id, false);
+            if (d->leases) return_lease(l, false);
             mt__lease_close(l);
             mt_free(l);
         }

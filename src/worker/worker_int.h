@@ -151,6 +151,8 @@ struct mt_ref {
      * address. owner_addr NULL = ours (mt__drv.node_address). */
     mt_id owner, owner_node;
     char *owner_addr;
+    /* Where an owned result lives when a task on another node made it (NULL: our node). */
+    char *loc_addr;
 };
 
 /* Resources one task or actor may demand (a lease request carries them all). */
@@ -180,6 +182,7 @@ typedef struct mt__task {
     mt_arg *wargs;
     int nwargs;
     int kind;          /* Manta__TaskKind, while waiting */
+    const char *ran_on; /* the address of the node whose worker ran it, when not ours */
     bool cancelled;    /* mt_cancel on a task already sent: fail it whatever comes back */
     char *spec_fn;     /* the spec's function (an actor call's method), while waiting */
 } mt__task;
@@ -200,6 +203,8 @@ struct mt__lease {
     bool dead;          /* the node reported its worker dead */
     mt__shape *shape;   /* task lease */
     mt_actor *actor;    /* actor connection */
+    mt_rpc_client *node;   /* the node that granted it when not ours (driver_pull.c keeps it) */
+    const char *node_addr; /* that node's address (lives as long as the connection) */
 };
 
 struct mt__shape {
@@ -295,6 +300,11 @@ typedef struct mt__driver {
 extern mt__driver mt__drv;
 
 /* driver.c */
+/* The driver's control-store connection (made on first use; driver_actor.c). */
+struct mt_gcs_client;
+mt_status mt__drv_gcs(struct mt_gcs_client **out, mt_error *err);
+/* A kept connection to the node at `addr`; *addr_out lives as long as it (driver_pull.c). */
+mt_status mt__drv_remote_client(const char *addr, mt_rpc_client **out, const char **addr_out, mt_error *err);
 /* Copies object `id` from the node at `addr` into this node's store (driver_pull.c). */
 mt_status mt__drv_pull(mt_id id, const char *addr, mt_error *err);
 void mt__drv_remotes_close(void);

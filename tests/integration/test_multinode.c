@@ -110,6 +110,61 @@ Test(multinode, list_nodes_shows_both_nodes, .init = setup, .fini = teardown, .t
     cr_assert_eq(itest_run_cli(bad, out, sizeof out, 20000), 2, "%s", out);
 }
 
+/* Whether process pid was started under dir (its command line names it). */
+static bool runs_under(int pid, const char *dir)
+{
+    char path[64], buf[4096] = {0};
+    snprintf(path, sizeof path, "/proc/%d/cmdline", pid);
+    FILE *f = fopen(path, "r");
+    size_t n = f ? fread(buf, 1, sizeof buf - 1, f) : 0;
+    if (f) fclose(f);
+    for (size_t i = 0; i < n; i++)
+        if (!buf[i]) buf[i] = ' ';
+    return strstr(buf, dir) != NULL;
+}
+
+Test(multinode, a_custom_resource_pins_tasks_to_the_node_that_has_it, .init = setup, .fini = teardown, .timeout = 120)
+{
+    itest_start(&C, NULL);
+    char bdir[300];
+    join_b(bdir, sizeof bdir);
+    itest_connect(&C);
+    mt_error err = {0};
+    mt_resource special[2] = {{"CPU", 1}, {"special", 1}};
+    mt_task_options o = {.resources = special, .num_resources = 2};
+    mt_ref *r = NULL;
+    cr_assert_eq(mt_task_submit("manta.pid", NULL, 0, &o, &r, &err), MT_OK, "%s", err.msg);
+    int64_t pid = itest_get_i64(r, 30000);
+    mt_ref_release(r);
+    cr_assert(runs_under((int)pid, bdir), "the task ran in worker %lld, not on node B", (long long)pid);
+    mt_ref *local = NULL;
+    cr_assert_eq(mt_task_submit("manta.pid", NULL, 0, NULL, &local, &err), MT_OK, "%s", err.msg);
+    int64_t lpid = itest_get_i64(local, 30000);
+    mt_ref_release(local);
+    cr_assert_not(runs_under((int)lpid, bdir), "a plain task stays on the driver's node");
+    /* a stored result made on B is read here (pulled from B) */
+    int64_t size = 3 << 20;
+    mt_arg a = MT_ARG_I64(size);
+    mt_ref *big = NULL;
+    cr_assert_eq(mt_task_submit("manta.bytes", &a, 1, &o, &big, &err), MT_OK, "%s", err.msg);
+    mt_value v;
+    cr_assert_eq(mt_get(&big, 1, 30000, &v, &err), MT_OK, "%s", err.msg);
+    cr_assert_eq((int64_t)v.size, size);
+    const uint8_t *b = v.data;
+    for (int64_t i = 0; i < size; i++) cr_assert_eq(b[i], (uint8_t)((i * 7 + 3) & 0xff), "byte %lld", (long long)i);
+    mt_value_release(&v);
+    mt_ref_release(big);
+    /* no node has it: a clear error */
+    mt_resource none[1] = {{"nowhere", 1}};
+    mt_task_options no = {.resources = none, .num_resources = 1};
+    mt_ref *x = NULL;
+    cr_assert_eq(mt_task_submit("manta.pid", NULL, 0, &no, &x, &err), MT_OK);
+    cr_assert_neq(mt_get(&x, 1, 30000, &v, &err), MT_OK);
+    cr_assert(strstr(err.msg, "nowhere"), "%s", err.msg);
+    mt_ref_release(x);
+    mt_shutdown();
+}
+
 Test(multinode, an_object_made_on_one_node_is_read_on_another, .init = setup, .fini = teardown, .timeout = 120)
 {
     itest_start(&C, (const char *const[]){"--object-store-memory", "268435456", NULL});
