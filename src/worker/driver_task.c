@@ -200,6 +200,8 @@ mt_status mt__encode_spec(const char *fn, Manta__TaskKind kind, mt_id task_id, m
             avs[i].in_store = true;
             avs[i].object_id.data = r->id.bytes;
             avs[i].object_id.len = MT_ID_SIZE;
+            /* where it lives, for a worker on another node to copy it from */
+            avs[i].location = r->loc_addr ? r->loc_addr : r->owner_addr ? r->owner_addr : mt__drv.node_address;
         } else {
             avs[i].data.data = r->data;
             avs[i].data.len = r->size;

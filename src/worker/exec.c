@@ -11,6 +11,7 @@
  * sealed.
  */
 #include <dlfcn.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -287,6 +288,33 @@ static bool arg_cache_put(mt__worker *w, mt_id id, const uint8_t *data, const ui
     return true;
 }
 
+/* An argument stored on another node (the task was leased here from a driver elsewhere):
+ * copied into this node's store first, through the worker's runtime, unless it is here already. */
+static mt_status fetch_remote_arg(mt__worker *w, const Manta__TaskArg *a, mt_id id, mt_error *err)
+{
+    if (!a->location || !*a->location) return MT_OK;
+    pthread_mutex_lock(&mt__drv.lock);
+    mt_status st = mt__drv_check(err);
+    bool remote = st == MT_OK && strcmp(a->location, mt__drv.node_address) != 0;
+    pthread_mutex_unlock(&mt__drv.lock);
+    if (st != MT_OK || !remote) return st;
+    Manta__GetObjectRequest req = MANTA__GET_OBJECT_REQUEST__INIT;
+    req.object_id = a->object_id;
+    req.timeout_ms = 0; /* here already? */
+    Manta__GetObjectReply *rep = NULL;
+    st = node_call(w, MANTA__NODE_METHOD__NODE_GET_OBJECT, &req.base, &manta__get_object_reply__descriptor,
+                   (ProtobufCMessage **)&rep, err);
+    if (rep) protobuf_c_message_free_unpacked(&rep->base, &mt_rpc_pb_allocator);
+    if (st == MT_OK) { /* yes: drop that pin, the caller takes its own */
+        object_id_send(w, MANTA__NODE_METHOD__NODE_RELEASE_OBJECT, id);
+        return MT_OK;
+    }
+    pthread_mutex_lock(&mt__drv.lock);
+    st = mt__drv_pull(id, a->location, err);
+    pthread_mutex_unlock(&mt__drv.lock);
+    return st;
+}
+
 static mt_status pin_arg(mt__worker *w, const Manta__TaskArg *a, mt_arg *out, pinned *p, mt_error *err)
 {
     if (a->object_id.len != MT_ID_SIZE) return mt_error_set(err, MT_EINVAL, "argument object id of %zu bytes", a->object_id.len);
@@ -301,6 +329,7 @@ static mt_status pin_arg(mt__worker *w, const Manta__TaskArg *a, mt_arg *out, pi
         *out = (mt_arg){.data = hit->data, .size = (size_t)hit->size};
         return MT_OK;
     }
+    MT_RETURN_NOT_OK(fetch_remote_arg(w, a, p->id, err));
     Manta__GetObjectRequest req = MANTA__GET_OBJECT_REQUEST__INIT;
     req.object_id = a->object_id;
     req.timeout_ms = 60000;

@@ -154,6 +154,24 @@ Test(multinode, a_custom_resource_pins_tasks_to_the_node_that_has_it, .init = se
     for (int64_t i = 0; i < size; i++) cr_assert_eq(b[i], (uint8_t)((i * 7 + 3) & 0xff), "byte %lld", (long long)i);
     mt_value_release(&v);
     mt_ref_release(big);
+    /* an argument made here is copied to the worker on B */
+    size_t asz = 2u << 20;
+    uint8_t *adata = malloc(asz);
+    int64_t sum = 0;
+    for (size_t i = 0; i < asz; i++) adata[i] = byte_at(i), sum += adata[i];
+    mt_ref *arg = NULL;
+    cr_assert_eq(mt_put(adata, asz, &arg, &err), MT_OK, "%s", err.msg);
+    free(adata);
+    mt_arg ra = MT_ARG_REF(arg);
+    mt_ref *dg = NULL;
+    cr_assert_eq(mt_task_submit("manta.digest", &ra, 1, &o, &dg, &err), MT_OK, "%s", err.msg);
+    cr_assert_eq(mt_get(&dg, 1, 30000, &v, &err), MT_OK, "%s", err.msg);
+    const int64_t *d = v.data;
+    cr_assert(v.size == 16 && d[0] == (int64_t)asz && d[1] == sum, "digest on B: %lld bytes, sum %lld (want %lld)",
+              (long long)d[0], (long long)d[1], (long long)sum);
+    mt_value_release(&v);
+    mt_ref_release(dg);
+    mt_ref_release(arg);
     /* no node has it: a clear error */
     mt_resource none[1] = {{"nowhere", 1}};
     mt_task_options no = {.resources = none, .num_resources = 1};
