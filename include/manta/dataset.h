@@ -105,6 +105,8 @@ MT_API mt_status mt_batch_fn_register(const char *name, mt_batch_fn fn);
 typedef struct mt_map_batches_options {
     int64_t batch_size;  /* rows per call; 0 = Ray's default 4096; -1 = the whole block */
     double num_cpus;     /* CPUs each task running this step asks for (0 = 1; fused steps: the largest) */
+    const mt_resource *resources; /* other resources each such task asks for (custom ones pin it to nodes that have them) */
+    int num_resources;
     const void *arg;     /* bytes passed to every call (copied) */
     size_t arg_len;
 } mt_map_batches_options;

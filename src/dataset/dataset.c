@@ -454,6 +454,13 @@ static mt_dataset *fn_op(mt_dataset *ds, mt__ds_op_kind kind, const char *name, 
         if (ok) memcpy(op.arg, o->arg, o->arg_len);
         op.arg_len = o->arg_len;
     }
+    for (int i = 0; ok && o && i < o->num_resources; i++)
+        if (!o->resources[i].name || !*o->resources[i].name || !(o->resources[i].quantity >= 0)) {
+            mt__ds_op_free(&op);
+            return ds_failf(MT_EINVAL, "%s: resource %d has no name or a negative quantity", what[kind], i);
+        }
+    if (ok && o && o->num_resources > 0 && o->resources)
+        ok = mt__ds_res_copy(o->resources, o->num_resources, &op.res, &op.nres) == MT_OK;
     if (!ok) {
         mt__ds_op_free(&op);
         return ds_fail(MT_ENOMEM, "dataset: out of memory");

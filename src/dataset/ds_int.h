@@ -92,10 +92,14 @@ typedef struct mt__ds_op {
     int64_t batch_size; /* rows per call, -1 = whole block */
     uint8_t *arg;       /* bytes passed to every call */
     double num_cpus;    /* the task's CPU demand for this step (0 = 1) */
+    mt_resource *res;   /* other resources of the step (names owned) */
+    int nres;
     size_t arg_len;
 } mt__ds_op;
 
 void mt__ds_op_free(mt__ds_op *op);
+/* An owned copy of a resource list (names copied); MT_ENOMEM. */
+mt_status mt__ds_res_copy(const mt_resource *src, int n, mt_resource **out, int *nout);
 mt_status mt__ds_op_copy(const mt__ds_op *src, mt__ds_op *dst, mt_error *err);
 /* The schema after `op` (a new reference), or NULL when only running it can tell (MAP). */
 mt_status mt__ds_op_schema(const mt__ds_op *op, const mt_type *in, mt_type **out, mt_error *err);

@@ -90,10 +90,27 @@ static mt_status submit(mt__ds_exec *ex, int64_t index, mt_error *err)
     }
     args[0] = MT_ARG_STR(json);
     for (int i = 0; i < in->nrefs; i++) args[1 + i] = MT_ARG_REF(in->refs[i]);
-    double cpus = 0; /* the largest demand of the fused steps */
-    for (int i = 0; i < ds->nops; i++) cpus = ds->ops[i].num_cpus > cpus ? ds->ops[i].num_cpus : cpus;
-    mt_resource demand = {.name = "CPU", .quantity = cpus};
-    mt_task_options o = {.num_returns = 2, .resources = cpus > 0 ? &demand : NULL, .num_resources = cpus > 0};
+    /* the largest demand of the fused steps, per resource (CPU 1 unless a step says otherwise) */
+    mt_resource demand[32] = {{.name = "CPU", .quantity = 0}};
+    int nd = 1;
+    bool any = false;
+    for (int i = 0; i < ds->nops; i++) {
+        const mt__ds_op *op = &ds->ops[i];
+        if (op->num_cpus > demand[0].quantity) demand[0].quantity = op->num_cpus, any = true;
+        for (int k = 0; k < op->nres; k++) {
+            int j = 0;
+            while (j < nd && strcmp(demand[j].name, op->res[k].name)) j++;
+            if (j == nd && nd < 32) demand[nd++] = (mt_resource){.name = op->res[k].name, .quantity = 0};
+            if (j < nd && op->res[k].quantity > demand[j].quantity) demand[j].quantity = op->res[k].quantity;
+            any = true;
+        }
+    }
+    bool cpu_said = false;
+    for (int i = 0; i < ds->nops; i++) cpu_said |= ds->ops[i].num_cpus > 0;
+    for (int i = 0; i < ds->nops && !cpu_said; i++)
+        for (int k = 0; k < ds->ops[i].nres; k++) cpu_said |= !strcmp(ds->ops[i].res[k].name, "CPU");
+    if (!cpu_said) demand[0].quantity = 1;
+    mt_task_options o = {.num_returns = 2, .resources = any ? demand : NULL, .num_resources = any ? nd : 0};
     mt_status st = mt_task_submit("manta.data.run", args, 1 + in->nrefs, &o, ex->refs[index], err);
     if (args != argv) mt_free(args);
     mt_free(json);

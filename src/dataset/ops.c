@@ -11,6 +11,26 @@
 
 #include "dataset/ds_int.h"
 
+mt_status mt__ds_res_copy(const mt_resource *src, int n, mt_resource **out, int *nout)
+{
+    *out = NULL;
+    *nout = 0;
+    if (n <= 0) return MT_OK;
+    mt_resource *r = mt_calloc((size_t)n, sizeof *r);
+    if (!r) return MT_ENOMEM;
+    for (int i = 0; i < n; i++) {
+        r[i].quantity = src[i].quantity;
+        if (!(r[i].name = mt_strdup(src[i].name ? src[i].name : ""))) {
+            for (int k = 0; k < i; k++) mt_free((char *)r[k].name);
+            mt_free(r);
+            return MT_ENOMEM;
+        }
+    }
+    *out = r;
+    *nout = n;
+    return MT_OK;
+}
+
 void mt__ds_op_free(mt__ds_op *op)
 {
     if (!op) return;
@@ -18,6 +38,8 @@ void mt__ds_op_free(mt__ds_op *op)
     mt_free(op->names);
     mt_free(op->fn);
     mt_free(op->arg);
+    for (int i = 0; i < op->nres; i++) mt_free((char *)op->res[i].name);
+    mt_free(op->res);
     memset(op, 0, sizeof *op);
 }
 
@@ -35,6 +57,7 @@ mt_status mt__ds_op_copy(const mt__ds_op *src, mt__ds_op *dst, mt_error *err)
         ok = (dst->arg = mt_malloc(src->arg_len)) != NULL;
         if (ok) memcpy(dst->arg, src->arg, src->arg_len);
     }
+    if (ok) ok = mt__ds_res_copy(src->res, src->nres, &dst->res, &dst->nres) == MT_OK;
     if (ok) return MT_OK;
     mt__ds_op_free(dst);
     return mt_error_set(err, MT_ENOMEM, "dataset: copying an operator");

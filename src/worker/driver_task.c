@@ -770,6 +770,16 @@ static Manta__RequestLeaseReply *remote_grant(mt__shape *s, mt_rpc_client **node
     }
     Manta__RequestLeaseReply *r = NULL;
     mt_rpc_client *c = NULL;
+    if (best) { /* as many leases as that node's CPUs hold: more would wait there, and the ask below blocks */
+        double cpu = 1, total = 0;
+        for (int i = 0; i < s->nres; i++)
+            if (!strcmp(s->res[i].name, "CPU")) cpu = s->res[i].quantity;
+        for (size_t k = 0; best->resources_total && k < best->resources_total->n_quantities; k++)
+            if (!strcmp(best->resources_total->quantities[k]->key, "CPU")) total = best->resources_total->quantities[k]->value;
+        int cap = cpu > 0 ? (int)(total / cpu) : 4;
+        s->max_leases = cap < 1 ? 1 : cap > 64 ? 64 : cap;
+        if (s->nleases >= s->max_leases) best = NULL; /* the leases held take the tasks */
+    }
     if (best && mt__drv_remote_client(best->node_address, &c, node_addr, &err) == MT_OK) {
         Manta__RequestLeaseRequest req = MANTA__REQUEST_LEASE_REQUEST__INIT;
         Manta__ResourceSet rs;

@@ -491,6 +491,28 @@ static ITEST_UNUSED pid_t itest_spawn_role(const char *role, const char *env, co
     return pid;
 }
 
+/*
+ * Joins a second node daemon to the started cluster (`manta start --address`)
+ * in <dir>/<sub> with 1 CPU, a 256 MiB store and `resources_json` (may be
+ * NULL); its temp dir goes to bdir. Stop it with `manta stop --temp-dir bdir`.
+ */
+static ITEST_UNUSED void itest_join(const itest_cluster *c, const char *sub, const char *resources_json, char *bdir,
+                                    size_t cap)
+{
+    char tok[128] = "", path[700], addr[64], out[8192];
+    snprintf(path, sizeof path, "%s/token", c->session);
+    cr_assert_gt(itest_read_file(path, tok, sizeof tok), 0, "no token in %s", c->session);
+    tok[strcspn(tok, "\n")] = 0;
+    snprintf(bdir, cap, "%s/%s", c->dir, sub);
+    cr_assert_eq(mkdir(bdir, 0700), 0);
+    snprintf(addr, sizeof addr, "127.0.0.1:%d", c->gcs_port);
+    char *args[] = {"start", "--address", addr, "--temp-dir", bdir, "--token", tok, "--num-cpus", "1",
+                    "--object-store-memory", "268435456", "--resources", (char *)(resources_json ? resources_json : "{}"),
+                    NULL};
+    int rc = itest_run_cli(args, out, sizeof out, 60000);
+    cr_assert_eq(rc, 0, "joining a node exited %d:\n%s", rc, out);
+}
+
 /* Connects this process as a driver to the started cluster (never starts one). */
 static ITEST_UNUSED void itest_connect(const itest_cluster *c)
 {

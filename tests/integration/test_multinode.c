@@ -65,20 +65,7 @@ __attribute__((constructor)) static void role_dispatch(void)
     }
 }
 
-static void join_b(char *bdir, size_t cap)
-{
-    char tok[128] = "", path[700], addr[64], out[8192];
-    snprintf(path, sizeof path, "%s/token", C.session);
-    cr_assert_gt(itest_read_file(path, tok, sizeof tok), 0, "no token in %s", C.session);
-    tok[strcspn(tok, "\n")] = 0;
-    snprintf(bdir, cap, "%s/b", C.dir);
-    cr_assert_eq(mkdir(bdir, 0700), 0);
-    snprintf(addr, sizeof addr, "127.0.0.1:%d", C.gcs_port);
-    char *args[] = {"start", "--address", addr, "--temp-dir", bdir, "--token", tok, "--num-cpus", "1",
-                    "--object-store-memory", "268435456", "--resources", "{\"special\": 2}", NULL};
-    int rc = itest_run_cli(args, out, sizeof out, 60000);
-    cr_assert_eq(rc, 0, "joining node B exited %d:\n%s", rc, out);
-}
+static void join_b(char *bdir, size_t cap) { itest_join(&C, "b", "{\"special\": 2}", bdir, cap); }
 
 static void setup(void) { itest_prepare(&C); }
 static void teardown(void)
