@@ -324,6 +324,28 @@ int cli_stop_main(int argc, char **argv)
 
 /* ---- status ---- */
 
+mt_gcs_client *cli_gcs_connect(const char *cmd, const char *address, const char *temp_dir)
+{
+    mt_error err;
+    mt_error_clear(&err);
+    char dir[MT_SESSION_PATH_MAX];
+    mt_session_info info;
+    uint8_t token[MT_RPC_TOKEN_BYTES];
+    if (mt_session_latest(temp_dir, dir, sizeof dir, &err) != MT_OK ||
+        (!address && mt_session_read_info(dir, &info, &err) != MT_OK)) {
+        fprintf(stderr, "manta %s: could not find any running Manta instance (%s)\n", cmd, err.msg);
+        return NULL;
+    }
+    if (!address) address = info.gcs_address;
+    mt_gcs_client *c = NULL;
+    if (mt_session_load_token(dir, token, &err) != MT_OK ||
+        mt_gcs_client_connect(address, token, "cli", MT_CFG_INT64(rpc_connect_timeout_ms), &c, &err) != MT_OK) {
+        fprintf(stderr, "manta %s: %s\n", cmd, err.msg);
+        return NULL;
+    }
+    return c;
+}
+
 int cli_status_main(int argc, char **argv)
 {
     const char *address = NULL, *temp_dir = NULL;
@@ -342,23 +364,10 @@ int cli_status_main(int argc, char **argv)
     }
     mt_error err;
     mt_error_clear(&err);
-    char dir[MT_SESSION_PATH_MAX];
-    mt_session_info info;
-    uint8_t token[MT_RPC_TOKEN_BYTES];
-    if (mt_session_latest(temp_dir, dir, sizeof dir, &err) != MT_OK ||
-        (!address && mt_session_read_info(dir, &info, &err) != MT_OK)) {
-        fprintf(stderr, "manta status: could not find any running Manta instance (%s)\n", err.msg);
-        return 1;
-    }
-    if (!address) address = info.gcs_address;
-    if (mt_session_load_token(dir, token, &err) != MT_OK) {
-        fprintf(stderr, "manta status: %s\n", err.msg);
-        return 1;
-    }
-    mt_gcs_client *c = NULL;
+    mt_gcs_client *c = cli_gcs_connect("status", address, temp_dir);
+    if (!c) return 1;
     Manta__ClusterStatusReply *r = NULL;
-    if (mt_gcs_client_connect(address, token, "cli", MT_CFG_INT64(rpc_connect_timeout_ms), &c, &err) != MT_OK ||
-        mt_gcs_cluster_status(c, &r, &err) != MT_OK) {
+    if (mt_gcs_cluster_status(c, &r, &err) != MT_OK) {
         fprintf(stderr, "manta status: %s\n", err.msg);
         mt_gcs_client_close(c);
         return 1;

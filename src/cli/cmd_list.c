@@ -12,9 +12,7 @@
 #include <time.h>
 
 #include "cli/cli_runtime.h"
-#include "core/config_keys.h"
 #include "gcs/gcs_client.h"
-#include "gcs/session.h"
 
 #define LIST_USAGE "usage: manta list nodes|actors [--format default|table|json] [--limit N] [--address HOST:PORT] [--temp-dir DIR]\n"
 
@@ -192,19 +190,8 @@ int cli_list_main(int argc, char **argv)
     }
     mt_error err;
     mt_error_clear(&err);
-    char dir[MT_SESSION_PATH_MAX];
-    mt_session_info info;
-    uint8_t token[MT_RPC_TOKEN_BYTES];
-    if (mt_session_latest(temp_dir, dir, sizeof dir, &err) != MT_OK ||
-        (!address && mt_session_read_info(dir, &info, &err) != MT_OK)) {
-        fprintf(stderr, "manta list: could not find any running Manta instance (%s)\n", err.msg);
-        return 1;
-    }
-    if (!address) address = info.gcs_address;
-    if (mt_session_load_token(dir, token, &err) != MT_OK) return fprintf(stderr, "manta list: %s\n", err.msg), 1;
-    mt_gcs_client *c = NULL;
-    if (mt_gcs_client_connect(address, token, "cli", MT_CFG_INT64(rpc_connect_timeout_ms), &c, &err) != MT_OK)
-        return fprintf(stderr, "manta list: %s\n", err.msg), 1;
+    mt_gcs_client *c = cli_gcs_connect("list", address, temp_dir);
+    if (!c) return 1;
     rows t = {0};
     bool ok = false;
     if (!strcmp(what, "nodes")) {

@@ -112,29 +112,23 @@ static mt_status add_col(cols *c, const char *name, mt_array *a, mt_error *err)
     return MT_OK;
 }
 
-static mt_array *ints(const int64_t *v, const bool *valid, int64_t n)
+/* A column of n int64 (ints) or double values, null where valid[i] is false (valid NULL: none null). */
+static mt_array *column(bool ints, const void *v, const bool *valid, int64_t n)
 {
-    mt_array_builder *b = mt_array_builder_new(mt_type_new(MT_TYPE_INT64));
+    mt_array_builder *b = mt_array_builder_new(mt_type_new(ints ? MT_TYPE_INT64 : MT_TYPE_FLOAT64));
     mt_status st = b ? MT_OK : MT_ENOMEM;
     for (int64_t i = 0; st == MT_OK && i < n; i++)
-        st = valid && !valid[i] ? mt_array_builder_append_null(b, NULL) : mt_array_builder_append_int(b, v[i], NULL);
+        st = valid && !valid[i] ? mt_array_builder_append_null(b, NULL)
+             : ints            ? mt_array_builder_append_int(b, ((const int64_t *)v)[i], NULL)
+                               : mt_array_builder_append_double(b, ((const double *)v)[i], NULL);
     mt_array *a = NULL;
     if (st == MT_OK) mt_array_builder_finish(b, &a, NULL);
     mt_array_builder_destroy(b);
     return a;
 }
 
-static mt_array *doubles(const double *v, const bool *valid, int64_t n)
-{
-    mt_array_builder *b = mt_array_builder_new(mt_type_new(MT_TYPE_FLOAT64));
-    mt_status st = b ? MT_OK : MT_ENOMEM;
-    for (int64_t i = 0; st == MT_OK && i < n; i++)
-        st = valid && !valid[i] ? mt_array_builder_append_null(b, NULL) : mt_array_builder_append_double(b, v[i], NULL);
-    mt_array *a = NULL;
-    if (st == MT_OK) mt_array_builder_finish(b, &a, NULL);
-    mt_array_builder_destroy(b);
-    return a;
-}
+static mt_array *ints(const int64_t *v, const bool *valid, int64_t n) { return column(true, v, valid, n); }
+static mt_array *doubles(const double *v, const bool *valid, int64_t n) { return column(false, v, valid, n); }
 
 static mt_status finish_table(cols *c, mt_table **out, int64_t rows, mt_error *err)
 {
