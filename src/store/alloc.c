@@ -1,7 +1,8 @@
 /*
  * alloc.c — the arena allocator: TLSF-style segregated free lists over
  * 64-byte units, with O(1) allocate and free and immediate coalescing of
- * physical neighbours. Metadata (block descriptors) lives in this process's
+ * physical neighbours; large requests prefer free blocks on pages already
+ * written (below the high-water mark, not trimmed). Metadata (block descriptors) lives in this process's
  * heap, never in the shared memory, so clients cannot corrupt it.
  *
  * Threads: the node daemon's loop thread.
@@ -82,17 +83,47 @@ static mt__store_block *find_bin(const mt__store_alloc *a, int fl, int sl)
     return a->bins[fl][__builtin_ctz(sm)];
 }
 
-/* Good fit: a block from a bin whose every member is big enough; else scan the exact bin. */
+/* Whether the first `units` of free block b lie on pages written before (and not trimmed since). */
+static bool warm(const mt__store_alloc *a, const mt__store_block *b, uint64_t units)
+{
+    return !b->clean && b->off + (int64_t)(units * MT__STORE_ALIGN) <= a->touched;
+}
+
+/*
+ * A fitting free block on written pages: up to WARM_LOOK free blocks of the
+ * exact bin and above, smallest bins first. Reusing them keeps the
+ * arena's resident size near its working set and skips first-touch faults.
+ */
+#define WARM_LOOK 64
+#define WARM_MIN_UNITS 1024 /* 64 KiB: smaller requests stay O(1) */
+static mt__store_block *find_warm(const mt__store_alloc *a, uint64_t units)
+{
+    int fl, sl, seen = 0;
+    bin_of(units, &fl, &sl);
+    for (; fl < MT__STORE_FL; fl++, sl = 0) {
+        uint32_t sm = a->sl_bitmap[fl] & (~(uint32_t)0 << sl);
+        for (; sm; sm &= sm - 1)
+            for (mt__store_block *b = a->bins[fl][__builtin_ctz(sm)]; b; b = b->free_next) {
+                if ((uint64_t)b->size >= units * MT__STORE_ALIGN && warm(a, b, units)) return b;
+                if (++seen >= WARM_LOOK) return NULL;
+            }
+    }
+    return NULL;
+}
+
+/* A warm block for large requests, else good fit (a bin whose every member is big enough), else the exact bin. */
 static mt__store_block *find_fit(const mt__store_alloc *a, uint64_t units)
 {
     uint64_t up = units;
     if (units >= MT__STORE_SL) up += ((uint64_t)1 << (fls64(units) - 4)) - 1;
     int fl, sl;
     bin_of(up, &fl, &sl);
-    if (fl < MT__STORE_FL) {
-        mt__store_block *b = find_bin(a, fl, sl);
-        if (b) return b;
+    mt__store_block *g = fl < MT__STORE_FL ? find_bin(a, fl, sl) : NULL;
+    if (units >= WARM_MIN_UNITS && !(g && warm(a, g, units))) {
+        mt__store_block *w = find_warm(a, units);
+        if (w) return w;
     }
+    if (g) return g;
     bin_of(units, &fl, &sl);
     if (fl >= MT__STORE_FL) return NULL;
     for (mt__store_block *b = a->bins[fl][sl]; b; b = b->free_next)
@@ -126,6 +157,7 @@ mt__store_block *mt__store_alloc_get(mt__store_alloc *a, int64_t size)
     }
     b->clean = false;
     a->used += b->size;
+    if (b->off + b->size > a->touched) a->touched = b->off + b->size;
     return b;
 }
 

@@ -58,6 +58,7 @@ typedef struct mt__store_block {
 
 typedef struct mt__store_alloc {
     int64_t capacity, used, free_blocks;
+    int64_t touched; /* high-water mark: no allocation has reached past it */
     uint64_t fl_bitmap;
     uint32_t sl_bitmap[MT__STORE_FL];
     mt__store_block *bins[MT__STORE_FL][MT__STORE_SL];

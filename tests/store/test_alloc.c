@@ -142,3 +142,31 @@ Test(alloc, trim_gives_pages_back_once)
     cr_assert_eq(mt_store_trim(s, 1 << 20), 4 << 20);
     mt_store_destroy(s);
 }
+
+/* A large free block on written pages is taken before fresh arena: the
+ * resident size stays near the working set (it grows by the guard only). */
+Test(alloc, large_requests_reuse_written_pages)
+{
+    mt_store *s = open_store(64 << 20);
+    mt_store_ref ref;
+    mt_error err;
+    struct stat sb;
+    int64_t first = -1;
+    for (uint32_t round = 0; round < 8; round++) {
+        /* sizes vary within one bin; each would be good-fit from fresh arena above the freed block */
+        int64_t size = (4 << 20) + (128 << 10) - (int64_t)round * 8192;
+        cr_assert_eq(mt_store_object_create(s, tid(10 + round), size, true, &ref, &err), MT_OK, "%s", err.msg);
+        if (first < 0) first = ref.offset;
+        cr_assert_eq(ref.offset, first, "round %u reuses the freed block", round);
+        memset(mt_store_base(s) + ref.offset, 0x5a, (size_t)size);
+        cr_assert_eq(mt_store_object_seal(s, tid(10 + round), &err), MT_OK);
+        if (round == 0) { /* a guard after it, so the freed block cannot merge into the fresh tail */
+            cr_assert_eq(mt_store_object_create(s, tid(99), 4096, true, &ref, &err), MT_OK);
+            cr_assert_eq(mt_store_object_seal(s, tid(99), &err), MT_OK);
+        }
+        cr_assert_eq(mt_store_object_delete(s, tid(10 + round), &err), MT_OK);
+    }
+    cr_assert_eq(fstat(mt_store_fd(s), &sb), 0);
+    cr_assert_leq((int64_t)sb.st_blocks * 512, (5 << 20), "resident: one block's pages, not eight");
+    mt_store_destroy(s);
+}
