@@ -5,7 +5,8 @@
  *
  * Threads: none; pure functions of their arguments. Invariants: a decoded
  * table passed mt_array_validate column by column; every byte the decoder
- * reads was bounds-checked first; on failure nothing leaks and on_free runs
+ * reads was bounds-checked first; a picked block decodes exactly as the
+ * block of the same rows taken first would; on failure nothing leaks and on_free runs
  * (once) if no buffer was made.
  */
 #include <stdatomic.h>
@@ -163,45 +164,249 @@ static void put_node(writer *w, const mt_array *a, int64_t rel, int64_t n)
     }
 }
 
-static void put_table(writer *w, const mt_table *t)
+static void put_table(writer *w, const void *arg)
 {
+    const mt_table *t = arg;
     put_type(w, t->schema);
     for (int32_t i = 0; i < t->num_columns; i++) put_node(w, t->columns[i], 0, t->num_rows);
 }
 
-mt_status mt__block_size(const mt_table *t, size_t *size_out, mt_error *err)
+typedef void (*body_fn)(writer *w, const void *arg);
+
+/* Bytes of the block `body` writes: the header measured first, as payload offsets depend on its end. */
+static mt_status measure(body_fn body, const void *arg, size_t *size_out, mt_error *err)
 {
-    if (!t) return mt_error_set(err, MT_EINVAL, "block: no table");
     writer w = {0};
-    put_table(&w, t);
+    body(&w, arg);
     size_t start = align64(BLOCK_FIXED + w.hdr);
     w.payload = start;
     w.hdr = 0;
-    put_table(&w, t); /* payload offsets depend on where the payload starts */
+    body(&w, arg);
     if (w.hdr > UINT32_MAX) return mt_error_set(err, MT_ERANGE, "block: a header of %zu bytes", w.hdr);
     *size_out = w.payload > start ? w.payload : start;
     return MT_OK;
 }
 
-mt_status mt__block_encode(const mt_table *t, uint8_t *out, size_t size, mt_error *err)
+/* Writes the fixed part, the header and the payload of the block `body` writes. */
+static void emit(body_fn body, const void *arg, int64_t rows, uint8_t *out)
 {
-    size_t need;
-    MT_RETURN_NOT_OK(mt__block_size(t, &need, err));
-    if (size < need) return mt_error_set(err, MT_ERANGE, "block: %zu bytes given, %zu needed", size, need);
     writer m = {0};
-    put_table(&m, t);
+    body(&m, arg);
     uint32_t hdr = (uint32_t)m.hdr;
     size_t start = align64(BLOCK_FIXED + hdr);
     memset(out, 0, start);
     writer w = {.out = out, .payload = start};
-    put_table(&w, t);
+    body(&w, arg);
     memcpy(out, "MTBK", 4);
     out[4] = 1;
     memcpy(out + 8, &hdr, 4);
-    int64_t rows = t->num_rows;
     memcpy(out + 12, &rows, 8);
+}
+
+mt_status mt__block_size(const mt_table *t, size_t *size_out, mt_error *err)
+{
+    if (!t) return mt_error_set(err, MT_EINVAL, "block: no table");
+    return measure(put_table, t, size_out, err);
+}
+
+mt_status mt__block_encode(const mt_table *t, uint8_t *out, size_t size, mt_error *err)
+{
+    size_t need = 0;
+    MT_RETURN_NOT_OK(mt__block_size(t, &need, err));
+    if (size < need) return mt_error_set(err, MT_ERANGE, "block: %zu bytes given, %zu needed", size, need);
+    emit(put_table, t, t->num_rows, out);
     return MT_OK;
 }
+
+/* ---- Encoding picked rows --------------------------------------------------- */
+
+/*
+ * A picked block is written from its sources directly: validity and bool
+ * bits, fixed-width values and variable-width bytes are gathered into the
+ * payload, with no table built in between. Flat types only (no list,
+ * struct or map): mt__ds_store_pick falls back to take + encode for those.
+ */
+struct mt__block_pick_plan {
+    mt__ds_pick p;
+    int32_t ncols;
+    int64_t *nulls;   /* per column: null rows picked */
+    bool *validity;   /* per column: some source has a validity bitmap */
+    size_t *bytes;    /* per column: value bytes picked (utf8, binary) */
+    size_t size;
+};
+
+static bool get_bit(const uint8_t *p, int64_t i) { return (p[i >> 3] >> (i & 7)) & 1; }
+
+static const mt_array *pick_col(const mt__ds_pick *p, int32_t c, int64_t i)
+{
+    return p->tables[p->tab ? p->tab[i] : 0]->columns[c];
+}
+
+bool mt__block_pickable(const mt_type *schema)
+{
+    for (int32_t i = 0; i < schema->num_fields; i++) {
+        mt_type_id id = schema->fields[i].type->id;
+        if (id == MT_TYPE_LIST || id == MT_TYPE_STRUCT || id == MT_TYPE_MAP) return false;
+    }
+    return true;
+}
+
+/* Bits of rows picked from column c into d (bits == 0: validity, absent bitmap = all set; 1: bool values). */
+static void pick_bits(const mt__ds_pick *p, int32_t c, int which, uint8_t *d)
+{
+    memset(d, 0, (size_t)((p->n + 7) >> 3));
+    for (int64_t i = 0; i < p->n; i++) {
+        const mt_array *a = pick_col(p, c, i);
+        const mt_buffer *b = a->buffers[which];
+        if (!b || (which == 0 && a->null_count == 0) || get_bit(b->data, a->offset + p->rows[i]))
+            d[i >> 3] |= (uint8_t)(1u << (i & 7));
+    }
+}
+
+/* Fixed-width values of the picked rows; one source's rows as plain loads and stores. */
+static void pick_fixed(const mt__ds_pick *p, int32_t c, size_t w, uint8_t *restrict d)
+{
+    const uint8_t *base[MT__DS_PICK_MAX];
+    for (int k = 0; k < p->ntables; k++) {
+        const mt_array *a = p->tables[k]->columns[c];
+        base[k] = a->buffers[1]->data + w * (size_t)a->offset;
+    }
+    const int64_t *rows = p->rows;
+    if (!p->tab && w == 8) {
+        for (int64_t i = 0; i < p->n; i++) memcpy(d + 8 * i, base[0] + 8 * rows[i], 8);
+    } else if (!p->tab && w == 4) {
+        for (int64_t i = 0; i < p->n; i++) memcpy(d + 4 * i, base[0] + 4 * rows[i], 4);
+    } else if (w == 8) {
+        for (int64_t i = 0; i < p->n; i++) memcpy(d + 8 * i, base[p->tab[i]] + 8 * rows[i], 8);
+    } else if (w == 4) {
+        for (int64_t i = 0; i < p->n; i++) memcpy(d + 4 * i, base[p->tab[i]] + 4 * rows[i], 4);
+    } else {
+        for (int64_t i = 0; i < p->n; i++) memcpy(d + w * (size_t)i, base[p->tab ? p->tab[i] : 0] + w * (size_t)rows[i], w);
+    }
+}
+
+static void put_pick_column(writer *w, const mt__block_pick_plan *pl, int32_t c)
+{
+    const mt__ds_pick *p = &pl->p;
+    mt_type_id id = p->tables[0]->columns[c]->type->id;
+    int64_t n = p->n;
+    put_i64(w, n);
+    if (id == MT_TYPE_NA) {
+        put_i64(w, n);
+        return;
+    }
+    put_i64(w, pl->nulls[c]);
+    if (pl->validity[c] && n > 0) {
+        uint8_t *d = payload(w, (size_t)((n + 7) >> 3));
+        if (d) pick_bits(p, c, 0, d);
+    } else {
+        put_absent(w);
+    }
+    if (id == MT_TYPE_BOOL) {
+        uint8_t *d = payload(w, (size_t)((n + 7) >> 3));
+        if (d && n) pick_bits(p, c, 1, d);
+    } else if (id == MT_TYPE_UTF8 || id == MT_TYPE_BINARY) {
+        int32_t *o = (int32_t *)payload(w, (size_t)(n + 1) * 4);
+        uint8_t *b = payload(w, pl->bytes[c]);
+        if (!o) return;
+        o[0] = 0;
+        for (int64_t i = 0; i < n; i++) {
+            const mt_array *a = pick_col(p, c, i);
+            const int32_t *off = (const int32_t *)a->buffers[1]->data + a->offset + p->rows[i];
+            int32_t len = off[1] - off[0];
+            if (len) memcpy(b + o[i], a->buffers[2]->data + off[0], (size_t)len);
+            o[i + 1] = o[i] + len;
+        }
+    } else {
+        size_t width = (size_t)mt_type_bit_width(p->tables[0]->columns[c]->type) / 8;
+        uint8_t *d = payload(w, width * (size_t)n);
+        if (d && n) pick_fixed(p, c, width, d);
+    }
+}
+
+static void put_pick(writer *w, const void *arg)
+{
+    const mt__block_pick_plan *pl = arg;
+    put_type(w, pl->p.tables[0]->schema);
+    for (int32_t c = 0; c < pl->ncols; c++) put_pick_column(w, pl, c);
+}
+
+void mt__block_pick_plan_free(mt__block_pick_plan *pl)
+{
+    if (!pl) return;
+    mt_free(pl->nulls);
+    mt_free(pl->validity);
+    mt_free(pl->bytes);
+    mt_free(pl);
+}
+
+/* Checks every source and row, then counts nulls and value bytes per column. */
+static mt_status plan_columns(mt__block_pick_plan *pl, mt_error *err)
+{
+    const mt__ds_pick *p = &pl->p;
+    const mt_table *t0 = p->tables[0];
+    for (int k = 1; k < p->ntables; k++)
+        if (!mt_type_equal(p->tables[k]->schema, t0->schema))
+            return mt_error_set(err, MT_ETYPE, "block: picking from tables of different schemas");
+    for (int64_t i = 0; i < p->n; i++) {
+        int32_t k = p->tab ? p->tab[i] : 0;
+        if (k < 0 || k >= p->ntables || p->rows[i] < 0 || p->rows[i] >= p->tables[k]->num_rows)
+            return mt_error_set(err, MT_ERANGE, "block: picked row %lld of source %d is out of range",
+                                (long long)p->rows[i], (int)k);
+    }
+    for (int32_t c = 0; c < pl->ncols; c++) {
+        mt_type_id id = t0->columns[c]->type->id;
+        for (int k = 0; k < p->ntables; k++) { /* a bitmap known to hold no nulls is not read */
+            const mt_array *a = p->tables[k]->columns[c];
+            pl->validity[c] |= a->buffers[0] != NULL && a->null_count != 0;
+        }
+        if (id == MT_TYPE_NA) continue;
+        int64_t nulls = 0;
+        size_t bytes = 0;
+        for (int64_t i = 0; i < p->n && (pl->validity[c] || id == MT_TYPE_UTF8 || id == MT_TYPE_BINARY); i++) {
+            const mt_array *a = pick_col(p, c, i);
+            int64_t at = a->offset + p->rows[i];
+            if (a->buffers[0] && a->null_count != 0 && !get_bit(a->buffers[0]->data, at)) nulls++;
+            if (id == MT_TYPE_UTF8 || id == MT_TYPE_BINARY) {
+                const int32_t *off = (const int32_t *)a->buffers[1]->data + at;
+                bytes += (size_t)(off[1] - off[0]);
+            }
+        }
+        if (bytes > INT32_MAX)
+            return mt_error_set(err, MT_ERANGE, "block: column '%s' would hold %zu bytes (more than 2 GiB)",
+                                t0->schema->fields[c].name, bytes);
+        pl->nulls[c] = nulls;
+        pl->bytes[c] = bytes;
+    }
+    return MT_OK;
+}
+
+mt_status mt__block_pick_plan_make(const mt__ds_pick *p, mt__block_pick_plan **out, size_t *size, mt_error *err)
+{
+    if (!p || p->ntables < 1 || p->ntables > MT__DS_PICK_MAX || !mt__block_pickable(p->tables[0]->schema))
+        return mt_error_set(err, MT_EINVAL, "block: these rows cannot be picked directly");
+    mt__block_pick_plan *pl = mt_calloc(1, sizeof *pl);
+    int32_t nc = p->tables[0]->num_columns;
+    if (pl) {
+        pl->p = *p;
+        pl->ncols = nc;
+        pl->nulls = mt_calloc((size_t)nc + 1, sizeof *pl->nulls);
+        pl->validity = mt_calloc((size_t)nc + 1, sizeof *pl->validity);
+        pl->bytes = mt_calloc((size_t)nc + 1, sizeof *pl->bytes);
+    }
+    mt_status st = pl && pl->nulls && pl->validity && pl->bytes ? MT_OK : mt_error_set(err, MT_ENOMEM, "block");
+    if (st == MT_OK) st = plan_columns(pl, err);
+    if (st == MT_OK) st = measure(put_pick, pl, &pl->size, err);
+    if (st != MT_OK) {
+        mt__block_pick_plan_free(pl);
+        return st;
+    }
+    *out = pl;
+    *size = pl->size;
+    return MT_OK;
+}
+
+void mt__block_pick_write(const mt__block_pick_plan *pl, uint8_t *out) { emit(put_pick, pl, pl->p.n, out); }
 
 /* ---- Decoding ------------------------------------------------------------ */
 

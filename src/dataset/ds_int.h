@@ -38,6 +38,26 @@ mt_status mt__block_encode(const mt_table *t, uint8_t *out, size_t size, mt_erro
  */
 mt_status mt__block_decode(const uint8_t *data, size_t len, void (*on_free)(void *), void *owner,
                            const char *what, mt_table **out, mt_error *err);
+/*
+ * Rows picked from up to MT__DS_PICK_MAX tables of one schema: row i of the
+ * result is row rows[i] of tables[tab ? tab[i] : 0]. A block of them is
+ * written straight from the sources (flat schemas: mt__block_pickable).
+ */
+#define MT__DS_PICK_MAX 1024
+typedef struct mt__ds_pick {
+    const mt_table *const *tables;
+    int ntables;
+    const int32_t *tab;
+    const int64_t *rows;
+    int64_t n;
+} mt__ds_pick;
+typedef struct mt__block_pick_plan mt__block_pick_plan;
+bool mt__block_pickable(const mt_type *schema);
+/* Checks the pick (sources' schemas, every row) and sizes its block. */
+mt_status mt__block_pick_plan_make(const mt__ds_pick *p, mt__block_pick_plan **out, size_t *size, mt_error *err);
+/* Writes the block into out[0..size) (size from the plan). */
+void mt__block_pick_write(const mt__block_pick_plan *pl, uint8_t *out);
+void mt__block_pick_plan_free(mt__block_pick_plan *pl);
 /* Rows of a block from its header alone. */
 mt_status mt__block_rows(const uint8_t *data, size_t len, int64_t *rows, mt_error *err);
 
@@ -228,6 +248,8 @@ mt_status mt__ds_task_table(mt_task_ctx *ctx, json_t *task, const mt_arg *args, 
                             mt_error *err);
 /* Returns `t` as the task's next result, encoded in place in the object store. */
 mt_status mt__ds_store_block(mt_task_ctx *ctx, const mt_table *t, mt_error *err);
+/* Stores the picked rows as one more return: gathered straight into the store where the schema allows. */
+mt_status mt__ds_store_pick(mt_task_ctx *ctx, const mt__ds_pick *p, mt_error *err);
 
 /* ---- Exchanges (shuffle.c) and sorting (sort.c) ------------------------------ */
 

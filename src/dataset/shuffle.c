@@ -43,10 +43,8 @@ static mt_status store_parts(mt_task_ctx *ctx, const mt_table *t, const int32_t 
     for (int j = 0; st == MT_OK && j < p; j++) start[j + 1] += start[j];
     for (int64_t r = 0; st == MT_OK && r < t->num_rows; r++) rows[start[part[r]] + fill[part[r]]++] = r;
     for (int j = 0; st == MT_OK && j < p; j++) {
-        mt_table *piece = NULL;
-        st = mt__ds_take_rows(t, rows + start[j], start[j + 1] - start[j], &piece, err);
-        if (st == MT_OK) st = mt__ds_store_block(ctx, piece, err);
-        mt_table_release(piece);
+        mt__ds_pick pk = {.tables = &t, .ntables = 1, .rows = rows + start[j], .n = start[j + 1] - start[j]};
+        st = mt__ds_store_pick(ctx, &pk, err);
     }
     mt_free(rows);
     mt_free(start);
@@ -94,6 +92,40 @@ static mt_status partition(mt_task_ctx *ctx, const mt_arg *args, int nargs, mt_e
     return st;
 }
 
+/*
+ * The rows of parts[0..m), concatenated in map order, in a seeded random
+ * order (Fisher-Yates): stored gathered straight from the parts.
+ */
+static mt_status shuffle_parts(mt_task_ctx *ctx, mt_table **parts, int m, uint64_t seed, int64_t *rows_out,
+                               mt_error *err)
+{
+    int64_t n = 0;
+    for (int k = 0; k < m; k++) n += parts[k]->num_rows;
+    int32_t *tab = mt_malloc(sizeof *tab * (size_t)(n ? n : 1));
+    int64_t *rows = mt_malloc(sizeof *rows * (size_t)(n ? n : 1));
+    mt_status st = tab && rows ? MT_OK : mt_error_set(err, MT_ENOMEM, "shuffle of %lld rows", (long long)n);
+    int64_t i = 0;
+    for (int k = 0; st == MT_OK && k < m; k++)
+        for (int64_t r = 0; r < parts[k]->num_rows; r++, i++) {
+            tab[i] = k;
+            rows[i] = r;
+        }
+    uint64_t s = seed;
+    for (i = n - 1; st == MT_OK && i > 0; i--) {
+        int64_t k = (int64_t)(next_rand(&s) % (uint64_t)(i + 1));
+        int32_t t = tab[i];
+        int64_t r = rows[i];
+        tab[i] = tab[k], rows[i] = rows[k];
+        tab[k] = t, rows[k] = r;
+    }
+    mt__ds_pick pk = {.tables = (const mt_table *const *)parts, .ntables = m, .tab = tab, .rows = rows, .n = n};
+    if (st == MT_OK) st = mt__ds_store_pick(ctx, &pk, err);
+    if (st == MT_OK) *rows_out = n;
+    mt_free(tab);
+    mt_free(rows);
+    return st;
+}
+
 static mt_status reduce(mt_task_ctx *ctx, const mt_arg *args, int nargs, mt_error *err)
 {
     if (nargs < 2 || mt_task_num_returns(ctx) != 2) return bad(err, "arguments");
@@ -113,27 +145,23 @@ static mt_status reduce(mt_task_ctx *ctx, const mt_arg *args, int nargs, mt_erro
         if (st != MT_OK) break;
     }
     mt_table *all = NULL, *res = NULL;
-    if (st == MT_OK) st = mt_table_concat(parts, m, &all, err);
-    if (st == MT_OK && !strcmp(mode, "sort")) {
-        st = mt__ds_sort_table(all, json_string_value(json_object_get(j, "key")),
-                               json_is_true(json_object_get(j, "descending")), &res, err);
-    } else if (st == MT_OK && !strcmp(mode, "agg")) {
-        st = mt__agg_final(all, json_string_value(json_object_get(j, "key")), json_object_get(j, "aggs"), &res, err);
-    } else if (st == MT_OK) {
-        int64_t n = all->num_rows, *perm = mt_malloc(sizeof *perm * (size_t)(n ? n : 1));
-        uint64_t s = (uint64_t)json_integer_value(json_object_get(j, "seed")) ^ ((uint64_t)(index + 1) * 0x9e3779b97f4a7c15ULL);
-        if (!perm) st = mt_error_set(err, MT_ENOMEM, "reduce");
-        for (int64_t i = 0; st == MT_OK && i < n; i++) perm[i] = i;
-        for (int64_t i = n - 1; st == MT_OK && i > 0; i--) { /* Fisher-Yates */
-            int64_t k = (int64_t)(next_rand(&s) % (uint64_t)(i + 1)), x = perm[i];
-            perm[i] = perm[k];
-            perm[k] = x;
-        }
-        if (st == MT_OK) st = mt__ds_take_rows(all, perm, n, &res, err);
-        mt_free(perm);
+    int64_t rows = 0;
+    if (st == MT_OK && !strcmp(mode, "random")) {
+        uint64_t seed = (uint64_t)json_integer_value(json_object_get(j, "seed")) ^ ((uint64_t)(index + 1) * 0x9e3779b97f4a7c15ULL);
+        st = shuffle_parts(ctx, parts, m, seed, &rows, err);
+    } else {
+        if (st == MT_OK) st = mt_table_concat(parts, m, &all, err);
+        if (st == MT_OK && !strcmp(mode, "sort"))
+            st = mt__ds_sort_table(all, json_string_value(json_object_get(j, "key")),
+                                   json_is_true(json_object_get(j, "descending")), &res, err);
+        else if (st == MT_OK && !strcmp(mode, "agg"))
+            st = mt__agg_final(all, json_string_value(json_object_get(j, "key")), json_object_get(j, "aggs"), &res, err);
+        else if (st == MT_OK)
+            st = bad(err, "reduce mode");
+        if (st == MT_OK) st = mt__ds_store_block(ctx, res, err);
+        if (st == MT_OK) rows = res->num_rows;
     }
-    if (st == MT_OK) st = mt__ds_store_block(ctx, res, err);
-    if (st == MT_OK) st = mt_return_i64(ctx, res->num_rows, err);
+    if (st == MT_OK) st = mt_return_i64(ctx, rows, err);
     for (int i = 0; i < got; i++) mt_table_release(parts[i]);
     mt_free(parts);
     mt_table_release(all);

@@ -210,6 +210,48 @@ mt_status mt__ds_store_block(mt_task_ctx *ctx, const mt_table *t, mt_error *err)
     return mt__block_encode(t, p, size, err);
 }
 
+/* Nested schemas, or too many sources: the sources concatenated, the rows taken, the table encoded. */
+static mt_status store_pick_by_take(mt_task_ctx *ctx, const mt__ds_pick *p, mt_error *err)
+{
+    mt_table *all = NULL, *res = NULL;
+    int64_t *rows = NULL;
+    mt_status st = MT_OK;
+    if (p->ntables == 1 || !p->tab) {
+        all = mt_table_retain((mt_table *)p->tables[0]);
+    } else {
+        int64_t *first = mt_calloc((size_t)p->ntables, sizeof *first);
+        rows = mt_malloc(sizeof *rows * (size_t)(p->n ? p->n : 1));
+        st = first && rows ? MT_OK : mt_error_set(err, MT_ENOMEM, "storing %lld rows", (long long)p->n);
+        for (int k = 1; st == MT_OK && k < p->ntables; k++) first[k] = first[k - 1] + p->tables[k - 1]->num_rows;
+        for (int64_t i = 0; st == MT_OK && i < p->n; i++) {
+            int32_t k = p->tab[i];
+            if (k < 0 || k >= p->ntables) st = mt_error_set(err, MT_ERANGE, "block: picked source %d is out of range", (int)k);
+            else rows[i] = first[k] + p->rows[i];
+        }
+        mt_free(first);
+        if (st == MT_OK) st = mt_table_concat((mt_table *const *)p->tables, p->ntables, &all, err);
+    }
+    if (st == MT_OK) st = mt__ds_take_rows(all, rows ? rows : p->rows, p->n, &res, err);
+    if (st == MT_OK) st = mt__ds_store_block(ctx, res, err);
+    mt_free(rows);
+    mt_table_release(res);
+    mt_table_release(all);
+    return st;
+}
+
+mt_status mt__ds_store_pick(mt_task_ctx *ctx, const mt__ds_pick *p, mt_error *err)
+{
+    if (p->ntables > MT__DS_PICK_MAX || !mt__block_pickable(p->tables[0]->schema)) return store_pick_by_take(ctx, p, err);
+    mt__block_pick_plan *pl = NULL;
+    size_t size;
+    void *out;
+    mt_status st = mt__block_pick_plan_make(p, &pl, &size, err);
+    if (st == MT_OK) st = mt_return_alloc(ctx, size, &out, err);
+    if (st == MT_OK) mt__block_pick_write(pl, out);
+    mt__block_pick_plan_free(pl);
+    return st;
+}
+
 mt_status mt__ds_task_table(mt_task_ctx *ctx, json_t *j, const mt_arg *args, int nargs, mt_table **out,
                             mt_error *err)
 {
