@@ -263,6 +263,16 @@ typedef struct mt_resource {
     double quantity;
 } mt_resource;
 
+/*
+ * What the cluster holds, summed over its alive nodes (Ray's
+ * ray.cluster_resources() and ray.available_resources()): *out is an array
+ * of *n {name, quantity}, freed with mt_resources_free. Availability is as
+ * of each node's last heartbeat.
+ */
+MT_API mt_status mt_cluster_resources(mt_resource **out, int *n, mt_error *err);
+MT_API mt_status mt_available_resources(mt_resource **out, int *n, mt_error *err);
+MT_API void mt_resources_free(mt_resource *r, int n);
+
 /* max_retries value meaning "never retry" (0 in the struct means the default). */
 #define MT_RETRIES_NONE (-2)
 /* max_retries / max_restarts value meaning "forever". */

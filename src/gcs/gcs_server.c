@@ -176,6 +176,12 @@ static void dispatch(mt__gcs_server *s, mt_rpc_conn *c, const mt_rpc_msg *m,
     mt_error_clear(&e);
     switch (m->method) {
     case MANTA__GCS_METHOD__GCS_GET_CLUSTER_STATUS: on_cluster_status(s, c, m); return;
+    case MANTA__GCS_METHOD__GCS_HEARTBEAT: {
+        mt_status st = mt__gcs_apply(s->tables, m->method, req, &e);
+        if (st == MT_OK && ((const Manta__HeartbeatRequest *)req)->want_view) on_cluster_status(s, c, m);
+        else reply_status(c, m, st, &e);
+        return;
+    }
     case MANTA__GCS_METHOD__GCS_LOOKUP_ACTOR: on_lookup_actor(s, c, m, (const void *)req); return;
     case MANTA__GCS_METHOD__GCS_LIST_ACTORS: on_list_actors(s, c, m, (const void *)req); return;
     case MANTA__GCS_METHOD__GCS_KV_GET: on_kv_get(s, c, m, (const void *)req); return;

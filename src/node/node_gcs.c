@@ -1,7 +1,8 @@
 /*
  * node_gcs.c — the node's link to the control store: GCS_REGISTER_NODE, then
  * GCS_HEARTBEAT every heartbeat_ms with available resources, store usage and
- * pending demands; re-registers after MT_ENOTFOUND or a lost connection;
+ * pending demands (the reply is the cluster view: the other alive nodes'
+ * available resources, where busy lease requests spill); re-registers after MT_ENOTFOUND or a lost connection;
  * writes DIR/node.ready after the first registration (at once when the node
  * runs without a control store); GCS_UNREGISTER_NODE at shutdown.
  * Main thread; every call is async (never blocks the loop). Invariant: at
@@ -81,11 +82,48 @@ static void send_register(mt__node *n)
         MT_LOG(MT_LOG_WARN, "NODE-GCS-REGISTER", "%s", err.msg);
 }
 
+/* Replaces the cluster view with the other alive nodes of a heartbeat reply. */
+static void set_peers(mt__node *n, const mt_rpc_msg *reply)
+{
+    Manta__ClusterStatusReply *cs = manta__cluster_status_reply__unpack(&mt_rpc_pb_allocator, reply->len, reply->payload);
+    if (!cs) return;
+    size_t want = 0;
+    for (size_t i = 0; i < cs->n_nodes; i++) want += cs->nodes[i]->alive;
+    node_peer *peers = want ? mt_calloc(want, sizeof *peers) : NULL;
+    int k = 0;
+    for (size_t i = 0; peers && i < cs->n_nodes; i++) {
+        const Manta__NodeInfo *ni = cs->nodes[i];
+        bool self = ni->node_id.len == MT_ID_SIZE && !memcmp(ni->node_id.data, n->node_id.bytes, MT_ID_SIZE);
+        if (self || !ni->alive || !ni->node_address || !*ni->node_address) continue;
+        if (mt__node_res_from_pb(ni->resources_available, &peers[k].avail, NULL) != MT_OK) continue;
+        if (!ni->resources_available || !ni->resources_available->n_quantities) continue; /* {} would read as {CPU: 1} */
+        snprintf(peers[k].address, sizeof peers[k].address, "%s", ni->node_address);
+        k++;
+    }
+    manta__cluster_status_reply__free_unpacked(cs, &mt_rpc_pb_allocator);
+    mt_free(n->peers);
+    n->peers = peers;
+    n->num_peers = k;
+}
+
+node_peer *mt__node_gcs_spill_target(mt__node *n, const node_res *d)
+{
+    node_peer *best = NULL;
+    for (int i = 0; i < n->num_peers; i++) {
+        node_peer *p = &n->peers[i];
+        if (mt__node_res_fits(&p->avail, d) &&
+            (!best || mt__node_res_get(&p->avail, "CPU") > mt__node_res_get(&best->avail, "CPU")))
+            best = p;
+    }
+    if (best) mt__node_res_sub(&best->avail, d);
+    return best;
+}
+
 static void on_heartbeat_reply(mt_rpc_conn *c, mt_status st, const mt_rpc_msg *reply, void *ud)
 {
     (void)c;
-    (void)reply;
     mt__node *n = ud;
+    if (st == MT_OK && reply && !n->stopping) set_peers(n, reply);
     n->gcs_in_flight = false;
     if (st == MT_ENOTFOUND || st == MT_EIO) {
         MT_LOG(MT_LOG_WARN, "NODE-GCS-HEARTBEAT", "heartbeat: %s; registering again", mt_status_name(st));
@@ -129,6 +167,7 @@ static void send_heartbeat(mt__node *n)
     req.resources_available = &av.set;
     req.object_store_used = ss.used;
     req.n_pending_demands = mt__node_lease_demands_pb(n, &req.pending_demands);
+    req.want_view = true;
     mt_error err;
     int64_t to = MT_CFG_INT64(heartbeat_ms) * 5;
     if (mt_rpc_call(n->gcs, MANTA__GCS_METHOD__GCS_HEARTBEAT, &req.base, to < 2000 ? 2000 : to,
@@ -209,6 +248,9 @@ void mt__node_gcs_stop(mt__node *n, void (*done)(mt__node *))
 {
     uv_timer_stop(&n->hb_timer);
     uv_close((uv_handle_t *)&n->hb_timer, NULL);
+    mt_free(n->peers);
+    n->peers = NULL;
+    n->num_peers = 0;
     unreg_ctx *u = n->gcs && n->gcs_registered ? mt_calloc(1, sizeof *u) : NULL;
     if (u) {
         u->n = n;

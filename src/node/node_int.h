@@ -173,6 +173,12 @@ typedef struct node_srv_ud {
     bool is_unix;
 } node_srv_ud;
 
+/* Another alive node as of the last heartbeat reply: where busy lease requests may spill. */
+typedef struct node_peer {
+    char address[160]; /* tcp://ip:port */
+    node_res avail;    /* less what this node has spilled to it since */
+} node_peer;
+
 struct mt__node {
     uv_loop_t *loop;
     int64_t gcs_ok_ns;       /* last successful register/heartbeat reply (0 = never) */
@@ -214,6 +220,8 @@ struct mt__node {
     /* control store */
     mt_rpc_conn *gcs;
     uv_timer_t hb_timer;
+    node_peer *peers; /* the cluster view from heartbeat replies (node_gcs.c) */
+    int num_peers;
     bool gcs_registered, gcs_in_flight, ready_written;
 
     /* shutdown */
@@ -288,6 +296,8 @@ size_t mt__node_lease_demands_pb(mt__node *n, Manta__ResourceSet ***out);
 
 /* node_gcs.c: control-store registration and heartbeats */
 mt_status mt__node_gcs_start(mt__node *n, mt_error *err);
+/* The peer with the most CPU available that fits `d` now (its view is charged with d), or NULL. */
+node_peer *mt__node_gcs_spill_target(mt__node *n, const node_res *d);
 void mt__node_gcs_stop(mt__node *n, void (*done)(mt__node *));
 mt_status mt__node_write_ready(mt__node *n, mt_error *err);
 

@@ -147,6 +147,18 @@ void mt__node_lease_request(node_client *cl, const mt_rpc_msg *m)
         mt__node_reply(cl, m, MT_EUNSUPPORTED, NULL, "no node can satisfy %s", buf);
     } else if (!n->pending_head && mt__node_res_fits(&n->avail, &d) && n->num_idle > 0) {
         grant(n, cl, m, &d, kind_of_request(req), mt__node_pool_take_idle(n)); /* fast path */
+    } else if (!mt__node_res_fits(&n->avail, &d) && (req->allow_spillback || req->reject_if_busy)) {
+        node_peer *p = req->allow_spillback ? mt__node_gcs_spill_target(n, &d) : NULL;
+        if (p) { /* busy here, room there: the caller asks that node (Ray's spillback) */
+            Manta__RequestLeaseReply r = MANTA__REQUEST_LEASE_REPLY__INIT;
+            r.spillback_address = p->address;
+            mt__node_reply(cl, m, MT_OK, &r.base, NULL);
+        } else if (req->reject_if_busy) {
+            mt__node_res_format(&d, buf, sizeof buf);
+            mt__node_reply(cl, m, MT_ETIMEOUT, NULL, "node is busy: %s is not available now", buf);
+        } else {
+            enqueue(cl, m, &d, req);
+        }
     } else {
         enqueue(cl, m, &d, req);
     }

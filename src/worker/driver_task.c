@@ -25,6 +25,7 @@
 
 #define PIPELINE 256          /* tasks in flight per leased worker */
 #define LEASE_IDLE_NS 100000000LL /* return a task lease idle this long */
+#define SPILL_BACKOFF_NS 200000000LL /* after a spilled request found no room, queue here this long */
 #define DYING_WAIT_NS 500000000LL /* wait this long for a dead worker's notice before failing its tasks */
 
 /* ---- Queues and task records ------------------------------------------------ */
@@ -297,6 +298,22 @@ static bool shape_is(const mt__shape *s, const mt_resource *res, int n)
     return true;
 }
 
+/*
+ * Leases a shape may hold: as many as the cluster's CPUs fit (busy nodes
+ * spill requests to nodes with room), 1..64; a shape only another node can
+ * run keeps the cap remote_grant gave it.
+ */
+static void set_cap(mt__shape *s)
+{
+    if (s->remote_only) return;
+    double cpu = 0;
+    for (int i = 0; i < s->nres; i++)
+        if (!strcmp(s->res[i].name, "CPU")) cpu = s->res[i].quantity;
+    s->max_leases = cpu > 0 ? (int)(mt__drv_cluster_cpus() / cpu) : 4;
+    if (s->max_leases < 1) s->max_leases = 1;
+    if (s->max_leases > 64) s->max_leases = 64;
+}
+
 /* The shape of a demand (NULL = {CPU: 1}); the key is only its text for messages. */
 static mt__shape *shape_get(const mt_resource *res, int n, mt_error *err)
 {
@@ -327,12 +344,7 @@ static mt__shape *shape_get(const mt_resource *res, int n, mt_error *err)
         return NULL;
     }
     snprintf(s->key, sizeof s->key, "%s", key);
-    double cpu = 0;
-    for (int i = 0; i < s->nres; i++)
-        if (!strcmp(s->res[i].name, "CPU")) cpu = s->res[i].quantity;
-    s->max_leases = cpu > 0 ? (int)(mt__drv.node_cpus / cpu) : 4;
-    if (s->max_leases < 1) s->max_leases = 1;
-    if (s->max_leases > 64) s->max_leases = 64;
+    set_cap(s);
     s->next = mt__drv.shapes;
     mt__drv.shapes = s;
     return s;
@@ -364,6 +376,7 @@ static void request_lease(mt__shape *s)
     Manta__ResourceSet rs;
     Manta__ResourceSet__QuantitiesEntry ents[MT__MAX_RESOURCES], *ptrs[MT__MAX_RESOURCES];
     lease_request_fill(&req, &rs, ents, ptrs, s->res, s->nres);
+    req.allow_spillback = mt_time_now_ns() >= s->spill_off_until_ns;
     uint8_t buf[2048];
     size_t n = protobuf_c_message_get_packed_size(&req.base);
     if (n > sizeof buf) return;
@@ -401,6 +414,7 @@ static void shape_unlink(mt__shape *s, mt__lease *l)
 
 static void dispatch(mt__shape *s)
 {
+    if (s->pending.n && s->nleases >= s->max_leases) set_cap(s); /* a node may have joined */
     /* Queue behind a busy worker only once no more workers can be leased:
      * until then a waiting task gets a worker of its own (as in Ray). */
     int cap = s->nleases >= s->max_leases ? mt__drv.pipeline : 1;
@@ -750,6 +764,37 @@ static bool fits(const mt__shape *s, const Manta__ResourceSet *total)
 }
 
 /*
+ * Asks node `addr` (tcp://…) for a lease of the shape's demand, waiting for
+ * the reply; reject_if_busy: a node without room answers at once instead of
+ * queueing (a spilled request). NULL when the ask fails; *node is the
+ * connection either way (a failed connect leaves it NULL).
+ */
+static Manta__RequestLeaseReply *lease_at(mt__shape *s, const char *addr, bool reject_if_busy, mt_rpc_client **node,
+                                          const char **node_addr)
+{
+    mt_error err;
+    mt_rpc_client *c = NULL;
+    Manta__RequestLeaseReply *r = NULL;
+    if (mt__drv_remote_client(addr, &c, node_addr, &err) != MT_OK) {
+        MT_LOG(MT_LOG_WARN, "DRIVER-LEASE", "node %s: %s", addr, err.msg);
+        return NULL;
+    }
+    Manta__RequestLeaseRequest req = MANTA__REQUEST_LEASE_REQUEST__INIT;
+    Manta__ResourceSet rs;
+    Manta__ResourceSet__QuantitiesEntry ents[MT__MAX_RESOURCES], *ptrs[MT__MAX_RESOURCES];
+    lease_request_fill(&req, &rs, ents, ptrs, s->res, s->nres);
+    req.reject_if_busy = reject_if_busy;
+    if (mt_rpc_client_call(c, MANTA__NODE_METHOD__NODE_REQUEST_LEASE, &req.base, &manta__request_lease_reply__descriptor,
+                           0, (ProtobufCMessage **)&r, NULL, &err) != MT_OK) {
+        if (err.code != MT_ETIMEOUT) MT_LOG(MT_LOG_WARN, "DRIVER-LEASE", "node %s: %s", addr, err.msg);
+        r = NULL;
+    }
+    *node = c;
+    if (r) MT_LOG(MT_LOG_DEBUG, "DRIVER-LEASE", "{%s} leased from node %s", s->key, addr);
+    return r;
+}
+
+/*
  * A lease from another node for a demand this node can never meet (a
  * custom resource only another node has): the alive node with the most of
  * it available is asked, over its TCP address; the call waits for the grant.
@@ -768,8 +813,6 @@ static Manta__RequestLeaseReply *remote_grant(mt__shape *s, mt_rpc_client **node
         if (!ni->alive || self || !ni->node_address || !*ni->node_address || !fits(s, ni->resources_total)) continue;
         if (!best || fits(s, ni->resources_available)) best = ni;
     }
-    Manta__RequestLeaseReply *r = NULL;
-    mt_rpc_client *c = NULL;
     if (best) { /* as many leases as that node's CPUs hold: more would wait there, and the ask below blocks */
         double cpu = 1, total = 0;
         for (int i = 0; i < s->nres; i++)
@@ -778,21 +821,10 @@ static Manta__RequestLeaseReply *remote_grant(mt__shape *s, mt_rpc_client **node
             if (!strcmp(best->resources_total->quantities[k]->key, "CPU")) total = best->resources_total->quantities[k]->value;
         int cap = cpu > 0 ? (int)(total / cpu) : 4;
         s->max_leases = cap < 1 ? 1 : cap > 64 ? 64 : cap;
+        s->remote_only = true;
         if (s->nleases >= s->max_leases) best = NULL; /* the leases held take the tasks */
     }
-    if (best && mt__drv_remote_client(best->node_address, &c, node_addr, &err) == MT_OK) {
-        Manta__RequestLeaseRequest req = MANTA__REQUEST_LEASE_REQUEST__INIT;
-        Manta__ResourceSet rs;
-        Manta__ResourceSet__QuantitiesEntry ents[MT__MAX_RESOURCES], *ptrs[MT__MAX_RESOURCES];
-        lease_request_fill(&req, &rs, ents, ptrs, s->res, s->nres);
-        if (mt_rpc_client_call(c, MANTA__NODE_METHOD__NODE_REQUEST_LEASE, &req.base, &manta__request_lease_reply__descriptor,
-                               0, (ProtobufCMessage **)&r, NULL, &err) != MT_OK) {
-            MT_LOG(MT_LOG_WARN, "DRIVER-LEASE", "node %s: %s", best->node_address, err.msg);
-            r = NULL;
-        }
-        *node = c;
-        MT_LOG(MT_LOG_DEBUG, "DRIVER-LEASE", "{%s} leased from node %s", s->key, best->node_address);
-    }
+    Manta__RequestLeaseReply *r = best ? lease_at(s, best->node_address, false, node, node_addr) : NULL;
     mt_gcs_reply_free(cs);
     return r;
 }
@@ -808,7 +840,20 @@ static void on_lease_reply(const mt_rpc_msg *m)
     mt_rpc_client *node = NULL;
     const char *node_addr = NULL;
     int32_t status = m->status;
-    if (status == MT_EUNSUPPORTED || (status == 0 && r && r->status == MT_EUNSUPPORTED)) { /* not on this node: one that has it */
+    if (status == 0 && r && r->status == 0 && r->spillback_address && *r->spillback_address) {
+        /* busy here: the node named one with room (it may have filled since: then it says so at once) */
+        char addr[300];
+        snprintf(addr, sizeof addr, "%s", r->spillback_address);
+        manta__request_lease_reply__free_unpacked(r, &mt_rpc_pb_allocator);
+        r = lease_at(s, addr, true, &node, &node_addr);
+        if (!r) { /* ask here again, queueing this time */
+            s->spill_off_until_ns = mt_time_now_ns() + SPILL_BACKOFF_NS;
+            for (mt__shape *o = d->shapes; o; o = o->next)
+                if (o->pending.n) dispatch(o);
+            return;
+        }
+        status = 0;
+    } else if (status == MT_EUNSUPPORTED || (status == 0 && r && r->status == MT_EUNSUPPORTED)) { /* not on this node: one that has it */
         Manta__RequestLeaseReply *other = remote_grant(s, &node, &node_addr);
         if (other) {
             if (r) manta__request_lease_reply__free_unpacked(r, &mt_rpc_pb_allocator);
@@ -931,6 +976,7 @@ mt_status mt__drv_pump(int64_t timeout_ms, mt_error *err)
     if (rc > 0 && pf[0].revents) leases_read();
     if (rc > 0 && pf[1].revents) mt__drv_puts_drain(false, NULL);
     for (int i = 2; rc > 0 && i < n; i++) {
+        if (mt__drv.node_lost) break; /* it freed every lease in who[] */
         if (!pf[i].revents) continue;
         mt__lease *l = who[i];
         bool ok = true;

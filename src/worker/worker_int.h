@@ -216,6 +216,8 @@ struct mt__shape {
     mt__lease *leases;
     int nleases, max_leases;
     bool requesting;
+    bool remote_only;            /* only another node can run it: max_leases is that node's CPUs */
+    int64_t spill_off_until_ns;  /* a spilled request found no room: ask here without spillback until then */
     mt__taskq pending;
 };
 
@@ -273,6 +275,8 @@ typedef struct mt__driver {
     size_t max_frame;      /* rpc_max_frame_bytes, read once at mt_init */
     int pipeline;          /* max_tasks_in_flight_per_worker, read once at mt_init (1..256) */
     double node_cpus;
+    double cluster_cpus;        /* alive nodes' CPUs (driver_resources.c), 0 until asked */
+    int64_t cluster_cpus_at_ns;
     uint64_t next_seq;
     int64_t lineage_bytes; /* specs kept as lineage (max_lineage_bytes) */
     mt__shape *shapes;
@@ -303,6 +307,8 @@ extern mt__driver mt__drv;
 /* The driver's control-store connection (made on first use; driver_actor.c). */
 struct mt_gcs_client;
 mt_status mt__drv_gcs(struct mt_gcs_client **out, mt_error *err);
+/* CPUs of the alive nodes, refreshed at most once a second (the node's own until a query succeeds). */
+double mt__drv_cluster_cpus(void);
 /* A kept connection to the node at `addr`; *addr_out lives as long as it (driver_pull.c). */
 mt_status mt__drv_remote_client(const char *addr, mt_rpc_client **out, const char **addr_out, mt_error *err);
 /* Copies object `id` from the node at `addr` into this node's store (driver_pull.c). */

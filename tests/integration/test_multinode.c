@@ -207,3 +207,56 @@ Test(multinode, an_object_made_on_one_node_is_read_on_another, .init = setup, .f
     mt_ref_release(r);
     mt_shutdown();
 }
+
+static double resource_of(bool available, const char *name)
+{
+    mt_resource *r = NULL;
+    int n = 0;
+    mt_error err = {0};
+    mt_status st = available ? mt_available_resources(&r, &n, &err) : mt_cluster_resources(&r, &n, &err);
+    cr_assert_eq(st, MT_OK, "%s", err.msg);
+    double q = 0;
+    for (int i = 0; i < n; i++)
+        if (!strcmp(r[i].name, name)) q = r[i].quantity;
+    mt_resources_free(r, n);
+    return q;
+}
+
+/*
+ * A head with 1 CPU and node B with 1 CPU: two 3 s tasks run at once, one
+ * on each node (the busy head names B in its reply; the driver leases
+ * there), so both are done well before the 6 s they take one after the
+ * other, and for a while no CPU in the cluster is available.
+ */
+Test(multinode, busy_work_spills_to_a_node_with_room, .init = setup, .fini = teardown, .timeout = 120)
+{
+    const char *one_cpu[] = {"--num-cpus", "1", NULL};
+    itest_start(&C, one_cpu);
+    char bdir[300];
+    join_b(bdir, sizeof bdir);
+    itest_connect(&C);
+    cr_assert_eq(resource_of(false, "CPU"), 2);
+    cr_assert_eq(resource_of(false, "special"), 2);
+    double t0 = itest_now();
+    while (resource_of(true, "CPU") < 2 && itest_now() - t0 < 10) usleep(50000); /* both nodes have reported */
+    usleep(1200000); /* and the head has had B's report back in a heartbeat reply */
+    mt_error err = {0};
+    mt_ref *r[2] = {0};
+    t0 = itest_now();
+    for (int i = 0; i < 2; i++) {
+        mt_arg a = MT_ARG_I64(3000);
+        cr_assert_eq(mt_task_submit("manta.sleep_ms", &a, 1, NULL, &r[i], &err), MT_OK, "%s", err.msg);
+    }
+    bool all_busy = false;
+    while (!all_busy && itest_now() - t0 < 2.8) {
+        all_busy = resource_of(true, "CPU") == 0;
+        usleep(100000);
+    }
+    for (int i = 0; i < 2; i++) {
+        cr_assert_eq(itest_get_i64(r[i], 30000), 3000);
+        mt_ref_release(r[i]);
+    }
+    double took = itest_now() - t0;
+    cr_assert(all_busy, "both nodes' CPUs were never in use at once");
+    cr_assert_lt(took, 5.5, "the two tasks ran one after the other (%.2f s)", took);
+}
