@@ -10,16 +10,21 @@
  * data section end to end starts from the file: read, train_test_split(0.3),
  * repartition(5), count, groupby mean, MinMaxScaler fit.
  *
- * usage: data [--rows N] [--cpus N] [--no-peer]    (make bench-data)
- * Prints `name: value unit` lines and `<step>_ratio_vs_pandas: R` (our
+ * usage: data [--rows N] [--cpus N] [--nodes N] [--no-peer]    (make bench-data)
+ * --nodes N > 1 starts a head and N-1 joined nodes with `manta start`
+ * (--cpus each, separate daemons on this host) instead of an embedded
+ * cluster: the 1 -> N node scaling figures. Prints `name: value unit` lines and `<step>_ratio_vs_pandas: R` (our
  * time / pandas' time).
  */
+#include <arpa/inet.h>
 #include <libgen.h>
 #include <limits.h>
 #include <manta/manta.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -48,6 +53,60 @@ static int cmp_d(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
     return x < y ? -1 : x > y;
+}
+
+/* ---- A cluster of separate node daemons (--nodes N > 1) ------------------------ */
+
+static char g_root[PATH_MAX / 2];
+static int g_nodes;
+
+static int free_port(void)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof a;
+    int port = 0;
+    if (fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof a) == 0 && getsockname(fd, (struct sockaddr *)&a, &len) == 0)
+        port = ntohs(a.sin_port);
+    if (fd >= 0) close(fd);
+    return port;
+}
+
+static void stop_nodes(void)
+{
+    char cmd[PATH_MAX * 2];
+    for (int i = g_nodes - 1; i >= 0; i--) {
+        if (i) snprintf(cmd, sizeof cmd, "'%s' stop --temp-dir '%s/node%d' >/dev/null 2>&1", getenv("MANTA_BIN"), g_root, i);
+        else snprintf(cmd, sizeof cmd, "'%s' stop --temp-dir '%s' >/dev/null 2>&1", getenv("MANTA_BIN"), g_root);
+        if (system(cmd) != 0) fprintf(stderr, "bench/data: stopping node %d failed\n", i);
+    }
+    g_nodes = 0;
+}
+
+/* `manta start --head` in root, then nodes-1 `manta start --address` joins, each with cpus CPUs. */
+static void start_nodes(const char *root, int nodes, int cpus, int64_t store)
+{
+    char cmd[PATH_MAX * 2], tok[256] = "", path[PATH_MAX];
+    int port = free_port();
+    snprintf(g_root, sizeof g_root, "%s", root);
+    snprintf(cmd, sizeof cmd, "'%s' start --head --temp-dir '%s' --port %d --num-cpus %d --object-store-memory %lld >/dev/null",
+             getenv("MANTA_BIN"), root, port, cpus, (long long)store);
+    if (system(cmd) != 0) die("manta start --head", NULL);
+    g_nodes = 1;
+    atexit(stop_nodes);
+    snprintf(path, sizeof path, "%s/session_latest/token", root);
+    FILE *f = fopen(path, "r");
+    if (!f || !fgets(tok, sizeof tok, f)) die("reading the session token", NULL);
+    fclose(f);
+    tok[strcspn(tok, "\n")] = 0;
+    for (int i = 1; i < nodes; i++) {
+        snprintf(path, sizeof path, "%s/node%d", root, i);
+        if (mkdir(path, 0700) != 0) die("mkdir", NULL);
+        snprintf(cmd, sizeof cmd, "'%s' start --address 127.0.0.1:%d --temp-dir '%s' --token %s --num-cpus %d "
+                 "--object-store-memory %lld >/dev/null", getenv("MANTA_BIN"), port, path, tok, cpus, (long long)store);
+        if (system(cmd) != 0) die("manta start --address", NULL);
+        g_nodes = i + 1;
+    }
 }
 
 typedef double (*step_fn)(void *arg);
@@ -201,12 +260,14 @@ int main(int argc, char **argv)
     int64_t rows = 2000000;
     int cpus = (int)sysconf(_SC_NPROCESSORS_ONLN);
     bool with_peer = true;
+    int nodes = 1;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--rows") && i + 1 < argc) rows = atoll(argv[++i]);
         else if (!strcmp(argv[i], "--cpus") && i + 1 < argc) cpus = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--nodes") && i + 1 < argc) nodes = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--no-peer")) with_peer = false;
         else {
-            fprintf(stderr, "usage: data [--rows N] [--cpus N] [--no-peer]\n");
+            fprintf(stderr, "usage: data [--rows N] [--cpus N] [--nodes N] [--no-peer]\n");
             return 2;
         }
     }
@@ -223,7 +284,8 @@ int main(int argc, char **argv)
     char tmp[PATH_MAX / 2];
     snprintf(tmp, sizeof tmp, "%s/mtdata.XXXXXX", P_tmpdir);
     if (!mkdtemp(tmp)) die("mkdtemp", NULL);
-    printf("cores: %ld\ncpus: %d\nrows: %lld\n", sysconf(_SC_NPROCESSORS_ONLN), cpus, (long long)rows);
+    if (nodes < 1 || nodes > 8) die("--nodes: 1 to 8", NULL);
+    printf("cores: %ld\nnodes: %d\ncpus: %d\nrows: %lld\n", sysconf(_SC_NPROCESSORS_ONLN), nodes, cpus * nodes, (long long)rows);
 
     /* the table, as the demo makes it (seed 0), written once here */
     ctx c = {.rows = rows};
@@ -242,6 +304,10 @@ int main(int argc, char **argv)
 
     mt_init_options o = {.temp_dir = tmp, .num_cpus = cpus, .object_store_memory = (int64_t)2 << 30};
     t0 = now_s();
+    if (nodes > 1) {
+        start_nodes(tmp, nodes, cpus, (int64_t)2 << 30);
+        o.no_start = true;
+    }
     if (mt_init_ex(&o, &err) != MT_OK) die("mt_init", &err);
     printf("cluster_start_seconds: %.3f s\n", now_s() - t0);
     c.stored = ok(mt_materialize(mt_read_parquet(file, NULL)), "read_parquet");
@@ -252,6 +318,7 @@ int main(int argc, char **argv)
     double csv_w = timed(step_csv_write, &c), csv_r = timed(step_csv_read, &c);
     mt_dataset_release(c.stored);
     mt_shutdown();
+    stop_nodes();
     if (with_peer) run_pandas(rows, tmp, &pd);
 
     report("read_parquet_materialize", read, 0);

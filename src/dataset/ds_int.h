@@ -248,6 +248,8 @@ mt_status mt__ds_task_table(mt_task_ctx *ctx, json_t *task, const mt_arg *args, 
                             mt_error *err);
 /* Returns `t` as the task's next result, encoded in place in the object store. */
 mt_status mt__ds_store_block(mt_task_ctx *ctx, const mt_table *t, mt_error *err);
+/* The alive nodes' CPUs (mt_cluster_resources), else this machine's: sizes windows and reduces. */
+int mt__ds_cluster_cpus(void);
 /* Stores the picked rows as one more return: gathered straight into the store where the schema allows. */
 mt_status mt__ds_store_pick(mt_task_ctx *ctx, const mt__ds_pick *p, mt_error *err);
 

@@ -36,12 +36,24 @@ struct mt__ds_exec {
     double started, last_draw;
 };
 
+int mt__ds_cluster_cpus(void)
+{
+    mt_resource *r = NULL;
+    int n = 0;
+    double cpus = 0;
+    if (mt_cluster_resources(&r, &n, NULL) == MT_OK)
+        for (int i = 0; i < n; i++)
+            if (!strcmp(r[i].name, "CPU")) cpus = r[i].quantity;
+    mt_resources_free(r, n);
+    if (cpus < 1) cpus = (double)sysconf(_SC_NPROCESSORS_ONLN);
+    return cpus < 1 ? 1 : cpus > 4096 ? 4096 : (int)cpus;
+}
+
 static int in_flight_limit(void)
 {
     int64_t v = MT_CFG_INT64(dataset_max_tasks_in_flight);
     if (v > 0) return (int)v;
-    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-    return cpus > 0 ? (int)(2 * cpus) : 4;
+    return 2 * mt__ds_cluster_cpus();
 }
 
 static double now_s(void)

@@ -14,7 +14,6 @@
 #include <jansson.h>
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "dataset/ds_int.h"
 
@@ -424,9 +423,9 @@ MT_API mt_dataset *mt_aggregate(mt_dataset *ds, const mt_agg *aggs, int n)
         mt_table_release(empty);
         mt_table_release(partial);
     } else if (st == MT_OK) {
-        /* partial states are small: a reduce per CPU (at most 16) is enough */
-        long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-        int p = key ? (int)(cpus < 1 ? 1 : cpus > 16 ? 16 : cpus) : 1;
+        /* partial states are small: a reduce per cluster CPU (at most 16) is enough */
+        int cpus = mt__ds_cluster_cpus();
+        int p = key ? (cpus > 16 ? 16 : cpus) : 1;
         if (p > ds->ninputs) p = ds->ninputs;
         json_t *sh = json_pack("{s:s, s:i, s:O}", "mode", "agg", "parts", p, "aggs", aj);
         json_t *rb = json_pack("{s:s, s:O}", "mode", "agg", "aggs", aj);

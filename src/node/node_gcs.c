@@ -53,6 +53,7 @@ static void on_register_reply(mt_rpc_conn *c, mt_status st, const mt_rpc_msg *re
 
 static void send_register(mt__node *n)
 {
+    n->hb_sent_ns = mt_time_now_ns();
     Manta__NodeInfo ni = MANTA__NODE_INFO__INIT;
     node_res_pb tot, av;
     mt__node_res_to_pb(&n->total, &tot);
@@ -123,7 +124,10 @@ static void on_heartbeat_reply(mt_rpc_conn *c, mt_status st, const mt_rpc_msg *r
 {
     (void)c;
     mt__node *n = ud;
-    if (st == MT_OK && reply && !n->stopping) set_peers(n, reply);
+    if (st == MT_OK && reply && !n->stopping) {
+        set_peers(n, reply);
+        mt__node_lease_respill(n); /* queued work may have somewhere to go now */
+    }
     n->gcs_in_flight = false;
     if (st == MT_ENOTFOUND || st == MT_EIO) {
         MT_LOG(MT_LOG_WARN, "NODE-GCS-HEARTBEAT", "heartbeat: %s; registering again", mt_status_name(st));
@@ -168,6 +172,8 @@ static void send_heartbeat(mt__node *n)
     req.object_store_used = ss.used;
     req.n_pending_demands = mt__node_lease_demands_pb(n, &req.pending_demands);
     req.want_view = true;
+    n->hb_sent_ns = mt_time_now_ns();
+    n->hb_avail = n->avail;
     mt_error err;
     int64_t to = MT_CFG_INT64(heartbeat_ms) * 5;
     if (mt_rpc_call(n->gcs, MANTA__GCS_METHOD__GCS_HEARTBEAT, &req.base, to < 2000 ? 2000 : to,
@@ -177,6 +183,21 @@ static void send_heartbeat(mt__node *n)
         MT_LOG(MT_LOG_WARN, "NODE-GCS-HEARTBEAT", "%s", err.msg);
 }
 
+/* Whether availability differs from what the last heartbeat carried. */
+static bool changed(const mt__node *n)
+{
+    const node_res *a = &n->avail, *b = &n->hb_avail;
+    if (a->n != b->n) return true;
+    for (int i = 0; i < a->n; i++)
+        if (a->q[i] != b->q[i] || strcmp(a->name[i], b->name[i])) return true;
+    return false;
+}
+
+/*
+ * Every resource_report_ms (at most heartbeat_ms): a heartbeat when
+ * heartbeat_ms has passed, or sooner in a cluster of several nodes when
+ * availability changed or work is queued here (fresh views for spillback).
+ */
 static void on_hb_timer(uv_timer_t *t)
 {
     mt__node *n = t->data;
@@ -192,8 +213,12 @@ static void on_hb_timer(uv_timer_t *t)
         return;
     }
     if (n->gcs_in_flight) return;
-    if (n->gcs_registered) send_heartbeat(n);
-    else send_register(n);
+    int64_t since_ms = (mt_time_now_ns() - n->hb_sent_ns) / 1000000;
+    if (!n->gcs_registered) {
+        if (since_ms >= MT_CFG_INT64(heartbeat_ms)) send_register(n);
+    } else if (since_ms >= MT_CFG_INT64(heartbeat_ms) || (n->num_peers > 0 && (n->num_pending > 0 || changed(n)))) {
+        send_heartbeat(n);
+    }
 }
 
 static void on_gcs_close(mt_rpc_conn *c, void *ud)
@@ -219,8 +244,10 @@ mt_status mt__node_gcs_start(mt__node *n, mt_error *err)
     mt_rpc_connect_options o = {.client_kind = "node", .client_id = n->node_id, .reconnect = true};
     MT_RETURN_NOT_OK(mt_rpc_connect(n->loop, n->opts.gcs_address, n->token, &o, &h, n, &n->gcs, err));
     send_register(n);
-    uint64_t period = (uint64_t)MT_CFG_INT64(heartbeat_ms);
-    uv_timer_start(&n->hb_timer, on_hb_timer, period ? period : 1000, period ? period : 1000);
+    int64_t hb = MT_CFG_INT64(heartbeat_ms), rr = MT_CFG_INT64(resource_report_ms);
+    uint64_t period = (uint64_t)(rr < hb ? rr : hb);
+    n->hb_sent_ns = mt_time_now_ns();
+    uv_timer_start(&n->hb_timer, on_hb_timer, period, period);
     return MT_OK;
 }
 

@@ -144,6 +144,7 @@ struct node_pending {
     bool for_actor;
     bool hold_nothing;    /* place by demand, hold nothing */
     bool detached;
+    bool allow_spillback; /* may still be answered with a peer's address (mt__node_lease_respill) */
     mt_id actor_id;
     bool timed;
     uv_timer_t timer;
@@ -222,6 +223,8 @@ struct mt__node {
     uv_timer_t hb_timer;
     node_peer *peers; /* the cluster view from heartbeat replies (node_gcs.c) */
     int num_peers;
+    int64_t hb_sent_ns;  /* when the last heartbeat left */
+    node_res hb_avail;   /* the availability it carried */
     bool gcs_registered, gcs_in_flight, ready_written;
 
     /* shutdown */
@@ -298,6 +301,8 @@ size_t mt__node_lease_demands_pb(mt__node *n, Manta__ResourceSet ***out);
 mt_status mt__node_gcs_start(mt__node *n, mt_error *err);
 /* The peer with the most CPU available that fits `d` now (its view is charged with d), or NULL. */
 node_peer *mt__node_gcs_spill_target(mt__node *n, const node_res *d);
+/* Queued requests that allow spillback and still do not fit here go to peers that now have room. */
+void mt__node_lease_respill(mt__node *n);
 void mt__node_gcs_stop(mt__node *n, void (*done)(mt__node *));
 mt_status mt__node_write_ready(mt__node *n, mt_error *err);
 

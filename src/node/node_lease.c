@@ -112,6 +112,7 @@ static void enqueue(node_client *cl, const mt_rpc_msg *m, const node_res *d,
     p->for_actor = req->for_actor;
     p->hold_nothing = req->hold_nothing;
     p->detached = req->for_actor && req->detached;
+    p->allow_spillback = req->allow_spillback;
     if (req->actor_id.len == MT_ID_SIZE) memcpy(p->actor_id.bytes, req->actor_id.data, MT_ID_SIZE);
     p->enqueued_ns = mt_time_now_ns();
     uv_timer_init(n->loop, &p->timer);
@@ -123,6 +124,25 @@ static void enqueue(node_client *cl, const mt_rpc_msg *m, const node_res *d,
     n->pending_tail = p;
     n->num_pending++;
     mt__node_lease_schedule(n);
+}
+
+static void reply_spillback(node_client *cl, const mt_rpc_msg *m, const node_peer *p)
+{
+    Manta__RequestLeaseReply r = MANTA__REQUEST_LEASE_REPLY__INIT;
+    r.spillback_address = (char *)p->address;
+    mt__node_reply(cl, m, MT_OK, &r.base, NULL);
+}
+
+void mt__node_lease_respill(mt__node *n)
+{
+    for (node_pending *p = n->pending_head, *next; p; p = next) {
+        next = p->next;
+        if (!p->allow_spillback || mt__node_res_fits(&n->avail, &p->demand)) continue;
+        node_peer *peer = mt__node_gcs_spill_target(n, &p->demand);
+        if (!peer) continue;
+        reply_spillback(p->client, &p->req, peer);
+        pending_unlink(n, p);
+    }
 }
 
 void mt__node_lease_request(node_client *cl, const mt_rpc_msg *m)
@@ -150,9 +170,7 @@ void mt__node_lease_request(node_client *cl, const mt_rpc_msg *m)
     } else if (!mt__node_res_fits(&n->avail, &d) && (req->allow_spillback || req->reject_if_busy)) {
         node_peer *p = req->allow_spillback ? mt__node_gcs_spill_target(n, &d) : NULL;
         if (p) { /* busy here, room there: the caller asks that node (Ray's spillback) */
-            Manta__RequestLeaseReply r = MANTA__REQUEST_LEASE_REPLY__INIT;
-            r.spillback_address = p->address;
-            mt__node_reply(cl, m, MT_OK, &r.base, NULL);
+            reply_spillback(cl, m, p);
         } else if (req->reject_if_busy) {
             mt__node_res_format(&d, buf, sizeof buf);
             mt__node_reply(cl, m, MT_ETIMEOUT, NULL, "node is busy: %s is not available now", buf);

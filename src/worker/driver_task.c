@@ -412,6 +412,28 @@ static void shape_unlink(mt__shape *s, mt__lease *l)
         }
 }
 
+/* Whether the task has a stored argument, and where the first lives (*home NULL: this node). */
+static bool task_home(const mt__task *t, const char **home)
+{
+    for (int i = 0; i < t->ndeps; i++) {
+        const mt_ref *r = t->deps[i];
+        if (r && r->in_store) {
+            *home = r->owned ? r->loc_addr : r->owner_addr;
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Whether node addresses a and b (NULL or this node's own: this node) are one node. */
+static bool same_node(const char *a, const char *b)
+{
+    const char *self = mt__drv.node_address;
+    if (a && self && !strcmp(a, self)) a = NULL;
+    if (b && self && !strcmp(b, self)) b = NULL;
+    return a == b || (a && b && !strcmp(a, b));
+}
+
 static void dispatch(mt__shape *s)
 {
     if (s->pending.n && s->nleases >= s->max_leases) set_cap(s); /* a node may have joined */
@@ -419,9 +441,17 @@ static void dispatch(mt__shape *s)
      * until then a waiting task gets a worker of its own (as in Ray). */
     int cap = s->nleases >= s->max_leases ? mt__drv.pipeline : 1;
     while (s->pending.n) {
+        /* a lease on the node that holds the task's stored argument (moving it costs more than
+         * waiting behind a task there), else the least loaded */
+        const char *home = NULL;
+        bool has_home = task_home(s->pending.head, &home);
         mt__lease *best = NULL;
-        for (mt__lease *l = s->leases; l; l = l->next)
-            if (l->inflight.n < cap && (!best || l->inflight.n < best->inflight.n)) best = l;
+        for (mt__lease *l = s->leases; l; l = l->next) {
+            if (l->inflight.n >= cap) continue;
+            bool at_home = has_home && same_node(l->node_addr, home);
+            bool best_home = best && has_home && same_node(best->node_addr, home);
+            if (!best || (at_home && !best_home) || (at_home == best_home && l->inflight.n < best->inflight.n)) best = l;
+        }
         if (!best) break;
         mt__task *t = q_pop(&s->pending);
         if (mt__lease_push(best, t, NULL) != MT_OK) {
