@@ -69,7 +69,8 @@ static size_t collect_names(const Manta__ClusterStatusReply *r, const char **nam
             const char *k = rs->quantities[q]->key;
             bool seen = false;
             for (size_t j = 0; j < n && !seen; j++) seen = !strcmp(names[j], k);
-            if (!seen && n < cap && k && strcmp(k, "object_store_memory")) names[n++] = k;
+            /* node:<ip> resources are placement labels, not capacity: `ray status` leaves them out too */
+            if (!seen && n < cap && k && strcmp(k, "object_store_memory") && strncmp(k, "node:", 5)) names[n++] = k;
         }
     }
     qsort(names, n, sizeof *names, cmp_names);

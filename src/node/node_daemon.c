@@ -95,6 +95,14 @@ static mt_status setup_resources(mt__node *n, mt_error *err)
         MT_RETURN_NOT_OK(mt__node_res_add_named(&n->total, base[i].name,
                                                 (int64_t)(base[i].q * NODE_RES_SCALE + 0.5), err));
     }
+    /* Ray's node resources: "node:<ip>" on every node, "node:__internal_head__" on the head; 1 each,
+     * so a demand of 0.01 of one pins work to that node */
+    char node_res_name[NODE_RES_NAME];
+    snprintf(node_res_name, sizeof node_res_name, "node:%s", o->node_ip && *o->node_ip ? o->node_ip : "127.0.0.1");
+    if (mt__node_res_get(&n->total, node_res_name) == 0)
+        MT_RETURN_NOT_OK(mt__node_res_add_named(&n->total, node_res_name, NODE_RES_SCALE, err));
+    if (o->is_head && mt__node_res_get(&n->total, "node:__internal_head__") == 0)
+        MT_RETURN_NOT_OK(mt__node_res_add_named(&n->total, "node:__internal_head__", NODE_RES_SCALE, err));
     n->avail = n->total;
     int64_t pre = MT_CFG_INT64(worker_prestart);
     n->pool_target = (int)(pre > 0 ? pre : (int64_t)cpus);

@@ -496,8 +496,18 @@ static ITEST_UNUSED pid_t itest_spawn_role(const char *role, const char *env, co
  * in <dir>/<sub> with 1 CPU, a 256 MiB store and `resources_json` (may be
  * NULL); its temp dir goes to bdir. Stop it with `manta stop --temp-dir bdir`.
  */
+/* itest_join with the node's IP (--node-ip-address; NULL: the default, 127.0.0.1). */
+static ITEST_UNUSED void itest_join_at(const itest_cluster *c, const char *sub, const char *resources_json,
+                                       const char *ip, char *bdir, size_t cap);
+
 static ITEST_UNUSED void itest_join(const itest_cluster *c, const char *sub, const char *resources_json, char *bdir,
                                     size_t cap)
+{
+    itest_join_at(c, sub, resources_json, NULL, bdir, cap);
+}
+
+static ITEST_UNUSED void itest_join_at(const itest_cluster *c, const char *sub, const char *resources_json,
+                                       const char *ip, char *bdir, size_t cap)
 {
     char tok[128] = "", path[700], addr[64], out[8192];
     snprintf(path, sizeof path, "%s/token", c->session);
@@ -508,7 +518,7 @@ static ITEST_UNUSED void itest_join(const itest_cluster *c, const char *sub, con
     snprintf(addr, sizeof addr, "127.0.0.1:%d", c->gcs_port);
     char *args[] = {"start", "--address", addr, "--temp-dir", bdir, "--token", tok, "--num-cpus", "1",
                     "--object-store-memory", "268435456", "--resources", (char *)(resources_json ? resources_json : "{}"),
-                    NULL};
+                    ip ? "--node-ip-address" : NULL, (char *)ip, NULL};
     int rc = itest_run_cli(args, out, sizeof out, 60000);
     cr_assert_eq(rc, 0, "joining a node exited %d:\n%s", rc, out);
 }

@@ -260,3 +260,31 @@ Test(multinode, busy_work_spills_to_a_node_with_room, .init = setup, .fini = tea
     cr_assert(all_busy, "both nodes' CPUs were never in use at once");
     cr_assert_lt(took, 5.5, "the two tasks ran one after the other (%.2f s)", took);
 }
+
+/* Ray's node resources: node B at 127.0.0.2 has "node:127.0.0.2"; the head has "node:__internal_head__". */
+Test(multinode, node_ip_resources_pin_work_to_a_node, .init = setup, .fini = teardown, .timeout = 120)
+{
+    itest_start(&C, NULL);
+    char bdir[300];
+    itest_join_at(&C, "b", NULL, "127.0.0.2", bdir, sizeof bdir);
+    itest_connect(&C);
+    cr_assert_eq(resource_of(false, "node:127.0.0.2"), 1);
+    cr_assert_eq(resource_of(false, "node:__internal_head__"), 1);
+    mt_error err = {0};
+    mt_resource on_b[2] = {{"CPU", 1}, {"node:127.0.0.2", 0.01}}, on_head[2] = {{"CPU", 1}, {"node:__internal_head__", 0.01}};
+    mt_task_options ob = {.resources = on_b, .num_resources = 2}, oh = {.resources = on_head, .num_resources = 2};
+    for (int i = 0; i < 3; i++) {
+        mt_ref *rb = NULL, *rh = NULL;
+        cr_assert_eq(mt_task_submit("manta.pid", NULL, 0, &ob, &rb, &err), MT_OK, "%s", err.msg);
+        cr_assert_eq(mt_task_submit("manta.pid", NULL, 0, &oh, &rh, &err), MT_OK, "%s", err.msg);
+        int64_t pb = itest_get_i64(rb, 30000), ph = itest_get_i64(rh, 30000);
+        mt_ref_release(rb);
+        mt_ref_release(rh);
+        cr_assert(runs_under((int)pb, bdir), "node:127.0.0.2 work ran in worker %lld, not on node B", (long long)pb);
+        cr_assert(!runs_under((int)ph, bdir), "head work ran on node B");
+    }
+    char out[8192];
+    char *st[] = {"status", "--temp-dir", C.dir, NULL};
+    cr_assert_eq(itest_run_cli(st, out, sizeof out, 20000), 0, "%s", out);
+    cr_assert(!strstr(out, "node:"), "node resources are labels, not listed under Usage:\n%s", out);
+}
