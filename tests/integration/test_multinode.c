@@ -288,3 +288,68 @@ Test(multinode, node_ip_resources_pin_work_to_a_node, .init = setup, .fini = tea
     cr_assert_eq(itest_run_cli(st, out, sizeof out, 20000), 0, "%s", out);
     cr_assert(!strstr(out, "node:"), "node resources are labels, not listed under Usage:\n%s", out);
 }
+
+/* kill -9 of every process of node B (its daemon and its workers); returns how many. */
+static int kill_node(const char *bdir)
+{
+    int killed = 0;
+    for (int round = 0; round < 20; round++) {
+        DIR *d = opendir("/proc");
+        struct dirent *e;
+        int found = 0;
+        while (d && (e = readdir(d))) {
+            char *end;
+            long pid = strtol(e->d_name, &end, 10);
+            if (*end || pid <= 0 || pid == getpid() || !runs_under((int)pid, bdir)) continue;
+            if (kill((pid_t)pid, SIGKILL) == 0) found++;
+        }
+        if (d) closedir(d);
+        killed += found;
+        if (!found) break;
+        usleep(20000);
+    }
+    return killed;
+}
+
+/*
+ * kill -9 of a whole node mid-job: a 3 s task runs on the head, a 6 s
+ * task spills to node B; B dies once both run. The lost task is retried and
+ * runs on the head once it is free; the control store marks B dead after
+ * node_dead_after_ms, and the head stops spilling to it.
+ */
+Test(multinode, a_killed_node_s_tasks_are_retried_elsewhere, .init = setup, .fini = teardown, .timeout = 120)
+{
+    const char *one_cpu[] = {"--num-cpus", "1", NULL};
+    setenv("MANTA_NODE_DEAD_AFTER_MS", "2000", 1); /* the daemons started below inherit it */
+    itest_start(&C, one_cpu);
+    char bdir[300];
+    join_b(bdir, sizeof bdir);
+    unsetenv("MANTA_NODE_DEAD_AFTER_MS");
+    itest_connect(&C);
+    double t0 = itest_now();
+    while (resource_of(true, "CPU") < 2 && itest_now() - t0 < 10) usleep(50000);
+    usleep(300000); /* the head has heard B's report */
+    mt_error err = {0};
+    mt_arg short_a = MT_ARG_I64(3000), long_a = MT_ARG_I64(6000);
+    mt_ref *first = NULL, *lost = NULL;
+    cr_assert_eq(mt_task_submit("manta.sleep_ms", &short_a, 1, NULL, &first, &err), MT_OK, "%s", err.msg);
+    cr_assert_eq(mt_task_submit("manta.sleep_ms", &long_a, 1, NULL, &lost, &err), MT_OK, "%s", err.msg);
+    t0 = itest_now();
+    bool both = false;
+    while (!both && itest_now() - t0 < 2.5) {
+        both = resource_of(true, "CPU") == 0;
+        if (!both) usleep(50000);
+    }
+    cr_assert(both, "both tasks are running, one on each node");
+    double killed_at = itest_now();
+    cr_assert_gt(kill_node(bdir), 0, "no process of node B found");
+    cr_assert_eq(itest_get_i64(first, 30000), 3000);
+    cr_assert_eq(itest_get_i64(lost, 30000), 6000, "the task of the killed node was retried");
+    double took = itest_now() - killed_at;
+    mt_ref_release(first);
+    mt_ref_release(lost);
+    cr_assert_lt(took, 14, "retried and done %.1f s after the kill", took);
+    t0 = itest_now();
+    while (resource_of(false, "CPU") > 1 && itest_now() - t0 < 10) usleep(100000);
+    cr_assert_eq(resource_of(false, "CPU"), 1, "the control store marked node B dead");
+}
