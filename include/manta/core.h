@@ -273,6 +273,53 @@ MT_API mt_status mt_cluster_resources(mt_resource **out, int *n, mt_error *err);
 MT_API mt_status mt_available_resources(mt_resource **out, int *n, mt_error *err);
 MT_API void mt_resources_free(mt_resource *r, int n);
 
+/* ---- Placement groups -------------------------------------------------- */
+
+/*
+ * Ray's placement groups: bundles of resources reserved together on the
+ * cluster's nodes, atomically (all bundles or none), by strategy:
+ * PACK (as few nodes as possible, best effort), SPREAD (as many as
+ * possible, best effort), STRICT_PACK (one node), STRICT_SPREAD (a node per
+ * bundle). Tasks then run inside a bundle. A group lives until removed or
+ * until the process that created it disconnects.
+ */
+typedef enum mt_pg_strategy {
+    MT_PG_PACK = 0,
+    MT_PG_SPREAD,
+    MT_PG_STRICT_PACK,
+    MT_PG_STRICT_SPREAD,
+} mt_pg_strategy;
+
+typedef struct mt_bundle {
+    const mt_resource *resources;
+    int num_resources;
+} mt_bundle;
+
+typedef struct mt_placement_group mt_placement_group;
+
+#define MT_PG_MAX_BUNDLES 256
+
+/*
+ * Asks for a group of n bundles (1..MT_PG_MAX_BUNDLES) and tries to place it
+ * once; returns the handle at once, placed or still pending (Ray's
+ * placement_group()). Bad bundles or a strategy out of range fail here.
+ */
+MT_API mt_status mt_placement_group_create(const mt_bundle *bundles, int n, mt_pg_strategy strategy, const char *name,
+                                           mt_placement_group **out, mt_error *err);
+/* Waits until the group is placed (Ray's pg.ready()); timeout_ms < 0: forever. MT_ETIMEOUT while it cannot be. */
+MT_API mt_status mt_placement_group_wait(mt_placement_group *pg, int64_t timeout_ms, mt_error *err);
+/* Frees the bundles; tasks running in them are killed (Ray's remove_placement_group). Idempotent. */
+MT_API mt_status mt_placement_group_remove(mt_placement_group *pg, mt_error *err);
+/* Drops the handle (removing the group first if it is still placed). */
+MT_API void mt_placement_group_release(mt_placement_group *pg);
+MT_API mt_id mt_placement_group_id(const mt_placement_group *pg);
+/* The address of the node bundle i is reserved on (tcp://ip:port), or NULL while pending. */
+MT_API const char *mt_placement_group_bundle_node(const mt_placement_group *pg, int i);
+
+/* mt_task_options.bundle_index: any bundle of the group (Ray's -1), or bundle i. */
+#define MT_BUNDLE_ANY 0
+#define MT_BUNDLE(i) ((i) + 1)
+
 /* max_retries value meaning "never retry" (0 in the struct means the default). */
 #define MT_RETRIES_NONE (-2)
 /* max_retries / max_restarts value meaning "forever". */
@@ -284,6 +331,8 @@ typedef struct mt_task_options {
     const mt_resource *resources;  /* NULL = {CPU: 1}; else the whole demand (CPU 0 allowed) */
     int num_resources;
     int max_retries;               /* 0 = config task_max_retries (3); MT_RETRIES_NONE; MT_RETRIES_INFINITE */
+    mt_placement_group *placement_group; /* run inside this placed group's bundle; the demand comes from it */
+    int bundle_index;              /* MT_BUNDLE_ANY (0) or MT_BUNDLE(i) */
 } mt_task_options;
 
 /*

@@ -179,6 +179,7 @@ void mt__node_begin_shutdown(mt__node *n)
     n->stopping = true;
     MT_LOG(MT_LOG_INFO, "NODE-SHUTDOWN", "stopping %d workers", n->num_workers);
     mt__node_lease_shutdown(n);
+    mt__node_bundles_shutdown(n);
     mt__node_obj_shutdown(n);
     mt__node_spill_shutdown(n);
     mt_rpc_server_close(n->unix_srv);

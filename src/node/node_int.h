@@ -126,11 +126,22 @@ struct node_worker {
     struct node_worker *next;
 };
 
+/* A placement-group bundle reserved on this node: its resources left n->avail for `avail`. */
+typedef struct node_bundle {
+    mt_id pg;
+    int index;
+    node_res total, avail;
+    node_client *holder; /* released when its connection closes */
+    struct node_bundle *next;
+} node_bundle;
+
 struct node_lease {
     mt_id id;
     node_worker *worker;
     node_client *holder; /* NULL once its connection closed */
     node_res demand;
+    mt_id pg;            /* taken from bundle (pg, bundle) when pg is not nil */
+    int bundle;
     bool for_actor;
     bool blocked;        /* its task waits on objects: `demand` is back in avail meanwhile */
     bool detached;       /* outlives its holder (holder becomes NULL) */
@@ -145,6 +156,8 @@ struct node_pending {
     bool hold_nothing;    /* place by demand, hold nothing */
     bool detached;
     bool allow_spillback; /* may still be answered with a peer's address (mt__node_lease_respill) */
+    mt_id pg;             /* from a bundle of this group (nil: the node's own resources) */
+    int bundle;           /* that bundle, or -1: any of the group's here */
     mt_id actor_id;
     bool timed;
     uv_timer_t timer;
@@ -221,6 +234,7 @@ struct mt__node {
     /* control store */
     mt_rpc_conn *gcs;
     uv_timer_t hb_timer;
+    node_bundle *bundles; /* placement-group reservations (node_bundle.c) */
     node_peer *peers; /* the cluster view from heartbeat replies (node_gcs.c) */
     int num_peers;
     int64_t hb_sent_ns;  /* when the last heartbeat left */
@@ -303,6 +317,17 @@ mt_status mt__node_gcs_start(mt__node *n, mt_error *err);
 node_peer *mt__node_gcs_spill_target(mt__node *n, const node_res *d);
 /* Queued requests that allow spillback and still do not fit here go to peers that now have room. */
 void mt__node_lease_respill(mt__node *n);
+
+/* node_bundle.c: placement-group bundles */
+void mt__node_bundles_reserve(node_client *cl, const mt_rpc_msg *m);
+void mt__node_bundles_release(node_client *cl, const mt_rpc_msg *m);
+/* The bundle (pg, index) — index -1: the first of pg's here that fits `d` (any, when d is NULL) — or NULL. */
+node_bundle *mt__node_bundle_find(mt__node *n, mt_id pg, int index, const node_res *d);
+/* Bundles a closed connection held are released. */
+void mt__node_bundles_client_closed(node_client *cl);
+void mt__node_bundles_shutdown(mt__node *n);
+/* Ends the leases and queued requests of group pg (all bundles when index < 0): workers killed. */
+void mt__node_lease_end_group(mt__node *n, mt_id pg, int index, const char *why);
 void mt__node_gcs_stop(mt__node *n, void (*done)(mt__node *));
 mt_status mt__node_write_ready(mt__node *n, mt_error *err);
 

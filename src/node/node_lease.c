@@ -40,8 +40,21 @@ static lease_kind kind_of_request(const Manta__RequestLeaseRequest *req)
     return k;
 }
 
+/* Where a lease's demand is accounted: its bundle's availability, the node's, or NULL (its bundle is gone). */
+static node_res *lease_pool(mt__node *n, const node_lease *l)
+{
+    if (mt_id_is_nil(l->pg)) return &n->avail;
+    node_bundle *b = mt__node_bundle_find(n, l->pg, l->bundle, NULL);
+    return b ? &b->avail : NULL;
+}
+
+static void pool_add(node_res *pool, const node_res *d)
+{
+    if (pool) mt__node_res_add(pool, d);
+}
+
 static void grant(mt__node *n, node_client *cl, const mt_rpc_msg *req, const node_res *demand,
-                  lease_kind k, node_worker *w)
+                  lease_kind k, node_worker *w, node_bundle *from)
 {
     bool for_actor = k.for_actor, hold_nothing = k.hold_nothing;
     static const node_res none; /* what a hold-nothing lease keeps */
@@ -59,8 +72,12 @@ static void grant(mt__node *n, node_client *cl, const mt_rpc_msg *req, const nod
     l->for_actor = for_actor;
     l->detached = k.detached;
     l->actor_id = k.actor_id;
+    if (from) {
+        l->pg = from->pg;
+        l->bundle = from->index;
+    }
     w->lease = l;
-    mt__node_res_sub(&n->avail, demand);
+    mt__node_res_sub(from ? &from->avail : &n->avail, demand);
     Manta__RequestLeaseReply r = MANTA__REQUEST_LEASE_REPLY__INIT;
     r.lease_id.data = l->id.bytes;
     r.lease_id.len = MT_ID_SIZE;
@@ -113,6 +130,11 @@ static void enqueue(node_client *cl, const mt_rpc_msg *m, const node_res *d,
     p->hold_nothing = req->hold_nothing;
     p->detached = req->for_actor && req->detached;
     p->allow_spillback = req->allow_spillback;
+    if (req->placement_group_id.len == MT_ID_SIZE) {
+        memcpy(p->pg.bytes, req->placement_group_id.data, MT_ID_SIZE);
+        p->bundle = req->bundle_index;
+        p->allow_spillback = false;
+    }
     if (req->actor_id.len == MT_ID_SIZE) memcpy(p->actor_id.bytes, req->actor_id.data, MT_ID_SIZE);
     p->enqueued_ns = mt_time_now_ns();
     uv_timer_init(n->loop, &p->timer);
@@ -145,6 +167,55 @@ void mt__node_lease_respill(mt__node *n)
     }
 }
 
+static void end_lease(mt__node *n, node_lease *l, bool dirty);
+
+/* A lease from a bundle of a placement group reserved here (never spilled: the bundle is here). */
+static void request_in_group(node_client *cl, const mt_rpc_msg *m, const Manta__RequestLeaseRequest *req,
+                             const node_res *d)
+{
+    mt__node *n = cl->node;
+    mt_id pg;
+    char buf[512];
+    int index = req->bundle_index < 0 ? -1 : req->bundle_index;
+    if (!mt__node_id_from_pb(req->placement_group_id, &pg)) {
+        mt__node_reply(cl, m, MT_EINVAL, NULL, "REQUEST_LEASE: placement_group_id must be %d bytes", MT_ID_SIZE);
+        return;
+    }
+    bool known = false, fits_total = false;
+    for (node_bundle *b = n->bundles; b; b = b->next)
+        if (mt_id_equal(b->pg, pg) && (index < 0 || b->index == index)) {
+            known = true;
+            fits_total |= mt__node_res_fits(&b->total, d);
+        }
+    mt__node_res_format(d, buf, sizeof buf);
+    node_bundle *b = known ? mt__node_bundle_find(n, pg, index, d) : NULL;
+    if (!known) {
+        mt__node_reply(cl, m, MT_ENOTFOUND, NULL, "placement group has no bundle %d on this node (removed, or placed elsewhere)", index);
+    } else if (!fits_total) {
+        mt__node_reply(cl, m, MT_EUNSUPPORTED, NULL, "%s does not fit in bundle %d of its placement group", buf, index);
+    } else if (b && !n->pending_head && n->num_idle > 0) {
+        grant(n, cl, m, d, kind_of_request(req), mt__node_pool_take_idle(n), b);
+    } else if (!b && req->reject_if_busy) {
+        mt__node_reply(cl, m, MT_ETIMEOUT, NULL, "bundle %d is busy: %s is not available in it now", index, buf);
+    } else {
+        enqueue(cl, m, d, req);
+    }
+}
+
+void mt__node_lease_end_group(mt__node *n, mt_id pg, int index, const char *why)
+{
+    for (node_pending *p = n->pending_head, *next; p; p = next) {
+        next = p->next;
+        if (!mt_id_equal(p->pg, pg) || (index >= 0 && p->bundle != index)) continue;
+        mt__node_reply(p->client, &p->req, MT_ECANCELLED, NULL, "lease request cancelled: %s", why);
+        pending_unlink(n, p);
+    }
+    for (node_worker *w = n->workers; w; w = w->next) {
+        node_lease *l = w->lease;
+        if (l && mt_id_equal(l->pg, pg) && (index < 0 || l->bundle == index)) end_lease(n, l, true);
+    }
+}
+
 void mt__node_lease_request(node_client *cl, const mt_rpc_msg *m)
 {
     mt__node *n = cl->node;
@@ -158,7 +229,9 @@ void mt__node_lease_request(node_client *cl, const mt_rpc_msg *m)
     mt_error err;
     char buf[512];
     mt_status st = mt__node_res_from_pb(req->resources, &d, &err);
-    if (st != MT_OK) {
+    if (st == MT_OK && req->placement_group_id.len) {
+        request_in_group(cl, m, req, &d);
+    } else if (st != MT_OK) {
         mt__node_reply(cl, m, st, NULL, "REQUEST_LEASE: %s", err.msg);
     } else if (!feasible(n, &d)) {
         mt__node_res_format(&d, buf, sizeof buf);
@@ -166,7 +239,7 @@ void mt__node_lease_request(node_client *cl, const mt_rpc_msg *m)
         MT_LOG(MT_LOG_INFO, "NODE-INFEASIBLE", "no node can satisfy %s", buf);
         mt__node_reply(cl, m, MT_EUNSUPPORTED, NULL, "no node can satisfy %s", buf);
     } else if (!n->pending_head && mt__node_res_fits(&n->avail, &d) && n->num_idle > 0) {
-        grant(n, cl, m, &d, kind_of_request(req), mt__node_pool_take_idle(n)); /* fast path */
+        grant(n, cl, m, &d, kind_of_request(req), mt__node_pool_take_idle(n), NULL); /* fast path */
     } else if (!mt__node_res_fits(&n->avail, &d) && (req->allow_spillback || req->reject_if_busy)) {
         node_peer *p = req->allow_spillback ? mt__node_gcs_spill_target(n, &d) : NULL;
         if (p) { /* busy here, room there: the caller asks that node (Ray's spillback) */
@@ -203,15 +276,21 @@ void mt__node_lease_schedule(mt__node *n)
     int need = 0;
     for (node_pending *p = n->pending_head, *next; p; p = next) {
         next = p->next;
-        if (!mt__node_res_fits(&sim, &p->demand)) continue;
+        node_bundle *b = NULL;
+        if (!mt_id_is_nil(p->pg)) { /* from its bundle's own availability */
+            if (!(b = mt__node_bundle_find(n, p->pg, p->bundle, &p->demand)) || !mt__node_res_fits(&b->avail, &p->demand))
+                continue;
+        } else if (!mt__node_res_fits(&sim, &p->demand)) {
+            continue;
+        }
         node_worker *w = n->num_idle > 0 ? mt__node_pool_take_idle(n) : NULL;
-        if (!p->hold_nothing) mt__node_res_sub(&sim, &p->demand);
+        if (!p->hold_nothing && !b) mt__node_res_sub(&sim, &p->demand);
         if (!w) {
             need++;
             continue;
         }
         lease_kind k = {p->for_actor, p->hold_nothing, p->detached, p->actor_id};
-        grant(n, p->client, &p->req, &p->demand, k, w);
+        grant(n, p->client, &p->req, &p->demand, k, w, b);
         pending_unlink(n, p);
     }
     start_workers(n, need);
@@ -228,7 +307,7 @@ static node_lease *find_lease(mt__node *n, mt_id id)
 static void end_lease(mt__node *n, node_lease *l, bool dirty)
 {
     node_worker *w = l->worker;
-    if (!l->blocked) mt__node_res_add(&n->avail, &l->demand);
+    if (!l->blocked) pool_add(lease_pool(n, l), &l->demand);
     w->lease = NULL;
     mt_free(l);
     mt__node_pool_release(n, w, dirty);
@@ -261,7 +340,7 @@ void mt__node_lease_worker_died(mt__node *n, node_worker *w, int64_t exit_status
 {
     node_lease *l = w->lease;
     if (!l) return;
-    if (!l->blocked) mt__node_res_add(&n->avail, &l->demand);
+    if (!l->blocked) pool_add(lease_pool(n, l), &l->demand);
     if (l->holder && l->holder->conn) {
         Manta__WorkerDiedNotice nt = MANTA__WORKER_DIED_NOTICE__INIT;
         nt.worker_id.data = w->id.bytes;
@@ -304,7 +383,7 @@ void mt__node_lease_shutdown(mt__node *n)
     while (n->pending_head) pending_unlink(n, n->pending_head);
     for (node_worker *w = n->workers; w; w = w->next) {
         if (!w->lease) continue;
-        if (!w->lease->blocked) mt__node_res_add(&n->avail, &w->lease->demand);
+        if (!w->lease->blocked) pool_add(lease_pool(n, w->lease), &w->lease->demand);
         mt_free(w->lease);
         w->lease = NULL;
     }
@@ -347,10 +426,12 @@ void mt__node_lease_worker_blocked(node_client *cl, bool blocked)
     node_lease *l = w ? w->lease : NULL;
     if (!l || l->blocked == blocked) return;
     l->blocked = blocked;
+    node_res *pool = lease_pool(n, l);
+    if (!pool) return;
     if (blocked) {
-        mt__node_res_add(&n->avail, &l->demand);
+        mt__node_res_add(pool, &l->demand);
         mt__node_lease_schedule(n);
     } else {
-        mt__node_res_sub(&n->avail, &l->demand);
+        mt__node_res_sub(pool, &l->demand);
     }
 }

@@ -114,6 +114,7 @@ static void on_close(mt_rpc_conn *c, void *ud)
     mt__node_spill_client_closed(cl);
     owner_gone_check(n, cl);
     mt__node_lease_client_closed(cl);
+    mt__node_bundles_client_closed(cl);
     if (cl->worker) {
         /* A worker keeps its node connection for life: losing it means the worker is unusable. */
         node_worker *w = cl->worker;
@@ -208,6 +209,8 @@ static void on_request(mt_rpc_conn *c, const mt_rpc_msg *m, void *ud)
     case MANTA__NODE_METHOD__NODE_REGISTER_WORKER: mt__node_pool_register(cl, m); break;
     case MANTA__NODE_METHOD__NODE_REQUEST_LEASE: mt__node_lease_request(cl, m); break;
     case MANTA__NODE_METHOD__NODE_RETURN_LEASE: mt__node_lease_return(cl, m); break;
+    case MANTA__NODE_METHOD__NODE_RESERVE_BUNDLES: mt__node_bundles_reserve(cl, m); break;
+    case MANTA__NODE_METHOD__NODE_RELEASE_BUNDLES: mt__node_bundles_release(cl, m); break;
     case MANTA__NODE_METHOD__NODE_CREATE_OBJECT: mt__node_obj_create(cl, m); break;
     case MANTA__NODE_METHOD__NODE_SEAL_OBJECT: mt__node_obj_seal(cl, m); break;
     case MANTA__NODE_METHOD__NODE_PUT_OBJECT: mt__node_obj_put(cl, m); break;

@@ -25,7 +25,8 @@
 
 #define PIPELINE 256          /* tasks in flight per leased worker */
 #define LEASE_IDLE_NS 100000000LL /* return a task lease idle this long */
-#define SPILL_BACKOFF_NS 200000000LL /* after a spilled request found no room, queue here this long */
+#define SPILL_BACKOFF_NS 200000000LL
+#define GROUP_RETRY_NS 20000000LL /* a busy bundle is asked again after this */ /* after a spilled request found no room, queue here this long */
 #define DYING_WAIT_NS 500000000LL /* wait this long for a dead worker's notice before failing its tasks */
 
 /* ---- Queues and task records ------------------------------------------------ */
@@ -290,9 +291,9 @@ static void free_resources(mt_resource *res, char **names, int n)
 }
 
 /* True when shape s was made for exactly this demand (same names, same quantities, same order). */
-static bool shape_is(const mt__shape *s, const mt_resource *res, int n)
+static bool shape_is(const mt__shape *s, const mt_resource *res, int n, mt_id pg, int bundle)
 {
-    if (s->nres != n) return false;
+    if (s->nres != n || !mt_id_equal(s->pg_id, pg) || s->bundle != bundle) return false;
     for (int i = 0; i < n; i++)
         if (s->res[i].quantity != res[i].quantity || !res[i].name || strcmp(s->res[i].name, res[i].name)) return false;
     return true;
@@ -305,17 +306,23 @@ static bool shape_is(const mt__shape *s, const mt_resource *res, int n)
  */
 static void set_cap(mt__shape *s)
 {
-    if (s->remote_only) return;
     double cpu = 0;
     for (int i = 0; i < s->nres; i++)
         if (!strcmp(s->res[i].name, "CPU")) cpu = s->res[i].quantity;
-    s->max_leases = cpu > 0 ? (int)(mt__drv_cluster_cpus() / cpu) : 4;
+    if (!mt_id_is_nil(s->pg_id)) { /* what its bundle (or the group's bundles on that node) hold */
+        double have = mt__pg_cpus_for(s->pg_id, s->bundle);
+        s->max_leases = cpu > 0 ? (int)(have / cpu + 1e-9) : 4;
+    } else if (s->remote_only) {
+        return;
+    } else {
+        s->max_leases = cpu > 0 ? (int)(mt__drv_cluster_cpus() / cpu) : 4;
+    }
     if (s->max_leases < 1) s->max_leases = 1;
     if (s->max_leases > 64) s->max_leases = 64;
 }
 
 /* The shape of a demand (NULL = {CPU: 1}); the key is only its text for messages. */
-static mt__shape *shape_get(const mt_resource *res, int n, mt_error *err)
+static mt__shape *shape_get(const mt_resource *res, int n, mt_id pg, int bundle, mt_error *err)
 {
     static const mt_resource cpu1 = {"CPU", 1};
     if (!res) {
@@ -327,12 +334,17 @@ static mt__shape *shape_get(const mt_resource *res, int n, mt_error *err)
         return NULL;
     }
     for (mt__shape *s = mt__drv.shapes; s; s = s->next)
-        if (shape_is(s, res, n)) return s;
+        if (shape_is(s, res, n, pg, bundle)) return s;
     char key[512] = "";
     size_t k = 0;
-    for (int i = 0; i < n && k < sizeof key - 64; i++)
+    for (int i = 0; i < n && k < sizeof key - 96; i++)
         k += (size_t)snprintf(key + k, sizeof key - k, "%s%.60s: %.17g", i ? ", " : "", res[i].name ? res[i].name : "",
                               res[i].quantity);
+    if (!mt_id_is_nil(pg)) {
+        char hex[2 * MT_ID_SIZE + 1];
+        mt_id_hex(pg, hex);
+        snprintf(key + k, sizeof key - k, "} in placement group %.12s bundle %d{", hex, bundle);
+    }
     mt__shape *s = mt_calloc(1, sizeof *s);
     if (!s) {
         mt_error_set(err, MT_ENOMEM, "shape");
@@ -344,6 +356,8 @@ static mt__shape *shape_get(const mt_resource *res, int n, mt_error *err)
         return NULL;
     }
     snprintf(s->key, sizeof s->key, "%s", key);
+    s->pg_id = pg;
+    s->bundle = bundle;
     set_cap(s);
     s->next = mt__drv.shapes;
     mt__drv.shapes = s;
@@ -368,9 +382,15 @@ static void lease_request_fill(Manta__RequestLeaseRequest *req, Manta__ResourceS
     req->code_path = mt__drv.code_path;
 }
 
+static void request_in_group(mt__shape *s);
+
 static void request_lease(mt__shape *s)
 {
     mt__driver *d = &mt__drv;
+    if (!mt_id_is_nil(s->pg_id) && s->nleases < s->max_leases) {
+        request_in_group(s);
+        return;
+    }
     if (d->lease_req_id || s->nleases >= s->max_leases) return;
     Manta__RequestLeaseRequest req = MANTA__REQUEST_LEASE_REQUEST__INIT;
     Manta__ResourceSet rs;
@@ -799,14 +819,16 @@ static bool fits(const mt__shape *s, const Manta__ResourceSet *total)
  * queueing (a spilled request). NULL when the ask fails; *node is the
  * connection either way (a failed connect leaves it NULL).
  */
-static Manta__RequestLeaseReply *lease_at(mt__shape *s, const char *addr, bool reject_if_busy, mt_rpc_client **node,
-                                          const char **node_addr)
+static Manta__RequestLeaseReply *lease_at_ex(mt__shape *s, const char *addr, bool reject_if_busy, mt_rpc_client **node,
+                                             const char **node_addr, mt_status *code, char *why, size_t cap)
 {
     mt_error err;
     mt_rpc_client *c = NULL;
     Manta__RequestLeaseReply *r = NULL;
     if (mt__drv_remote_client(addr, &c, node_addr, &err) != MT_OK) {
         MT_LOG(MT_LOG_WARN, "DRIVER-LEASE", "node %s: %s", addr, err.msg);
+        if (code) *code = err.code;
+        if (why) snprintf(why, cap, "node %.100s: %.400s", addr, err.msg);
         return NULL;
     }
     Manta__RequestLeaseRequest req = MANTA__REQUEST_LEASE_REQUEST__INIT;
@@ -814,14 +836,27 @@ static Manta__RequestLeaseReply *lease_at(mt__shape *s, const char *addr, bool r
     Manta__ResourceSet__QuantitiesEntry ents[MT__MAX_RESOURCES], *ptrs[MT__MAX_RESOURCES];
     lease_request_fill(&req, &rs, ents, ptrs, s->res, s->nres);
     req.reject_if_busy = reject_if_busy;
+    if (!mt_id_is_nil(s->pg_id)) {
+        req.placement_group_id.data = s->pg_id.bytes;
+        req.placement_group_id.len = MT_ID_SIZE;
+        req.bundle_index = s->bundle;
+    }
     if (mt_rpc_client_call(c, MANTA__NODE_METHOD__NODE_REQUEST_LEASE, &req.base, &manta__request_lease_reply__descriptor,
                            0, (ProtobufCMessage **)&r, NULL, &err) != MT_OK) {
         if (err.code != MT_ETIMEOUT) MT_LOG(MT_LOG_WARN, "DRIVER-LEASE", "node %s: %s", addr, err.msg);
+        if (code) *code = err.code;
+        if (why) snprintf(why, cap, "%s", err.msg);
         r = NULL;
     }
     *node = c;
     if (r) MT_LOG(MT_LOG_DEBUG, "DRIVER-LEASE", "{%s} leased from node %s", s->key, addr);
     return r;
+}
+
+static Manta__RequestLeaseReply *lease_at(mt__shape *s, const char *addr, bool reject_if_busy, mt_rpc_client **node,
+                                          const char **node_addr)
+{
+    return lease_at_ex(s, addr, reject_if_busy, node, node_addr, NULL, NULL, 0);
 }
 
 /*
@@ -857,6 +892,71 @@ static Manta__RequestLeaseReply *remote_grant(mt__shape *s, mt_rpc_client **node
     Manta__RequestLeaseReply *r = best ? lease_at(s, best->node_address, false, node, node_addr) : NULL;
     mt_gcs_reply_free(cs);
     return r;
+}
+
+/* Connects to the granted worker and adds the lease to the shape (a failed connect returns it at once). */
+static void lease_add(mt__shape *s, const Manta__RequestLeaseReply *r, mt_rpc_client *node, const char *node_addr)
+{
+    mt__lease *l = mt_calloc(1, sizeof *l);
+    mt_error err;
+    if (l && r->lease_id.len == MT_ID_SIZE) memcpy(l->lease_id.bytes, r->lease_id.data, MT_ID_SIZE);
+    if (l && r->worker_id.len == MT_ID_SIZE) memcpy(l->worker_id.bytes, r->worker_id.data, MT_ID_SIZE);
+    if (l) l->node = node; /* a failed connect returns the lease to the node that granted it */
+    if (!l || mt__lease_connect(l, r->worker_address, &err) != MT_OK) {
+        MT_LOG(MT_LOG_WARN, "DRIVER-LEASE", "cannot reach leased worker %s", r->worker_address);
+        if (l) {
+            return_lease(l, true);
+            mt_free(l);
+        }
+        return;
+    }
+    l->worker_pid = r->worker_pid;
+    l->node = node;
+    l->node_addr = node_addr;
+    l->shape = s;
+    l->idle_since_ns = mt_time_now_ns();
+    l->next = s->leases;
+    s->leases = l;
+    s->nleases++;
+}
+
+/*
+ * A shape inside a placement group: its lease comes from the bundle's node
+ * (asked directly, never queued there: a busy bundle is asked again a
+ * little later); a group removed or lost fails the waiting tasks.
+ */
+static void request_in_group(mt__shape *s)
+{
+    mt__driver *d = &mt__drv;
+    int64_t now = mt_time_now_ns();
+    if (now < s->spill_off_until_ns) {
+        d->retry_soon = true;
+        return;
+    }
+    const char *addr = mt__pg_node_for(s->pg_id, s->bundle);
+    if (!addr) {
+        char msg[300];
+        snprintf(msg, sizeof msg, "placement group of {%.200s} is not placed (removed, or still pending)", s->key);
+        fail_pending(s, MT_ESTATE, msg);
+        return;
+    }
+    mt_rpc_client *node = NULL;
+    const char *node_addr = NULL;
+    mt_status code = MT_OK;
+    char why[MT_ERROR_MSG_MAX] = "";
+    Manta__RequestLeaseReply *r = lease_at_ex(s, addr, true, &node, &node_addr, &code, why, sizeof why);
+    if (!r) {
+        if (code == MT_ETIMEOUT) { /* the bundle is busy: its leases come back soon */
+            s->spill_off_until_ns = now + GROUP_RETRY_NS;
+            d->retry_soon = true;
+        } else if (!s->leases) {
+            fail_pending(s, code ? code : MT_EIO, why);
+        }
+        return;
+    }
+    if (!same_node(node_addr, NULL)) s->remote_only = true;
+    lease_add(s, r, node, node_addr);
+    manta__request_lease_reply__free_unpacked(r, &mt_rpc_pb_allocator);
 }
 
 static void on_lease_reply(const mt_rpc_msg *m)
@@ -898,27 +998,7 @@ static void on_lease_reply(const mt_rpc_msg *m)
         if (r) manta__request_lease_reply__free_unpacked(r, &mt_rpc_pb_allocator);
         return;
     }
-    mt__lease *l = mt_calloc(1, sizeof *l);
-    mt_error err;
-    if (l && r->lease_id.len == MT_ID_SIZE) memcpy(l->lease_id.bytes, r->lease_id.data, MT_ID_SIZE);
-    if (l && r->worker_id.len == MT_ID_SIZE) memcpy(l->worker_id.bytes, r->worker_id.data, MT_ID_SIZE);
-    if (l) l->node = node; /* a failed connect returns the lease to the node that granted it */
-    if (!l || mt__lease_connect(l, r->worker_address, &err) != MT_OK) {
-        MT_LOG(MT_LOG_WARN, "DRIVER-LEASE", "cannot reach leased worker %s", r->worker_address);
-        if (l) {
-            return_lease(l, true);
-            mt_free(l);
-        }
-    } else {
-        l->worker_pid = r->worker_pid;
-        l->node = node;
-        l->node_addr = node_addr;
-        l->shape = s;
-        l->idle_since_ns = mt_time_now_ns();
-        l->next = s->leases;
-        s->leases = l;
-        s->nleases++;
-    }
+    lease_add(s, r, node, node_addr);
     manta__request_lease_reply__free_unpacked(r, &mt_rpc_pb_allocator);
     dispatch(s);
     for (mt__shape *o = d->shapes; o; o = o->next)
@@ -1000,7 +1080,8 @@ mt_status mt__drv_pump(int64_t timeout_ms, mt_error *err)
     }
     int n = collect(pf, who, &any_idle);
     if (any_idle && (timeout_ms < 0 || timeout_ms > 100)) timeout_ms = 100;
-    if (mt__drv.dying && (timeout_ms < 0 || timeout_ms > 20)) timeout_ms = 20;
+    if ((mt__drv.dying || mt__drv.retry_soon) && (timeout_ms < 0 || timeout_ms > 20)) timeout_ms = 20;
+    mt__drv.retry_soon = false; /* dispatch below sets it again while a bundle is busy */
     int rc = poll(pf, (nfds_t)n, timeout_ms < 0 ? -1 : (int)timeout_ms);
     if (rc < 0 && errno != EINTR) return mt_error_set_errno(err, MT_EIO, errno, "poll");
     if (rc > 0 && pf[0].revents) leases_read();
@@ -1110,7 +1191,10 @@ MT_API mt_status mt_task_submit(const char *fn_name, const mt_arg *args, int nar
     if (st == MT_OK && (nrets < 0 || nrets > 1024 || nargs < 0 || (nargs && !args)))
         st = mt_error_set(err, MT_EINVAL, "mt_task_submit %s: bad num_returns %d or nargs %d", fn_name, nrets, nargs);
     if (st == MT_OK) st = check_args(args, nargs, err);
-    mt__shape *s = st == MT_OK ? shape_get(o->resources, o->resources ? o->num_resources : 0, err) : NULL;
+    mt_id pg = {0};
+    int bundle = -1;
+    if (st == MT_OK && o->placement_group) st = mt__pg_check(o->placement_group, o->bundle_index, &pg, &bundle, err);
+    mt__shape *s = st == MT_OK ? shape_get(o->resources, o->resources ? o->num_resources : 0, pg, bundle, err) : NULL;
     if (st == MT_OK && !s) st = err ? err->code : MT_ENOMEM;
     mt_id tid = mt__task_id_new();
     mt__task *t = NULL;

@@ -217,6 +217,8 @@ struct mt__shape {
     int nleases, max_leases;
     bool requesting;
     bool remote_only;            /* only another node can run it: max_leases is that node's CPUs */
+    mt_id pg_id;                 /* nil, or the placement group whose bundle it runs in */
+    int bundle;                  /* with pg_id: the bundle, or -1 for any */
     int64_t spill_off_until_ns;  /* a spilled request found no room: ask here without spillback until then */
     mt__taskq pending;
 };
@@ -276,6 +278,8 @@ typedef struct mt__driver {
     int pipeline;          /* max_tasks_in_flight_per_worker, read once at mt_init (1..256) */
     double node_cpus;
     double cluster_cpus;        /* alive nodes' CPUs (driver_resources.c), 0 until asked */
+    bool retry_soon;            /* a shape waits to ask a busy bundle again */
+    struct mt_placement_group *pgs; /* live groups this driver created (driver_pg.c) */
     int64_t cluster_cpus_at_ns;
     uint64_t next_seq;
     int64_t lineage_bytes; /* specs kept as lineage (max_lineage_bytes) */
@@ -309,6 +313,15 @@ struct mt_gcs_client;
 mt_status mt__drv_gcs(struct mt_gcs_client **out, mt_error *err);
 /* CPUs of the alive nodes, refreshed at most once a second (the node's own until a query succeeds). */
 double mt__drv_cluster_cpus(void);
+
+/* driver_pg.c: placement groups as the task path sees them */
+mt_status mt__pg_check(const mt_placement_group *pg, int bundle_index, mt_id *id, int *bundle, mt_error *err);
+/* The node address of bundle `bundle` (-1: the first bundle's) of live placed group id, or NULL. */
+const char *mt__pg_node_for(mt_id id, int bundle);
+/* CPUs of that bundle (-1: of the group's bundles on the first bundle's node). */
+double mt__pg_cpus_for(mt_id id, int bundle);
+/* Removes every group this driver placed (mt_shutdown). */
+void mt__pg_shutdown(void);
 /* A kept connection to the node at `addr`; *addr_out lives as long as it (driver_pull.c). */
 mt_status mt__drv_remote_client(const char *addr, mt_rpc_client **out, const char **addr_out, mt_error *err);
 /* Copies object `id` from the node at `addr` into this node's store (driver_pull.c). */

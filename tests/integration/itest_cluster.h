@@ -523,6 +523,19 @@ static ITEST_UNUSED void itest_join_at(const itest_cluster *c, const char *sub, 
     cr_assert_eq(rc, 0, "joining a node exited %d:\n%s", rc, out);
 }
 
+/* Whether process pid was started under dir (its command line names it): which node ran a worker. */
+static ITEST_UNUSED bool itest_runs_under(int pid, const char *dir)
+{
+    char path[64], buf[4096] = {0};
+    snprintf(path, sizeof path, "/proc/%d/cmdline", pid);
+    FILE *f = fopen(path, "r");
+    size_t n = f ? fread(buf, 1, sizeof buf - 1, f) : 0;
+    if (f) fclose(f);
+    for (size_t i = 0; i < n; i++)
+        if (!buf[i]) buf[i] = ' ';
+    return strstr(buf, dir) != NULL;
+}
+
 /* Connects this process as a driver to the started cluster (never starts one). */
 static ITEST_UNUSED void itest_connect(const itest_cluster *c)
 {

@@ -97,19 +97,6 @@ Test(multinode, list_nodes_shows_both_nodes, .init = setup, .fini = teardown, .t
     cr_assert_eq(itest_run_cli(bad, out, sizeof out, 20000), 2, "%s", out);
 }
 
-/* Whether process pid was started under dir (its command line names it). */
-static bool runs_under(int pid, const char *dir)
-{
-    char path[64], buf[4096] = {0};
-    snprintf(path, sizeof path, "/proc/%d/cmdline", pid);
-    FILE *f = fopen(path, "r");
-    size_t n = f ? fread(buf, 1, sizeof buf - 1, f) : 0;
-    if (f) fclose(f);
-    for (size_t i = 0; i < n; i++)
-        if (!buf[i]) buf[i] = ' ';
-    return strstr(buf, dir) != NULL;
-}
-
 Test(multinode, a_custom_resource_pins_tasks_to_the_node_that_has_it, .init = setup, .fini = teardown, .timeout = 120)
 {
     itest_start(&C, NULL);
@@ -123,12 +110,12 @@ Test(multinode, a_custom_resource_pins_tasks_to_the_node_that_has_it, .init = se
     cr_assert_eq(mt_task_submit("manta.pid", NULL, 0, &o, &r, &err), MT_OK, "%s", err.msg);
     int64_t pid = itest_get_i64(r, 30000);
     mt_ref_release(r);
-    cr_assert(runs_under((int)pid, bdir), "the task ran in worker %lld, not on node B", (long long)pid);
+    cr_assert(itest_runs_under((int)pid, bdir), "the task ran in worker %lld, not on node B", (long long)pid);
     mt_ref *local = NULL;
     cr_assert_eq(mt_task_submit("manta.pid", NULL, 0, NULL, &local, &err), MT_OK, "%s", err.msg);
     int64_t lpid = itest_get_i64(local, 30000);
     mt_ref_release(local);
-    cr_assert_not(runs_under((int)lpid, bdir), "a plain task stays on the driver's node");
+    cr_assert_not(itest_runs_under((int)lpid, bdir), "a plain task stays on the driver's node");
     /* a stored result made on B is read here (pulled from B) */
     int64_t size = 3 << 20;
     mt_arg a = MT_ARG_I64(size);
@@ -280,8 +267,8 @@ Test(multinode, node_ip_resources_pin_work_to_a_node, .init = setup, .fini = tea
         int64_t pb = itest_get_i64(rb, 30000), ph = itest_get_i64(rh, 30000);
         mt_ref_release(rb);
         mt_ref_release(rh);
-        cr_assert(runs_under((int)pb, bdir), "node:127.0.0.2 work ran in worker %lld, not on node B", (long long)pb);
-        cr_assert(!runs_under((int)ph, bdir), "head work ran on node B");
+        cr_assert(itest_runs_under((int)pb, bdir), "node:127.0.0.2 work ran in worker %lld, not on node B", (long long)pb);
+        cr_assert(!itest_runs_under((int)ph, bdir), "head work ran on node B");
     }
     char out[8192];
     char *st[] = {"status", "--temp-dir", C.dir, NULL};
@@ -300,7 +287,7 @@ static int kill_node(const char *bdir)
         while (d && (e = readdir(d))) {
             char *end;
             long pid = strtol(e->d_name, &end, 10);
-            if (*end || pid <= 0 || pid == getpid() || !runs_under((int)pid, bdir)) continue;
+            if (*end || pid <= 0 || pid == getpid() || !itest_runs_under((int)pid, bdir)) continue;
             if (kill((pid_t)pid, SIGKILL) == 0) found++;
         }
         if (d) closedir(d);

@@ -1,0 +1,184 @@
+/*
+ * Placement groups on three nodes on loopback: a head with 2 CPUs and
+ * nodes B (127.0.0.2) and C (127.0.0.3) with 1 CPU each, separate daemons.
+ * Each strategy places where it must (STRICT_SPREAD one node per bundle and
+ * pending when bundles outnumber nodes, STRICT_PACK one node, PACK few,
+ * SPREAD many); reservation is atomic (a group that cannot be placed
+ * holds nothing); tasks run inside their bundle, on its node, no more at
+ * once than it holds; removal frees the resources and kills tasks in it.
+ */
+#include "itest_cluster.h"
+
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <manta/manta.h>
+
+static itest_cluster C;
+static char g_b[300], g_c[300];
+
+static void setup(void)
+{
+    itest_prepare(&C);
+    const char *two[] = {"--num-cpus", "2", NULL};
+    itest_start(&C, two);
+    itest_join_at(&C, "b", NULL, "127.0.0.2", g_b, sizeof g_b);
+    itest_join_at(&C, "c", NULL, "127.0.0.3", g_c, sizeof g_c);
+    itest_connect(&C);
+}
+
+static void teardown(void)
+{
+    mt_shutdown();
+    char out[4096];
+    char *sb[] = {"stop", "--temp-dir", g_b, NULL}, *sc[] = {"stop", "--temp-dir", g_c, NULL};
+    itest_run_cli(sb, out, sizeof out, 20000);
+    itest_run_cli(sc, out, sizeof out, 20000);
+    itest_teardown(&C);
+}
+
+static double cpus_available(void)
+{
+    mt_resource *r = NULL;
+    int n = 0;
+    mt_error err = {0};
+    cr_assert_eq(mt_available_resources(&r, &n, &err), MT_OK, "%s", err.msg);
+    double q = 0;
+    for (int i = 0; i < n; i++)
+        if (!strcmp(r[i].name, "CPU")) q = r[i].quantity;
+    mt_resources_free(r, n);
+    return q;
+}
+
+/* Waits (up to 5 s) for the cluster's available CPUs, as the nodes report them, to be `want`. */
+static void expect_available(double want, const char *why)
+{
+    double t0 = itest_now(), got = -1;
+    while ((got = cpus_available()) != want && itest_now() - t0 < 5) usleep(50000);
+    cr_assert_eq(got, want, "%s: %g CPUs available, %g expected", why, got, want);
+}
+
+static const mt_resource CPU1[1] = {{"CPU", 1}};
+
+static mt_placement_group *group(int n, mt_pg_strategy s)
+{
+    mt_bundle b[8];
+    for (int i = 0; i < n; i++) b[i] = (mt_bundle){CPU1, 1};
+    mt_placement_group *pg = NULL;
+    mt_error err = {0};
+    cr_assert_eq(mt_placement_group_create(b, n, s, "test", &pg, &err), MT_OK, "%s", err.msg);
+    return pg;
+}
+
+static int distinct_nodes(const mt_placement_group *pg, int n)
+{
+    int d = 0;
+    for (int i = 0; i < n; i++) {
+        const char *a = mt_placement_group_bundle_node(pg, i);
+        cr_assert(a, "bundle %d is not placed", i);
+        bool seen = false;
+        for (int k = 0; k < i && !seen; k++) seen = !strcmp(mt_placement_group_bundle_node(pg, k), a);
+        d += !seen;
+    }
+    return d;
+}
+
+Test(placement, each_strategy_places_where_it_must, .init = setup, .fini = teardown, .timeout = 180)
+{
+    mt_error err = {0};
+    expect_available(4, "the three nodes");
+    struct { mt_pg_strategy s; int n, nodes; } cases[] = {
+        {MT_PG_STRICT_SPREAD, 3, 3}, {MT_PG_SPREAD, 3, 3}, {MT_PG_STRICT_PACK, 2, 1}, {MT_PG_PACK, 3, 2},
+    };
+    for (size_t c = 0; c < sizeof cases / sizeof *cases; c++) {
+        mt_placement_group *pg = group(cases[c].n, cases[c].s);
+        cr_assert_eq(mt_placement_group_wait(pg, 10000, &err), MT_OK, "strategy %d: %s", (int)cases[c].s, err.msg);
+        cr_assert_eq(distinct_nodes(pg, cases[c].n), cases[c].nodes, "strategy %d", (int)cases[c].s);
+        expect_available(4 - cases[c].n, "reserved");
+        cr_assert_eq(mt_placement_group_remove(pg, &err), MT_OK, "%s", err.msg);
+        cr_assert_eq(mt_placement_group_remove(pg, &err), MT_OK, "removing twice is fine");
+        expect_available(4, "removed");
+        mt_placement_group_release(pg);
+    }
+}
+
+Test(placement, infeasible_groups_stay_pending_and_hold_nothing, .init = setup, .fini = teardown, .timeout = 180)
+{
+    mt_error err = {0};
+    expect_available(4, "the three nodes");
+    mt_placement_group *spread = group(4, MT_PG_STRICT_SPREAD); /* 4 bundles, 3 nodes */
+    cr_assert_eq(mt_placement_group_wait(spread, 1000, &err), MT_ETIMEOUT);
+    cr_assert(strstr(err.msg, "not placed within 1000 ms"), "%s", err.msg);
+    cr_assert_null(mt_placement_group_bundle_node(spread, 0));
+    mt_placement_group *pack = group(3, MT_PG_STRICT_PACK); /* no node has 3 CPUs */
+    cr_assert_eq(mt_placement_group_wait(pack, 500, &err), MT_ETIMEOUT);
+    expect_available(4, "a pending group holds nothing");
+    /* a task asking for a pending group's bundle fails at once */
+    mt_task_options o = {.placement_group = pack, .bundle_index = MT_BUNDLE(0)};
+    mt_ref *r = NULL;
+    cr_assert_eq(mt_task_submit("manta.pid", NULL, 0, &o, &r, &err), MT_OK, "%s", err.msg);
+    mt_value v;
+    cr_assert_eq(mt_get(&r, 1, 10000, &v, &err), MT_ESTATE);
+    cr_assert(strstr(err.msg, "not placed"), "%s", err.msg);
+    mt_ref_release(r);
+    mt_placement_group_release(spread);
+    mt_placement_group_release(pack);
+    /* bad groups fail at create */
+    mt_placement_group *bad = NULL;
+    mt_bundle none = {CPU1, 0}, zero = {(mt_resource[]){{"CPU", 0}}, 1};
+    cr_assert_eq(mt_placement_group_create(&none, 1, MT_PG_PACK, NULL, &bad, &err), MT_EINVAL);
+    cr_assert_eq(mt_placement_group_create(&zero, 1, MT_PG_PACK, NULL, &bad, &err), MT_EINVAL);
+    cr_assert(strstr(err.msg, "empty"), "%s", err.msg);
+    cr_assert_eq(mt_placement_group_create(&(mt_bundle){CPU1, 1}, 0, MT_PG_PACK, NULL, &bad, &err), MT_EINVAL);
+    cr_assert_eq(mt_placement_group_create(&(mt_bundle){CPU1, 1}, 1, (mt_pg_strategy)9, NULL, &bad, &err), MT_EINVAL);
+    cr_assert_null(bad);
+}
+
+Test(placement, tasks_run_in_their_bundle_and_die_with_it, .init = setup, .fini = teardown, .timeout = 180)
+{
+    mt_error err = {0};
+    expect_available(4, "the three nodes");
+    mt_placement_group *pg = group(3, MT_PG_STRICT_SPREAD);
+    cr_assert_eq(mt_placement_group_wait(pg, 10000, &err), MT_OK, "%s", err.msg);
+    for (int i = 0; i < 3; i++) { /* each bundle's task runs on that bundle's node */
+        mt_task_options o = {.placement_group = pg, .bundle_index = MT_BUNDLE(i)};
+        mt_ref *r = NULL;
+        cr_assert_eq(mt_task_submit("manta.pid", NULL, 0, &o, &r, &err), MT_OK, "%s", err.msg);
+        int pid = (int)itest_get_i64(r, 30000);
+        mt_ref_release(r);
+        const char *node = mt_placement_group_bundle_node(pg, i);
+        bool on_b = itest_runs_under(pid, g_b), on_c = itest_runs_under(pid, g_c);
+        if (strstr(node, "127.0.0.2")) cr_assert(on_b, "bundle %d is on B; its task ran elsewhere", i);
+        else if (strstr(node, "127.0.0.3")) cr_assert(on_c, "bundle %d is on C; its task ran elsewhere", i);
+        else cr_assert(!on_b && !on_c, "bundle %d is on the head; its task ran elsewhere", i);
+    }
+    /* a 1-CPU bundle runs its tasks one at a time */
+    mt_task_options in0 = {.placement_group = pg, .bundle_index = MT_BUNDLE(0)};
+    mt_ref *r[2] = {0};
+    double t0 = itest_now();
+    for (int i = 0; i < 2; i++) {
+        mt_arg a = MT_ARG_I64(700);
+        cr_assert_eq(mt_task_submit("manta.sleep_ms", &a, 1, &in0, &r[i], &err), MT_OK, "%s", err.msg);
+    }
+    for (int i = 0; i < 2; i++) {
+        cr_assert_eq(itest_get_i64(r[i], 30000), 700);
+        mt_ref_release(r[i]);
+    }
+    cr_assert_geq(itest_now() - t0, 1.35, "two 0.7 s tasks in a 1-CPU bundle overlapped");
+    /* removal kills what runs inside */
+    mt_arg a = MT_ARG_I64(20000);
+    mt_ref *longr = NULL;
+    mt_task_options once = {.placement_group = pg, .bundle_index = MT_BUNDLE(1), .max_retries = MT_RETRIES_NONE};
+    cr_assert_eq(mt_task_submit("manta.sleep_ms", &a, 1, &once, &longr, &err), MT_OK, "%s", err.msg);
+    usleep(500000);
+    cr_assert_eq(mt_placement_group_remove(pg, &err), MT_OK, "%s", err.msg);
+    mt_value v;
+    t0 = itest_now();
+    cr_assert_neq(mt_get(&longr, 1, 15000, &v, &err), MT_OK, "a task of a removed group finished");
+    cr_assert_lt(itest_now() - t0, 10, "the task was not killed with its group");
+    mt_ref_release(longr);
+    expect_available(4, "removed");
+    mt_placement_group_release(pg);
+}
