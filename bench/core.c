@@ -1,7 +1,8 @@
 /*
  * bench/core.c — the core runtime microbenchmark, shaped like Ray's
  * `ray microbenchmark` (ray/_private/ray_perf.py): tasks sync/async, several
- * clients, actor calls 1:1 / 1:n / n:n, small puts and gets, large puts;
+ * clients, actor calls 1:1 / 1:n / n:n, small puts and gets, large puts,
+ * placement groups created and removed;
  * then the store path with inlining off and one task in flight per worker
  * (Ray's pipeline depth): small put/get through the store, async tasks, and
  * tasks with a 1 MiB argument and a 1 MiB return; and the raw limit of this
@@ -343,6 +344,23 @@ static void bench_tasks(void)
     run_clients("multi_client_tasks_async", "tasks", "tasks/s");
 }
 
+/* Ray's placement_group_create/removal: one 1-CPU bundle, created, waited for, removed, released. */
+static void pg_create_remove(void *ctx)
+{
+    (void)ctx;
+    static const mt_resource cpu1[1] = {{"CPU", 1}};
+    mt_bundle b = {cpu1, 1};
+    mt_placement_group *pg = NULL;
+    mt_error err;
+    mt_status st = mt_placement_group_create(&b, 1, MT_PG_PACK, NULL, &pg, &err);
+    if (st == MT_OK) st = mt_placement_group_wait(pg, 10000, &err);
+    if (st == MT_OK) st = mt_placement_group_remove(pg, &err);
+    if (st != MT_OK) die("placement group", st, &err);
+    mt_placement_group_release(pg);
+}
+
+static void bench_placement(void) { timeit("placement_group_create_removal", pg_create_remove, NULL, 1, "/s"); }
+
 static void bench_actors(int ncpu)
 {
     actors one = {.n = 1};
@@ -637,6 +655,7 @@ int main(int argc, char **argv)
     if (want(argc, argv, "actors")) bench_actors(ncpu);
     if (want(argc, argv, "objects")) bench_objects();
     if (want(argc, argv, "storepath")) bench_storepath();
+    if (want(argc, argv, "placement")) bench_placement();
     if (want(argc, argv, "raw")) bench_raw();
     mt_shutdown();
 

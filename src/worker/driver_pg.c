@@ -186,20 +186,66 @@ static mt_status reserve(mt_placement_group *pg, const view_node *v, int nv, con
     return st;
 }
 
-/* One try: MT_OK placed; MT_ETIMEOUT not now (no room, or a node refused); other codes are errors. */
-static mt_status try_place(mt_placement_group *pg, mt_error *err)
+/*
+ * The planner's view, kept for VIEW_TTL_NS and charged with this driver's
+ * own reservations and releases meanwhile (so back-to-back groups cost no
+ * control-store call); a node refusing a plan made from it refreshes it.
+ */
+#define VIEW_TTL_NS 200000000LL
+static struct {
+    Manta__ClusterStatusReply *cs; /* the names and addresses in v point into it */
+    view_node *v;
+    int nv;
+    int64_t at_ns;
+} g_view;
+
+static void view_drop(void)
 {
-    if (pg->placed) return MT_OK;
-    if (pg->removed) return mt_error_set(err, MT_ESTATE, "placement group %s was removed", pg->name ? pg->name : "");
+    mt_gcs_reply_free(g_view.cs);
+    mt_free(g_view.v);
+    g_view.cs = NULL;
+    g_view.v = NULL;
+    g_view.nv = 0;
+}
+
+static mt_status view_get(bool fresh, mt_error *err)
+{
+    if (!fresh && g_view.cs && mt_time_now_ns() - g_view.at_ns < VIEW_TTL_NS) return MT_OK;
+    view_drop();
     mt_gcs_client *g = NULL;
-    Manta__ClusterStatusReply *cs = NULL;
     MT_RETURN_NOT_OK(mt__drv_gcs(&g, err));
-    MT_RETURN_NOT_OK(mt_gcs_cluster_status(g, &cs, err));
-    int max = (int)cs->n_nodes + 1;
-    view_node *v = mt_calloc((size_t)max, sizeof *v);
+    MT_RETURN_NOT_OK(mt_gcs_cluster_status(g, &g_view.cs, err));
+    int max = (int)g_view.cs->n_nodes + 1;
+    if (!(g_view.v = mt_calloc((size_t)max, sizeof *g_view.v))) {
+        view_drop();
+        return mt_error_set(err, MT_ENOMEM, "placement group");
+    }
+    g_view.nv = view_of(g_view.cs, g_view.v, max);
+    g_view.at_ns = mt_time_now_ns();
+    return MT_OK;
+}
+
+/* Charges (sign 1) or credits (-1) the cached view with bundle i's resources on node addr. */
+static void view_charge(const mt_placement_group *pg, int i, const char *addr, int sign)
+{
+    for (int k = 0; k < g_view.nv; k++) {
+        if (strcmp(g_view.v[k].addr, addr)) continue;
+        for (int q = 0; q < pg->nres[i]; q++)
+            for (int r = 0; r < g_view.v[k].n; r++)
+                if (!strcmp(g_view.v[k].name[r], pg->res[i][q].name)) g_view.v[k].q[r] -= sign * pg->res[i][q].quantity;
+    }
+}
+
+/* One plan and reservation from the view: MT_OK, MT_ETIMEOUT (no room / refused), or an error. */
+static mt_status place_once(mt_placement_group *pg, bool fresh, mt_error *err)
+{
+    MT_RETURN_NOT_OK(view_get(fresh, err));
+    int nv = g_view.nv;
+    view_node *v = mt_calloc((size_t)nv + 1, sizeof *v);
     int *where = mt_calloc((size_t)pg->n, sizeof *where);
     mt_status st = v && where ? MT_OK : mt_error_set(err, MT_ENOMEM, "placement group");
-    int nv = st == MT_OK ? view_of(cs, v, max) : 0;
+    if (st == MT_OK) memcpy(v, g_view.v, sizeof *v * (size_t)nv);
+    for (int k = 0; k < nv && v; k++) v[k].used = 0;
     if (st == MT_OK && !plan(pg, v, nv, where))
         st = mt_error_set(err, MT_ETIMEOUT, "placement group cannot be placed now: no nodes with room for its bundles");
     if (st == MT_OK && (st = reserve(pg, v, nv, where, err)) != MT_OK && st != MT_ENOMEM) { /* a node filled up: later */
@@ -207,9 +253,20 @@ static mt_status try_place(mt_placement_group *pg, mt_error *err)
         if (err) err->code = MT_ETIMEOUT;
         st = MT_ETIMEOUT;
     }
+    for (int i = 0; st == MT_OK && i < pg->n; i++) view_charge(pg, i, pg->node[i], 1);
     mt_free(v);
     mt_free(where);
-    mt_gcs_reply_free(cs);
+    return st;
+}
+
+/* One try: MT_OK placed; MT_ETIMEOUT not now (no room, or a node refused); other codes are errors. */
+static mt_status try_place(mt_placement_group *pg, mt_error *err)
+{
+    if (pg->placed) return MT_OK;
+    if (pg->removed) return mt_error_set(err, MT_ESTATE, "placement group %s was removed", pg->name ? pg->name : "");
+    bool cached = g_view.cs != NULL;
+    mt_status st = place_once(pg, false, err);
+    if (st == MT_ETIMEOUT && cached) st = place_once(pg, true, err); /* the kept view may be stale */
     return st;
 }
 
@@ -325,6 +382,7 @@ static void unplace(mt_placement_group *pg)
         bool seen = false;
         for (int k = 0; k < i && !seen; k++) seen = !strcmp(pg->node[k], pg->node[i]);
         if (!seen) release_on(pg, pg->node[i]);
+        view_charge(pg, i, pg->node[i], -1);
     }
     for (int i = 0; i < pg->n; i++) {
         mt_free(pg->node[i]);
@@ -406,6 +464,7 @@ double mt__pg_cpus_for(mt_id id, int bundle)
 
 void mt__pg_shutdown(void)
 {
+    view_drop();
     while (mt__drv.pgs) { /* the handles stay the caller's; they are only unlinked and unplaced here */
         mt_placement_group *pg = mt__drv.pgs;
         mt__drv.pgs = pg->next;
