@@ -1,5 +1,5 @@
 /*
- * cmd_list.c — `manta list nodes|actors`: Ray's state API listing
+ * cmd_list.c — `manta list nodes|actors|placement-groups`: Ray's state API listing
  * (`ray list …`) from the control store, as Ray's table (a "List:" banner,
  * Stats, Table with an index column) or as JSON (one object per row, Ray's
  * lower-case field names). Main thread only.
@@ -14,7 +14,7 @@
 #include "cli/cli_runtime.h"
 #include "gcs/gcs_client.h"
 
-#define LIST_USAGE "usage: manta list nodes|actors [--format default|table|json] [--limit N] [--address HOST:PORT] [--temp-dir DIR]\n"
+#define LIST_USAGE "usage: manta list nodes|actors|placement-groups [--format default|table|json] [--limit N] [--address HOST:PORT] [--temp-dir DIR]\n"
 
 enum { MAX_COLS = 8 };
 
@@ -95,12 +95,19 @@ static void print_json(const rows *t, FILE *out)
             if (!strcmp(t->cols[i], "RESOURCES_TOTAL")) { /* "CPU: 2.0, …" back to {"CPU": 2.0, …} */
                 json_decref(jv);
                 jv = json_object();
-                char name[256];
-                double q;
-                int used;
-                for (const char *p = v; sscanf(p, "%255[^:]: %lf%n", name, &q, &used) == 2; p += used + (p[used] == ',' ? 2 : 0)) {
-                    json_object_set_new(jv, name, json_real(q));
-                    if (!p[used]) break;
+                /* entries "name: q" joined by ", "; a name may hold ':' (node:10.0.0.7): split at the last ": " */
+                for (const char *p = v; *p;) {
+                    const char *end = strstr(p, ", ");
+                    size_t len = end ? (size_t)(end - p) : strlen(p);
+                    char entry[300];
+                    snprintf(entry, sizeof entry, "%.*s", (int)(len < sizeof entry ? len : sizeof entry - 1), p);
+                    char *sep = NULL;
+                    for (char *f = strstr(entry, ": "); f; f = strstr(f + 1, ": ")) sep = f;
+                    if (sep) {
+                        *sep = 0;
+                        json_object_set_new(jv, entry, json_real(strtod(sep + 2, NULL)));
+                    }
+                    p += len + (end ? 2 : 0);
                 }
             }
             json_object_set_new(o, key, jv);
@@ -168,6 +175,32 @@ static bool actor_rows(const Manta__ListActorsReply *r, rows *t, int limit)
     return true;
 }
 
+static bool pg_rows(const Manta__ListPlacementGroupsReply *r, rows *t, int limit)
+{
+    const char *cols[] = {"PLACEMENT_GROUP_ID", "NAME", "STATE", "STRATEGY", "BUNDLES"};
+    t->ncols = 5;
+    memcpy(t->cols, cols, sizeof cols);
+    for (size_t i = 0; i < r->n_placement_groups && (limit <= 0 || t->n < limit); i++) {
+        const Manta__PlacementGroupInfo *pg = r->placement_groups[i];
+        char buf[1024] = "";
+        size_t n = 0;
+        for (size_t b = 0; b < pg->n_bundles && n < sizeof buf; b++) {
+            char *txt = resources_text(pg->bundles[b]);
+            n += (size_t)snprintf(buf + n, sizeof buf - n, "%s{%s}", b ? ", " : "", txt ? txt : "");
+            mt_free(txt);
+        }
+        char *cells[5] = {hex_of(&pg->placement_group_id), dupf("%s", pg->name), dupf("%s", pg->state),
+                          dupf("%s", pg->strategy), dupf("%s", buf)};
+        if (!add_row(t, cells)) return false;
+    }
+    return true;
+}
+
+static bool listable(const char *what)
+{
+    return !strcmp(what, "nodes") || !strcmp(what, "actors") || !strcmp(what, "placement-groups");
+}
+
 int cli_list_main(int argc, char **argv)
 {
     const char *what = NULL, *format = "default", *address = NULL, *temp_dir = NULL;
@@ -182,10 +215,9 @@ int cli_list_main(int argc, char **argv)
         else return fprintf(stderr, "%s", LIST_USAGE), 2;
     }
     bool json = !strcmp(format, "json");
-    if (!what || (strcmp(what, "nodes") && strcmp(what, "actors")) ||
-        (!json && strcmp(format, "default") && strcmp(format, "table"))) {
-        if (what && strcmp(what, "nodes") && strcmp(what, "actors"))
-            fprintf(stderr, "manta list: '%s' cannot be listed yet (nodes, actors)\n", what);
+    if (!what || !listable(what) || (!json && strcmp(format, "default") && strcmp(format, "table"))) {
+        if (what && !listable(what))
+            fprintf(stderr, "manta list: '%s' cannot be listed yet (nodes, actors, placement-groups)\n", what);
         return fprintf(stderr, "%s", LIST_USAGE), 2;
     }
     mt_error err;
@@ -197,6 +229,9 @@ int cli_list_main(int argc, char **argv)
     if (!strcmp(what, "nodes")) {
         Manta__ClusterStatusReply *r = NULL;
         if (mt_gcs_cluster_status(c, &r, &err) == MT_OK) ok = node_rows(r, &t, limit), mt_gcs_reply_free(r);
+    } else if (!strcmp(what, "placement-groups")) {
+        Manta__ListPlacementGroupsReply *r = NULL;
+        if (mt_gcs_list_placement_groups(c, &r, &err) == MT_OK) ok = pg_rows(r, &t, limit), mt_gcs_reply_free(r);
     } else {
         Manta__ListActorsReply *r = NULL;
         if (mt_gcs_list_actors(c, NULL, true, &r, &err) == MT_OK) ok = actor_rows(r, &t, limit), mt_gcs_reply_free(r);

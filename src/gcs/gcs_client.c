@@ -120,6 +120,38 @@ mt_status mt_gcs_remove_actor(mt_gcs_client *c, mt_id actor_id, mt_error *err)
     return call_status(c, MANTA__GCS_METHOD__GCS_REMOVE_ACTOR, &req.base, err);
 }
 
+static mt_status send_oneway(mt_gcs_client *c, uint16_t method, const ProtobufCMessage *m, mt_error *err)
+{
+    uint8_t small[1024];
+    size_t n = protobuf_c_message_get_packed_size(m);
+    uint8_t *buf = n <= sizeof small ? small : mt_malloc(n);
+    if (!buf) return mt_error_set(err, MT_ENOMEM, "control store message of %zu bytes", n);
+    protobuf_c_message_pack(m, buf);
+    mt_status st = mt_rpc_client_send(c->rpc, method, MT_RPC_FLAG_ONEWAY, buf, n, NULL, err);
+    if (buf != small) mt_free(buf);
+    return st;
+}
+
+mt_status mt_gcs_report_placement_group(mt_gcs_client *c, const Manta__PlacementGroupInfo *pg, mt_error *err)
+{
+    return send_oneway(c, MANTA__GCS_METHOD__GCS_REGISTER_PLACEMENT_GROUP, &pg->base, err);
+}
+
+mt_status mt_gcs_forget_placement_group(mt_gcs_client *c, mt_id id, mt_error *err)
+{
+    Manta__PlacementGroupIdRequest req = MANTA__PLACEMENT_GROUP_ID_REQUEST__INIT;
+    req.placement_group_id.data = id.bytes;
+    req.placement_group_id.len = MT_ID_SIZE;
+    return send_oneway(c, MANTA__GCS_METHOD__GCS_REMOVE_PLACEMENT_GROUP, &req.base, err);
+}
+
+mt_status mt_gcs_list_placement_groups(mt_gcs_client *c, Manta__ListPlacementGroupsReply **out, mt_error *err)
+{
+    Manta__Empty req = MANTA__EMPTY__INIT;
+    return call(c, MANTA__GCS_METHOD__GCS_LIST_PLACEMENT_GROUPS, &req.base, &manta__list_placement_groups_reply__descriptor,
+                (ProtobufCMessage **)out, err);
+}
+
 mt_status mt_gcs_list_actors(mt_gcs_client *c, const char *ns, bool all_namespaces,
                              Manta__ListActorsReply **out, mt_error *err)
 {

@@ -55,6 +55,14 @@ mt_status mt_gcs_remove_actor(mt_gcs_client *c, mt_id actor_id, mt_error *err);
 mt_status mt_gcs_list_actors(mt_gcs_client *c, const char *ns, bool all_namespaces,
                              Manta__ListActorsReply **out, mt_error *err);
 
+/* ---- Placement groups ---- */
+/* Reports a group (added or replaced by id) without waiting for the reply: one-way. */
+mt_status mt_gcs_report_placement_group(mt_gcs_client *c, const Manta__PlacementGroupInfo *pg, mt_error *err);
+/* Drops a removed group, one-way. */
+mt_status mt_gcs_forget_placement_group(mt_gcs_client *c, mt_id id, mt_error *err);
+/* Every PENDING and CREATED group. *out: mt_gcs_reply_free. */
+mt_status mt_gcs_list_placement_groups(mt_gcs_client *c, Manta__ListPlacementGroupsReply **out, mt_error *err);
+
 /* ---- KV ---- */
 /* MT_EEXIST when the key exists and !overwrite. */
 mt_status mt_gcs_kv_put(mt_gcs_client *c, const char *ns, const char *key, const void *value,

@@ -27,6 +27,16 @@
 
 typedef struct mt__gcs_tables mt__gcs_tables;
 typedef struct mt__gcs_persist mt__gcs_persist;
+typedef struct mt__gcs_pgs mt__gcs_pgs;
+
+/* ---- Placement groups (gcs_pg.c): memory only ---- */
+
+mt_status mt__gcs_pgs_create(mt__gcs_pgs **out, mt_error *err);
+void mt__gcs_pgs_destroy(mt__gcs_pgs *t);
+mt_status mt__gcs_pg_register(mt__gcs_pgs *t, const Manta__PlacementGroupInfo *p, mt_error *err);
+mt_status mt__gcs_pg_remove(mt__gcs_pgs *t, ProtobufCBinaryData id, mt_error *err);
+/* An array (mt_free it) of pointers into the table, valid until its next change. */
+size_t mt__gcs_pg_list(const mt__gcs_pgs *t, bool pending_only, Manta__PlacementGroupInfo ***out);
 
 /* ---- Tables (gcs_tables.c) ---- */
 

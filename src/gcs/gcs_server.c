@@ -14,6 +14,7 @@ struct mt__gcs_server {
     uv_loop_t *loop;
     mt_rpc_server *rpc;
     mt__gcs_tables *tables;
+    mt__gcs_pgs *pgs;
     mt__gcs_persist *persist;
     uv_timer_t timer;
     bool timer_started;
@@ -46,8 +47,19 @@ static void on_cluster_status(mt__gcs_server *s, mt_rpc_conn *c, const mt_rpc_ms
         return;
     }
     r.message = "";
+    r.n_pending_placement_groups = mt__gcs_pg_list(s->pgs, true, &r.pending_placement_groups);
     reply_msg(c, m, &r.base);
+    mt_free(r.pending_placement_groups);
     mt__gcs_cluster_view_done(&r);
+}
+
+static void on_list_pgs(mt__gcs_server *s, mt_rpc_conn *c, const mt_rpc_msg *m)
+{
+    Manta__ListPlacementGroupsReply r = MANTA__LIST_PLACEMENT_GROUPS_REPLY__INIT;
+    r.message = "";
+    r.n_placement_groups = mt__gcs_pg_list(s->pgs, false, &r.placement_groups);
+    reply_msg(c, m, &r.base);
+    mt_free(r.placement_groups);
 }
 
 static void on_lookup_actor(mt__gcs_server *s, mt_rpc_conn *c, const mt_rpc_msg *m,
@@ -165,6 +177,9 @@ static const ProtobufCMessageDescriptor *request_desc(uint16_t method)
     case MANTA__GCS_METHOD__GCS_KV_DEL: return &manta__kv_key_request__descriptor;
     case MANTA__GCS_METHOD__GCS_REGISTER_JOB: return &manta__register_job_request__descriptor;
     case MANTA__GCS_METHOD__GCS_FINISH_JOB: return &manta__job_id_request__descriptor;
+    case MANTA__GCS_METHOD__GCS_REGISTER_PLACEMENT_GROUP: return &manta__placement_group_info__descriptor;
+    case MANTA__GCS_METHOD__GCS_REMOVE_PLACEMENT_GROUP: return &manta__placement_group_id_request__descriptor;
+    case MANTA__GCS_METHOD__GCS_LIST_PLACEMENT_GROUPS: return &manta__empty__descriptor;
     default: return NULL;
     }
 }
@@ -186,6 +201,13 @@ static void dispatch(mt__gcs_server *s, mt_rpc_conn *c, const mt_rpc_msg *m,
     case MANTA__GCS_METHOD__GCS_LIST_ACTORS: on_list_actors(s, c, m, (const void *)req); return;
     case MANTA__GCS_METHOD__GCS_KV_GET: on_kv_get(s, c, m, (const void *)req); return;
     case MANTA__GCS_METHOD__GCS_REGISTER_JOB: on_register_job(s, c, m, (const void *)req); return;
+    case MANTA__GCS_METHOD__GCS_LIST_PLACEMENT_GROUPS: on_list_pgs(s, c, m); return;
+    case MANTA__GCS_METHOD__GCS_REGISTER_PLACEMENT_GROUP:
+        reply_status(c, m, mt__gcs_pg_register(s->pgs, (const void *)req, &e), &e);
+        return;
+    case MANTA__GCS_METHOD__GCS_REMOVE_PLACEMENT_GROUP:
+        reply_status(c, m, mt__gcs_pg_remove(s->pgs, ((const Manta__PlacementGroupIdRequest *)req)->placement_group_id, &e), &e);
+        return;
     default: reply_status(c, m, mt__gcs_apply(s->tables, m->method, req, &e), &e);
     }
 }
@@ -239,6 +261,7 @@ static mt_status open_tables(mt__gcs_server *s, const mt__gcs_server_options *o,
 {
     if (o->db_path) MT_RETURN_NOT_OK(mt__gcs_persist_open(o->db_path, &s->persist, err));
     MT_RETURN_NOT_OK(mt__gcs_tables_create(s->persist, &s->tables, err));
+    MT_RETURN_NOT_OK(mt__gcs_pgs_create(&s->pgs, err));
     if (s->persist) {
         MT_RETURN_NOT_OK(mt__gcs_persist_load(s->persist, s->tables, mono_ms(), err));
         size_t n = mt__gcs_node_count(s->tables, false);
@@ -285,6 +308,7 @@ void mt__gcs_server_stop(mt__gcs_server *s)
     if (!s) return;
     mt_rpc_server_close(s->rpc);
     mt__gcs_tables_destroy(s->tables);
+    mt__gcs_pgs_destroy(s->pgs);
     mt__gcs_persist_close(s->persist);
     if (s->timer_started) {
         uv_timer_stop(&s->timer);

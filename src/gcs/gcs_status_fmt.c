@@ -173,8 +173,43 @@ static void print_demands(const Manta__ClusterStatusReply *r, FILE *out)
             counts[j]++;
         }
     }
-    if (!nd) fprintf(out, " (no resource demands)\n");
+    /* pending placement groups, as Ray prints them: "{'CPU': 1.0} * 4 (STRICT_SPREAD): 1+ pending placement groups" */
+    char gtexts[MAXD][300];
+    int gcounts[MAXD];
+    size_t ng = 0;
+    for (size_t i = 0; i < r->n_pending_placement_groups; i++) {
+        const Manta__PlacementGroupInfo *pg = r->pending_placement_groups[i];
+        char t[300] = "", b0[256] = "";
+        size_t off = 0;
+        bool same = true;
+        for (size_t b = 0; b < pg->n_bundles; b++) {
+            char bt[256];
+            demand_text(pg->bundles[b], bt, sizeof bt);
+            if (!b) snprintf(b0, sizeof b0, "%s", bt);
+            same = same && !strcmp(bt, b0);
+        }
+        if (same && pg->n_bundles > 1) {
+            snprintf(t, sizeof t, "%s * %zu (%s)", b0, pg->n_bundles, pg->strategy);
+        } else {
+            for (size_t b = 0; b < pg->n_bundles && off < sizeof t; b++) {
+                char bt[256];
+                demand_text(pg->bundles[b], bt, sizeof bt);
+                off += (size_t)snprintf(t + off, sizeof t - off, "%s%s", b ? ", " : "", bt);
+            }
+            if (off < sizeof t) snprintf(t + off, sizeof t - off, " (%s)", pg->strategy);
+        }
+        size_t j = 0;
+        while (j < ng && strcmp(gtexts[j], t)) j++;
+        if (j == ng) {
+            if (ng == MAXD) continue;
+            strcpy(gtexts[ng], t);
+            gcounts[ng++] = 0;
+        }
+        gcounts[j]++;
+    }
+    if (!nd && !ng) fprintf(out, " (no resource demands)\n");
     for (size_t j = 0; j < nd; j++) fprintf(out, " %s: %d+ pending tasks/actors\n", texts[j], counts[j]);
+    for (size_t j = 0; j < ng; j++) fprintf(out, " %s: %d+ pending placement groups\n", gtexts[j], gcounts[j]);
 }
 
 void mt__gcs_status_print(const Manta__ClusterStatusReply *r, FILE *out)

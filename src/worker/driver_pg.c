@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "gcs/gcs_client.h"
 #include "proto/node.pb-c.h"
@@ -34,6 +35,8 @@ struct mt_placement_group {
     int *nres;
     char **node;       /* per bundle: the node's address once placed */
     bool placed, removed;
+    bool reported;     /* the control store knows it (PENDING or CREATED) */
+    int64_t created_ms;
 };
 
 /* ---- The cluster as the planner sees it -------------------------------------------- */
@@ -119,6 +122,21 @@ static bool plan(const mt_placement_group *pg, view_node *v, int nv, int *where)
 
 /* ---- Reserving on the nodes ----------------------------------------------------------- */
 
+/* Bundle i's resources as a wire set (pointing into pg and the caller's arrays). */
+static void bundle_set(const mt_placement_group *pg, int i, Manta__ResourceSet *rs, Manta__ResourceSet__QuantitiesEntry *ents,
+                       Manta__ResourceSet__QuantitiesEntry **eps)
+{
+    manta__resource_set__init(rs);
+    for (int q = 0; q < pg->nres[i]; q++) {
+        manta__resource_set__quantities_entry__init(&ents[q]);
+        ents[q].key = (char *)pg->res[i][q].name;
+        ents[q].value = pg->res[i][q].quantity;
+        eps[q] = &ents[q];
+    }
+    rs->n_quantities = (size_t)pg->nres[i];
+    rs->quantities = eps;
+}
+
 static mt_status call_node(const char *addr, uint16_t method, const ProtobufCMessage *req, mt_error *err)
 {
     mt_rpc_client *c = NULL;
@@ -151,15 +169,7 @@ static mt_status reserve(mt_placement_group *pg, const view_node *v, int nv, con
         for (int i = 0; i < pg->n; i++) {
             if (where[i] != k) continue;
             manta__bundle__init(&bs[i]);
-            manta__resource_set__init(&rs[i]);
-            for (int q = 0; q < pg->nres[i]; q++) {
-                manta__resource_set__quantities_entry__init(&ents[i][q]);
-                ents[i][q].key = (char *)pg->res[i][q].name;
-                ents[i][q].value = pg->res[i][q].quantity;
-                eps[i][q] = &ents[i][q];
-            }
-            rs[i].n_quantities = (size_t)pg->nres[i];
-            rs[i].quantities = eps[i];
+            bundle_set(pg, i, &rs[i], ents[i], eps[i]);
             bs[i].index = i;
             bs[i].resources = &rs[i];
             bp[nb++] = &bs[i];
@@ -270,6 +280,54 @@ static mt_status try_place(mt_placement_group *pg, mt_error *err)
     return st;
 }
 
+/* ---- What the control store lists ------------------------------------------------------ */
+
+static const char *strategy_name(mt_pg_strategy s)
+{
+    static const char *names[] = {"PACK", "SPREAD", "STRICT_PACK", "STRICT_SPREAD"};
+    return (unsigned)s <= MT_PG_STRICT_SPREAD ? names[s] : "?";
+}
+
+/* Tells the control store the group's state (one-way: placing does not wait on it). */
+static void report(const mt_placement_group *pg)
+{
+    mt_gcs_client *g = NULL;
+    if (mt__drv_gcs(&g, NULL) != MT_OK) return;
+    Manta__PlacementGroupInfo info = MANTA__PLACEMENT_GROUP_INFO__INIT;
+    Manta__ResourceSet *rs = mt_calloc((size_t)pg->n, sizeof *rs), **rp = mt_calloc((size_t)pg->n, sizeof *rp);
+    Manta__ResourceSet__QuantitiesEntry(*ents)[MT__MAX_RESOURCES] = mt_calloc((size_t)pg->n, sizeof *ents);
+    Manta__ResourceSet__QuantitiesEntry *(*eps)[MT__MAX_RESOURCES] = mt_calloc((size_t)pg->n, sizeof *eps);
+    if (rs && rp && ents && eps) {
+        for (int i = 0; i < pg->n; i++) {
+            bundle_set(pg, i, &rs[i], ents[i], eps[i]);
+            rp[i] = &rs[i];
+        }
+        info.placement_group_id.data = (uint8_t *)pg->id.bytes;
+        info.placement_group_id.len = MT_ID_SIZE;
+        info.name = pg->name ? pg->name : "";
+        info.strategy = (char *)strategy_name(pg->strategy);
+        info.state = pg->placed ? "CREATED" : "PENDING";
+        info.n_bundles = (size_t)pg->n;
+        info.bundles = rp;
+        info.n_bundle_nodes = pg->placed ? (size_t)pg->n : 0;
+        info.bundle_nodes = pg->node;
+        info.creator_pid = (int32_t)getpid();
+        info.created_ms = pg->created_ms;
+        mt_error err;
+        if (mt_gcs_report_placement_group(g, &info, &err) != MT_OK) MT_LOG(MT_LOG_WARN, "DRIVER-PG", "%s", err.msg);
+    }
+    mt_free(rs);
+    mt_free(rp);
+    mt_free(ents);
+    mt_free(eps);
+}
+
+static void forget(const mt_placement_group *pg)
+{
+    mt_gcs_client *g = NULL;
+    if (mt__drv_gcs(&g, NULL) == MT_OK) mt_gcs_forget_placement_group(g, pg->id, NULL);
+}
+
 /* ---- Public API ---------------------------------------------------------------------- */
 
 static void pg_free(mt_placement_group *pg)
@@ -324,6 +382,7 @@ MT_API mt_status mt_placement_group_create(const mt_bundle *bundles, int n, mt_p
     if (!pg) return mt_error_set(err, MT_ENOMEM, "placement group");
     pg->id = mt_id_random();
     pg->strategy = strategy;
+    pg->created_ms = (int64_t)time(NULL) * 1000;
     mt_status st = name && !(pg->name = mt_strdup(name)) ? mt_error_set(err, MT_ENOMEM, "placement group") : MT_OK;
     if (st == MT_OK) st = copy_bundles(pg, bundles, n, err);
     if (st != MT_OK) {
@@ -340,6 +399,8 @@ MT_API mt_status mt_placement_group_create(const mt_bundle *bundles, int n, mt_p
     if (st == MT_OK) {
         pg->next = mt__drv.pgs;
         mt__drv.pgs = pg;
+        report(pg); /* listed; a pending group's bundles show under Demands */
+        pg->reported = true;
     }
     pthread_mutex_unlock(&mt__drv.lock);
     if (st != MT_OK) {
@@ -364,7 +425,9 @@ MT_API mt_status mt_placement_group_wait(mt_placement_group *pg, int64_t timeout
     for (;;) {
         pthread_mutex_lock(&mt__drv.lock);
         mt_status st = mt__drv_check(err);
+        bool was = pg->placed;
         if (st == MT_OK) st = try_place(pg, err);
+        if (st == MT_OK && !was && pg->reported) report(pg); /* PENDING -> CREATED */
         pthread_mutex_unlock(&mt__drv.lock);
         if (st != MT_ETIMEOUT) return st;
         if (deadline >= 0 && now_ms() >= deadline)
@@ -388,7 +451,8 @@ static void unplace(mt_placement_group *pg)
         mt_free(pg->node[i]);
         pg->node[i] = NULL;
     }
-    pg->placed = false;
+    if (pg->reported) forget(pg);
+    pg->placed = pg->reported = false;
 }
 
 MT_API mt_status mt_placement_group_remove(mt_placement_group *pg, mt_error *err)

@@ -89,6 +89,7 @@ Test(multinode, list_nodes_shows_both_nodes, .init = setup, .fini = teardown, .t
     cr_assert_eq(alive, 2, "%s", out);
     cr_assert(strstr(out, "\"is_head_node\": true") && strstr(out, "\"is_head_node\": false"), "%s", out);
     cr_assert(strstr(out, "\"special\": 2.0"), "node B's custom resource: %s", out);
+    cr_assert(strstr(out, "\"node:127.0.0.1\": 1.0"), "a resource name with ':' survives the JSON: %s", out);
     char *table[] = {"list", "nodes", "--temp-dir", C.dir, NULL};
     cr_assert_eq(itest_run_cli(table, out, sizeof out, 20000), 0, "%s", out);
     cr_assert(strstr(out, "======== List: ") && strstr(out, "Total: 2") && strstr(out, "NODE_ID") &&

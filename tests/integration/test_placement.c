@@ -97,11 +97,21 @@ Test(placement, each_strategy_places_where_it_must, .init = setup, .fini = teard
         cr_assert_eq(mt_placement_group_wait(pg, 10000, &err), MT_OK, "strategy %d: %s", (int)cases[c].s, err.msg);
         cr_assert_eq(distinct_nodes(pg, cases[c].n), cases[c].nodes, "strategy %d", (int)cases[c].s);
         expect_available(4 - cases[c].n, "reserved");
+        if (c == 0) { /* listed as CREATED while it lives, gone once removed */
+            char out[16384];
+            char *ls[] = {"list", "placement-groups", "--temp-dir", C.dir, NULL};
+            cr_assert_eq(itest_run_cli(ls, out, sizeof out, 20000), 0, "%s", out);
+            cr_assert(strstr(out, "PLACEMENT_GROUP_ID") && strstr(out, "CREATED") && strstr(out, "Total: 1"), "%s", out);
+        }
         cr_assert_eq(mt_placement_group_remove(pg, &err), MT_OK, "%s", err.msg);
         cr_assert_eq(mt_placement_group_remove(pg, &err), MT_OK, "removing twice is fine");
         expect_available(4, "removed");
         mt_placement_group_release(pg);
     }
+    char out[16384];
+    char *ls[] = {"list", "placement-groups", "--temp-dir", C.dir, NULL};
+    cr_assert_eq(itest_run_cli(ls, out, sizeof out, 20000), 0, "%s", out);
+    cr_assert(strstr(out, "Total: 0"), "removed groups are not listed:\n%s", out);
 }
 
 Test(placement, infeasible_groups_stay_pending_and_hold_nothing, .init = setup, .fini = teardown, .timeout = 180)
@@ -115,6 +125,16 @@ Test(placement, infeasible_groups_stay_pending_and_hold_nothing, .init = setup, 
     mt_placement_group *pack = group(3, MT_PG_STRICT_PACK); /* no node has 3 CPUs */
     cr_assert_eq(mt_placement_group_wait(pack, 500, &err), MT_ETIMEOUT);
     expect_available(4, "a pending group holds nothing");
+    /* the control store lists both as PENDING, and `manta status` shows their bundles as demand */
+    char out[16384];
+    char *ls[] = {"list", "placement-groups", "--format", "json", "--temp-dir", C.dir, NULL};
+    cr_assert_eq(itest_run_cli(ls, out, sizeof out, 20000), 0, "%s", out);
+    cr_assert(strstr(out, "\"state\": \"PENDING\"") && strstr(out, "\"strategy\": \"STRICT_SPREAD\"") &&
+                  strstr(out, "\"strategy\": \"STRICT_PACK\""), "%s", out);
+    char *st[] = {"status", "--temp-dir", C.dir, NULL};
+    cr_assert_eq(itest_run_cli(st, out, sizeof out, 20000), 0, "%s", out);
+    cr_assert(strstr(out, " {'CPU': 1.0} * 4 (STRICT_SPREAD): 1+ pending placement groups"), "%s", out);
+    cr_assert(strstr(out, " {'CPU': 1.0} * 3 (STRICT_PACK): 1+ pending placement groups"), "%s", out);
     /* a task asking for a pending group's bundle fails at once */
     mt_task_options o = {.placement_group = pack, .bundle_index = MT_BUNDLE(0)};
     mt_ref *r = NULL;
