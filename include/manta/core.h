@@ -325,6 +325,12 @@ MT_API const char *mt_placement_group_bundle_node(const mt_placement_group *pg, 
 /* max_retries / max_restarts value meaning "forever". */
 #define MT_RETRIES_INFINITE (-1)
 
+/* Ray's scheduling_strategy for plain tasks. */
+typedef enum mt_scheduling_strategy {
+    MT_SCHED_DEFAULT = 0, /* this node first, spilling to nodes with room when it is busy */
+    MT_SCHED_SPREAD,      /* each new worker from the next alive node in turn (best effort) */
+} mt_scheduling_strategy;
+
 /* Options of mt_task_submit; zero = default. */
 typedef struct mt_task_options {
     int num_returns;               /* 0 = 1 */
@@ -333,6 +339,7 @@ typedef struct mt_task_options {
     int max_retries;               /* 0 = config task_max_retries (3); MT_RETRIES_NONE; MT_RETRIES_INFINITE */
     mt_placement_group *placement_group; /* run inside this placed group's bundle; the demand comes from it */
     int bundle_index;              /* MT_BUNDLE_ANY (0) or MT_BUNDLE(i) */
+    mt_scheduling_strategy scheduling_strategy; /* ignored inside a placement group */
 } mt_task_options;
 
 /*

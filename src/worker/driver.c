@@ -157,6 +157,7 @@ static void drv_cleanup(void)
     mt__actors_fini();
     mt__drv_tasks_fini();
     mt__pg_shutdown();
+    mt__drv_nodes_free();
     mt__drv_lingering_fini();
     mt__drv_puts_drain_all();
     if (d->gcs) mt_gcs_client_close(d->gcs);

@@ -3,7 +3,8 @@
  * mt_available_resources (Ray's ray.cluster_resources() and
  * ray.available_resources(): sums over alive nodes, from the control
  * store's node table), and the cluster's CPU count the driver sizes its
- * lease caps by (cached for CLUSTER_CPUS_TTL_NS: nodes join and leave).
+ * lease caps by and its alive nodes' addresses SPREAD walks (cached for
+ * CLUSTER_CPUS_TTL_NS: nodes join and leave).
  *
  * Threads: public calls take mt__drv.lock; mt__drv_cluster_cpus runs under
  * it. Invariant: a failed query leaves the cache as it was (the node's own
@@ -80,11 +81,36 @@ MT_API void mt_resources_free(mt_resource *r, int n)
     mt_free(r);
 }
 
-double mt__drv_cluster_cpus(void)
+/* Keeps the alive nodes' addresses, this driver's node first (SPREAD walks them). */
+static void keep_nodes(const Manta__ClusterStatusReply *cs)
+{
+    mt__driver *d = &mt__drv;
+    mt__drv_nodes_free();
+    d->nodes = mt_calloc(cs->n_nodes + 1, sizeof *d->nodes);
+    for (int pass = 0; d->nodes && pass < 2; pass++)
+        for (size_t i = 0; i < cs->n_nodes; i++) {
+            const Manta__NodeInfo *ni = cs->nodes[i];
+            bool self = ni->node_id.len == MT_ID_SIZE && !memcmp(ni->node_id.data, d->node_id.bytes, MT_ID_SIZE);
+            if (self != (pass == 0) || !ni->alive || !ni->node_address || !*ni->node_address) continue;
+            if ((d->nodes[d->nnodes] = mt_strdup(ni->node_address))) d->nnodes++;
+        }
+}
+
+void mt__drv_nodes_free(void)
+{
+    mt__driver *d = &mt__drv;
+    for (int i = 0; i < d->nnodes; i++) mt_free(d->nodes[i]);
+    mt_free(d->nodes);
+    d->nodes = NULL;
+    d->nnodes = 0;
+}
+
+/* Refreshes the cached CPU count and node list when they are older than the TTL. */
+static void refresh(void)
 {
     mt__driver *d = &mt__drv;
     int64_t now = mt_time_now_ns();
-    if (d->cluster_cpus > 0 && now - d->cluster_cpus_at_ns < CLUSTER_CPUS_TTL_NS) return d->cluster_cpus;
+    if (d->cluster_cpus > 0 && now - d->cluster_cpus_at_ns < CLUSTER_CPUS_TTL_NS) return;
     d->cluster_cpus_at_ns = now;
     mt_gcs_client *g = NULL;
     Manta__ClusterStatusReply *cs = NULL;
@@ -94,9 +120,22 @@ double mt__drv_cluster_cpus(void)
         sum_nodes(cs, false, &r, &n, NULL) == MT_OK) {
         for (int i = 0; i < n; i++)
             if (!strcmp(r[i].name, "CPU") && r[i].quantity > 0) d->cluster_cpus = r[i].quantity;
+        keep_nodes(cs);
     }
     mt_resources_free(r, n);
     mt_gcs_reply_free(cs);
     if (d->cluster_cpus <= 0) d->cluster_cpus = d->node_cpus;
-    return d->cluster_cpus;
+}
+
+double mt__drv_cluster_cpus(void)
+{
+    refresh();
+    return mt__drv.cluster_cpus;
+}
+
+int mt__drv_alive_nodes(char ***addrs)
+{
+    refresh();
+    *addrs = mt__drv.nodes;
+    return mt__drv.nnodes;
 }

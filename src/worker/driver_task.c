@@ -291,9 +291,9 @@ static void free_resources(mt_resource *res, char **names, int n)
 }
 
 /* True when shape s was made for exactly this demand (same names, same quantities, same order). */
-static bool shape_is(const mt__shape *s, const mt_resource *res, int n, mt_id pg, int bundle)
+static bool shape_is(const mt__shape *s, const mt_resource *res, int n, mt_id pg, int bundle, bool spread)
 {
-    if (s->nres != n || !mt_id_equal(s->pg_id, pg) || s->bundle != bundle) return false;
+    if (s->nres != n || !mt_id_equal(s->pg_id, pg) || s->bundle != bundle || s->spread != spread) return false;
     for (int i = 0; i < n; i++)
         if (s->res[i].quantity != res[i].quantity || !res[i].name || strcmp(s->res[i].name, res[i].name)) return false;
     return true;
@@ -322,7 +322,7 @@ static void set_cap(mt__shape *s)
 }
 
 /* The shape of a demand (NULL = {CPU: 1}); the key is only its text for messages. */
-static mt__shape *shape_get(const mt_resource *res, int n, mt_id pg, int bundle, mt_error *err)
+static mt__shape *shape_get(const mt_resource *res, int n, mt_id pg, int bundle, bool spread, mt_error *err)
 {
     static const mt_resource cpu1 = {"CPU", 1};
     if (!res) {
@@ -334,7 +334,7 @@ static mt__shape *shape_get(const mt_resource *res, int n, mt_id pg, int bundle,
         return NULL;
     }
     for (mt__shape *s = mt__drv.shapes; s; s = s->next)
-        if (shape_is(s, res, n, pg, bundle)) return s;
+        if (shape_is(s, res, n, pg, bundle, spread)) return s;
     char key[512] = "";
     size_t k = 0;
     for (int i = 0; i < n && k < sizeof key - 96; i++)
@@ -344,6 +344,8 @@ static mt__shape *shape_get(const mt_resource *res, int n, mt_id pg, int bundle,
         char hex[2 * MT_ID_SIZE + 1];
         mt_id_hex(pg, hex);
         snprintf(key + k, sizeof key - k, "} in placement group %.12s bundle %d{", hex, bundle);
+    } else if (spread) {
+        snprintf(key + k, sizeof key - k, "} SPREAD{");
     }
     mt__shape *s = mt_calloc(1, sizeof *s);
     if (!s) {
@@ -358,6 +360,7 @@ static mt__shape *shape_get(const mt_resource *res, int n, mt_id pg, int bundle,
     snprintf(s->key, sizeof s->key, "%s", key);
     s->pg_id = pg;
     s->bundle = bundle;
+    s->spread = spread;
     set_cap(s);
     s->next = mt__drv.shapes;
     mt__drv.shapes = s;
@@ -383,6 +386,7 @@ static void lease_request_fill(Manta__RequestLeaseRequest *req, Manta__ResourceS
 }
 
 static void request_in_group(mt__shape *s);
+static bool request_spread(mt__shape *s);
 
 static void request_lease(mt__shape *s)
 {
@@ -391,6 +395,7 @@ static void request_lease(mt__shape *s)
         request_in_group(s);
         return;
     }
+    if (s->spread && s->nleases < s->max_leases && !d->lease_req_id && request_spread(s)) return;
     if (d->lease_req_id || s->nleases >= s->max_leases) return;
     Manta__RequestLeaseRequest req = MANTA__REQUEST_LEASE_REQUEST__INIT;
     Manta__ResourceSet rs;
@@ -954,9 +959,33 @@ static void request_in_group(mt__shape *s)
         }
         return;
     }
-    if (!same_node(node_addr, NULL)) s->remote_only = true;
     lease_add(s, r, node, node_addr);
     manta__request_lease_reply__free_unpacked(r, &mt_rpc_pb_allocator);
+    dispatch(s); /* its tasks go now (it may ask for the next lease: at most max_leases deep) */
+}
+
+/*
+ * SPREAD: a lease from the next alive node in turn that has room now (each
+ * asked without queueing); false when none has, and the request goes to
+ * this node as usual.
+ */
+static bool request_spread(mt__shape *s)
+{
+    char **nodes = NULL;
+    int n = mt__drv_alive_nodes(&nodes);
+    for (int k = 0; k < n; k++) {
+        int at = (s->next_node + k) % n;
+        mt_rpc_client *node = NULL;
+        const char *node_addr = NULL;
+        Manta__RequestLeaseReply *r = lease_at(s, nodes[at], true, &node, &node_addr);
+        if (!r) continue;
+        s->next_node = at + 1;
+        lease_add(s, r, node, node_addr);
+        manta__request_lease_reply__free_unpacked(r, &mt_rpc_pb_allocator);
+        dispatch(s); /* its tasks go now (it may ask for the next lease: at most max_leases deep) */
+        return true;
+    }
+    return false;
 }
 
 static void on_lease_reply(const mt_rpc_msg *m)
@@ -1194,7 +1223,10 @@ MT_API mt_status mt_task_submit(const char *fn_name, const mt_arg *args, int nar
     mt_id pg = {0};
     int bundle = -1;
     if (st == MT_OK && o->placement_group) st = mt__pg_check(o->placement_group, o->bundle_index, &pg, &bundle, err);
-    mt__shape *s = st == MT_OK ? shape_get(o->resources, o->resources ? o->num_resources : 0, pg, bundle, err) : NULL;
+    bool spread = !o->placement_group && o->scheduling_strategy == MT_SCHED_SPREAD;
+    if (st == MT_OK && (unsigned)o->scheduling_strategy > MT_SCHED_SPREAD)
+        st = mt_error_set(err, MT_EINVAL, "mt_task_submit %s: unknown scheduling strategy %d", fn_name, (int)o->scheduling_strategy);
+    mt__shape *s = st == MT_OK ? shape_get(o->resources, o->resources ? o->num_resources : 0, pg, bundle, spread, err) : NULL;
     if (st == MT_OK && !s) st = err ? err->code : MT_ENOMEM;
     mt_id tid = mt__task_id_new();
     mt__task *t = NULL;

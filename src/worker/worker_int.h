@@ -219,6 +219,8 @@ struct mt__shape {
     bool remote_only;            /* only another node can run it: max_leases is that node's CPUs */
     mt_id pg_id;                 /* nil, or the placement group whose bundle it runs in */
     int bundle;                  /* with pg_id: the bundle, or -1 for any */
+    bool spread;                 /* SPREAD: each new lease from the next node in turn */
+    int next_node;
     int64_t spill_off_until_ns;  /* a spilled request found no room: ask here without spillback until then */
     mt__taskq pending;
 };
@@ -279,6 +281,8 @@ typedef struct mt__driver {
     double node_cpus;
     double cluster_cpus;        /* alive nodes' CPUs (driver_resources.c), 0 until asked */
     bool retry_soon;            /* a shape waits to ask a busy bundle again */
+    char **nodes;               /* alive nodes' addresses (driver_resources.c) */
+    int nnodes;
     struct mt_placement_group *pgs; /* live groups this driver created (driver_pg.c) */
     int64_t cluster_cpus_at_ns;
     uint64_t next_seq;
@@ -313,6 +317,9 @@ struct mt_gcs_client;
 mt_status mt__drv_gcs(struct mt_gcs_client **out, mt_error *err);
 /* CPUs of the alive nodes, refreshed at most once a second (the node's own until a query succeeds). */
 double mt__drv_cluster_cpus(void);
+/* The alive nodes' addresses, this node first (same cache); the array stays the driver's. */
+int mt__drv_alive_nodes(char ***addrs);
+void mt__drv_nodes_free(void);
 
 /* driver_pg.c: placement groups as the task path sees them */
 mt_status mt__pg_check(const mt_placement_group *pg, int bundle_index, mt_id *id, int *bundle, mt_error *err);

@@ -202,3 +202,24 @@ Test(placement, tasks_run_in_their_bundle_and_die_with_it, .init = setup, .fini 
     expect_available(4, "removed");
     mt_placement_group_release(pg);
 }
+
+/* SPREAD: three tasks submitted together run on the three nodes, one each. */
+Test(placement, spread_tasks_go_to_every_node, .init = setup, .fini = teardown, .timeout = 120)
+{
+    mt_error err = {0};
+    expect_available(4, "the three nodes");
+    mt_task_options o = {.scheduling_strategy = MT_SCHED_SPREAD};
+    mt_ref *r[3] = {0};
+    for (int i = 0; i < 3; i++) cr_assert_eq(mt_task_submit("manta.pid", NULL, 0, &o, &r[i], &err), MT_OK, "%s", err.msg);
+    int on_b = 0, on_c = 0, on_head = 0;
+    for (int i = 0; i < 3; i++) {
+        int pid = (int)itest_get_i64(r[i], 30000);
+        mt_ref_release(r[i]);
+        if (itest_runs_under(pid, g_b)) on_b++;
+        else if (itest_runs_under(pid, g_c)) on_c++;
+        else on_head++;
+    }
+    cr_assert(on_b == 1 && on_c == 1 && on_head == 1, "head %d, B %d, C %d", on_head, on_b, on_c);
+    o.scheduling_strategy = (mt_scheduling_strategy)7;
+    cr_assert_eq(mt_task_submit("manta.pid", NULL, 0, &o, &r[0], &err), MT_EINVAL);
+}
