@@ -16,24 +16,16 @@
  * cluster: the 1 -> N node scaling figures. Prints `name: value unit` lines and `<step>_ratio_vs_pandas: R` (our
  * time / pandas' time).
  */
-#include <arpa/inet.h>
 #include <libgen.h>
 #include <limits.h>
 #include <manta/manta.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
+#include "bench_nodes.h"
 
 static void die(const char *what, const mt_error *err)
 {
@@ -55,60 +47,6 @@ static int cmp_d(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-/* ---- A cluster of separate node daemons (--nodes N > 1) ------------------------ */
-
-static char g_root[PATH_MAX / 2];
-static int g_nodes;
-
-static int free_port(void)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t len = sizeof a;
-    int port = 0;
-    if (fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof a) == 0 && getsockname(fd, (struct sockaddr *)&a, &len) == 0)
-        port = ntohs(a.sin_port);
-    if (fd >= 0) close(fd);
-    return port;
-}
-
-static void stop_nodes(void)
-{
-    char cmd[PATH_MAX * 2];
-    for (int i = g_nodes - 1; i >= 0; i--) {
-        if (i) snprintf(cmd, sizeof cmd, "'%s' stop --temp-dir '%s/node%d' >/dev/null 2>&1", getenv("MANTA_BIN"), g_root, i);
-        else snprintf(cmd, sizeof cmd, "'%s' stop --temp-dir '%s' >/dev/null 2>&1", getenv("MANTA_BIN"), g_root);
-        if (system(cmd) != 0) fprintf(stderr, "bench/data: stopping node %d failed\n", i);
-    }
-    g_nodes = 0;
-}
-
-/* `manta start --head` in root, then nodes-1 `manta start --address` joins, each with cpus CPUs. */
-static void start_nodes(const char *root, int nodes, int cpus, int64_t store)
-{
-    char cmd[PATH_MAX * 2], tok[256] = "", path[PATH_MAX];
-    int port = free_port();
-    snprintf(g_root, sizeof g_root, "%s", root);
-    snprintf(cmd, sizeof cmd, "'%s' start --head --temp-dir '%s' --port %d --num-cpus %d --object-store-memory %lld >/dev/null",
-             getenv("MANTA_BIN"), root, port, cpus, (long long)store);
-    if (system(cmd) != 0) die("manta start --head", NULL);
-    g_nodes = 1;
-    atexit(stop_nodes);
-    snprintf(path, sizeof path, "%s/session_latest/token", root);
-    FILE *f = fopen(path, "r");
-    if (!f || !fgets(tok, sizeof tok, f)) die("reading the session token", NULL);
-    fclose(f);
-    tok[strcspn(tok, "\n")] = 0;
-    for (int i = 1; i < nodes; i++) {
-        snprintf(path, sizeof path, "%s/node%d", root, i);
-        if (mkdir(path, 0700) != 0) die("mkdir", NULL);
-        snprintf(cmd, sizeof cmd, "'%s' start --address 127.0.0.1:%d --temp-dir '%s' --token %s --num-cpus %d "
-                 "--object-store-memory %lld >/dev/null", getenv("MANTA_BIN"), port, path, tok, cpus, (long long)store);
-        if (system(cmd) != 0) die("manta start --address", NULL);
-        g_nodes = i + 1;
-    }
-}
-
 typedef double (*step_fn)(void *arg);
 
 /* The median of 3 timed runs after one warm-up. */
@@ -117,9 +55,9 @@ static double timed(step_fn fn, void *arg)
     double t[3];
     fn(arg);
     for (int i = 0; i < 3; i++) {
-        double t0 = now_s();
+        double t0 = bn_now_s();
         fn(arg);
-        t[i] = now_s() - t0;
+        t[i] = bn_now_s() - t0;
     }
     qsort(t, 3, sizeof *t, cmp_d);
     return t[1];
@@ -271,15 +209,7 @@ int main(int argc, char **argv)
             return 2;
         }
     }
-    if (!getenv("MANTA_BIN")) { /* <build>/bench/data -> <build>/manta */
-        char exe[PATH_MAX] = "", bin[PATH_MAX + 16];
-        ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-        if (n > 0) {
-            exe[n] = 0;
-            snprintf(bin, sizeof bin, "%s/../manta", dirname(exe));
-            if (access(bin, X_OK) == 0) setenv("MANTA_BIN", bin, 1);
-        }
-    }
+    bn_find_manta();
     setenv("MANTA_DATASET_PROGRESS_BARS", "0", 1);
     char tmp[PATH_MAX / 2];
     snprintf(tmp, sizeof tmp, "%s/mtdata.XXXXXX", P_tmpdir);
@@ -295,21 +225,21 @@ int main(int argc, char **argv)
     c.file = file;
     mt_error err;
     mt_table *t = NULL;
-    double t0 = now_s();
+    double t0 = bn_now_s();
     if (mt_datagen_taxi(rows, 0, 0, &t, &err) != MT_OK) die("generating the taxi table", &err);
     mt_parquet_write_options wo = {.codec = MT_PARQUET_SNAPPY, .row_group_rows = (rows + 7) / 8};
     if (mt_parquet_write_table(file, t, &wo, &err) != MT_OK) die("writing the taxi table", &err);
     mt_table_release(t);
-    printf("generate_and_write_seconds: %.3f s\n", now_s() - t0);
+    printf("generate_and_write_seconds: %.3f s\n", bn_now_s() - t0);
 
     mt_init_options o = {.temp_dir = tmp, .num_cpus = cpus, .object_store_memory = (int64_t)2 << 30};
-    t0 = now_s();
+    t0 = bn_now_s();
     if (nodes > 1) {
-        start_nodes(tmp, nodes, cpus, (int64_t)2 << 30);
+        bn_start(tmp, nodes, cpus, (int64_t)2 << 30);
         o.no_start = true;
     }
     if (mt_init_ex(&o, &err) != MT_OK) die("mt_init", &err);
-    printf("cluster_start_seconds: %.3f s\n", now_s() - t0);
+    printf("cluster_start_seconds: %.3f s\n", bn_now_s() - t0);
     c.stored = ok(mt_materialize(mt_read_parquet(file, NULL)), "read_parquet");
 
     peer pd = {0};
@@ -318,7 +248,7 @@ int main(int argc, char **argv)
     double csv_w = timed(step_csv_write, &c), csv_r = timed(step_csv_read, &c);
     mt_dataset_release(c.stored);
     mt_shutdown();
-    stop_nodes();
+    bn_stop_all();
     if (with_peer) run_pandas(rows, tmp, &pd);
 
     report("read_parquet_materialize", read, 0);

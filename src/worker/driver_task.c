@@ -1040,11 +1040,15 @@ static void on_lease_reply(const mt_rpc_msg *m)
 
 static void return_idle_leases(int64_t now)
 {
+    /* a shape waiting for a lease gets the idle ones' resources at once, not after LEASE_IDLE_NS */
+    bool starving = false;
+    for (mt__shape *s = mt__drv.shapes; s && !starving; s = s->next) starving = s->pending.n && s->requesting;
+    int64_t idle_ns = starving ? 0 : LEASE_IDLE_NS;
     for (mt__shape *s = mt__drv.shapes; s; s = s->next) {
         if (s->pending.n) continue;
         for (mt__lease **pp = &s->leases; *pp;) {
             mt__lease *l = *pp;
-            if (l->inflight.n == 0 && l->s.out.off == l->s.out.len && now - l->idle_since_ns > LEASE_IDLE_NS) {
+            if (l->inflight.n == 0 && l->s.out.off == l->s.out.len && now - l->idle_since_ns >= idle_ns) {
                 *pp = l->next;
                 s->nleases--;
                 return_lease(l, false);
