@@ -1,0 +1,179 @@
+/*
+ * bench/scale — the control store under many nodes: a real control store
+ * (`manta start --head`), then N fake nodes (N = 100 and 1,000) registered
+ * by THREADS client threads that send their heartbeats (each with its
+ * available resources) as fast as the store answers, for SECONDS each:
+ *   scale_<N>_heartbeats            heartbeats/s, plain (Status replies)
+ *   scale_<N>_heartbeats_with_view  heartbeats/s when each reply carries
+ *                                   every node's resources (what real
+ *                                   nodes in a multi-node cluster ask for)
+ *   scale_<N>_cluster_status_reads  GCS_GET_CLUSTER_STATUS/s, the read
+ *                                   behind every placement-group plan and
+ *                                   lease-cap refresh
+ * The fake nodes never run work: this sizes the control store, not the
+ * schedulers on the nodes.
+ *
+ * usage: scale    (make bench-scale). Prints `name: value unit` lines.
+ */
+#include <manta/manta.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bench_nodes.h"
+#include "gcs/gcs_client.h"
+#include "rpc/rpc.h"
+
+#define THREADS 4
+#define SECONDS 1.0
+
+static char g_tmp[PATH_MAX / 2];
+static char g_addr[64];
+static uint8_t g_token[MT_RPC_TOKEN_BYTES];
+
+static void remove_tmp(void)
+{
+    char cmd[PATH_MAX];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", g_tmp);
+    if (g_tmp[0] && system(cmd) != 0) fprintf(stderr, "bench/scale: could not remove %s\n", g_tmp);
+}
+
+static void fail(const char *what, const mt_error *err)
+{
+    fprintf(stderr, "bench/scale: %s: %s\n", what, err ? err->msg : "failed");
+    exit(1);
+}
+
+typedef struct job {
+    int first, n;       /* this thread's fake nodes: ids first..first+n-1 */
+    int mode;           /* 0 heartbeats, 1 heartbeats with view, 2 cluster status reads */
+    long done;
+    mt_gcs_client *c;
+} job;
+
+static mt_id fake_id(int i)
+{
+    mt_id id = {0};
+    memcpy(id.bytes, "fake", 4);
+    memcpy(id.bytes + 4, &i, sizeof i);
+    return id;
+}
+
+static void quantities(Manta__ResourceSet *rs, Manta__ResourceSet__QuantitiesEntry *e, Manta__ResourceSet__QuantitiesEntry **ep,
+                       double cpu)
+{
+    manta__resource_set__init(rs);
+    manta__resource_set__quantities_entry__init(e);
+    e->key = "CPU";
+    e->value = cpu;
+    ep[0] = e;
+    rs->n_quantities = 1;
+    rs->quantities = ep;
+}
+
+static void register_nodes(job *j)
+{
+    for (int i = j->first; i < j->first + j->n; i++) {
+        mt_id id = fake_id(i);
+        char addr[64], ip[32];
+        snprintf(ip, sizeof ip, "10.%d.%d.%d", (i >> 16) & 255, (i >> 8) & 255, i & 255);
+        snprintf(addr, sizeof addr, "tcp://%s:9", ip);
+        Manta__ResourceSet tot, av;
+        Manta__ResourceSet__QuantitiesEntry te, ae, *tp[1], *ap[1];
+        quantities(&tot, &te, tp, 4);
+        quantities(&av, &ae, ap, 4);
+        Manta__NodeInfo ni = MANTA__NODE_INFO__INIT;
+        ni.node_id.data = id.bytes;
+        ni.node_id.len = MT_ID_SIZE;
+        ni.node_address = addr;
+        ni.node_ip = ip;
+        ni.resources_total = &tot;
+        ni.resources_available = &av;
+        ni.alive = true;
+        mt_error err;
+        if (mt_gcs_register_node(j->c, &ni, &err) != MT_OK) fail("registering a fake node", &err);
+    }
+}
+
+static void *run(void *arg)
+{
+    job *j = arg;
+    double t0 = bn_now_s();
+    long k = 0;
+    while (bn_now_s() - t0 < SECONDS) {
+        mt_error err;
+        if (j->mode == 2) {
+            Manta__ClusterStatusReply *cs = NULL;
+            if (mt_gcs_cluster_status(j->c, &cs, &err) != MT_OK) fail("cluster status", &err);
+            mt_gcs_reply_free(cs);
+        } else {
+            int i = j->first + (int)(k % j->n);
+            mt_id id = fake_id(i);
+            Manta__ResourceSet av;
+            Manta__ResourceSet__QuantitiesEntry ae, *ap[1];
+            quantities(&av, &ae, ap, (double)(k % 5));
+            Manta__HeartbeatRequest hb = MANTA__HEARTBEAT_REQUEST__INIT;
+            hb.node_id.data = id.bytes;
+            hb.node_id.len = MT_ID_SIZE;
+            hb.resources_available = &av;
+            hb.want_view = j->mode == 1;
+            if (mt_gcs_heartbeat(j->c, &hb, &err) != MT_OK) fail("heartbeat", &err);
+        }
+        k++;
+    }
+    j->done = k;
+    return NULL;
+}
+
+/* THREADS threads doing `mode` for SECONDS; returns operations/s. */
+static double measure(job *jobs, int mode)
+{
+    pthread_t th[THREADS];
+    double t0 = bn_now_s();
+    for (int t = 0; t < THREADS; t++) {
+        jobs[t].mode = mode;
+        jobs[t].done = 0;
+        pthread_create(&th[t], NULL, run, &jobs[t]);
+    }
+    long total = 0;
+    for (int t = 0; t < THREADS; t++) {
+        pthread_join(th[t], NULL);
+        total += jobs[t].done;
+    }
+    return (double)total / (bn_now_s() - t0);
+}
+
+int main(void)
+{
+    bn_find_manta();
+    snprintf(g_tmp, sizeof g_tmp, "%s/mtscale.XXXXXX", P_tmpdir);
+    if (!mkdtemp(g_tmp)) fail("mkdtemp", NULL);
+    atexit(remove_tmp);
+    printf("cores: %ld\nthreads: %d\n", sysconf(_SC_NPROCESSORS_ONLN), THREADS);
+    bn_start(g_tmp, 1, 1, (int64_t)64 << 20);
+    snprintf(g_addr, sizeof g_addr, "127.0.0.1:%d", bn_port);
+    mt_error err;
+    if (mt_rpc_token_parse(bn_token, g_token, &err) != MT_OK) fail("token", &err);
+    job jobs[THREADS] = {0};
+    for (int t = 0; t < THREADS; t++)
+        if (mt_gcs_client_connect(g_addr, g_token, "node", 10000, &jobs[t].c, &err) != MT_OK) fail("connecting", &err);
+    static const int sizes[] = {100, 1000};
+    for (size_t s = 0; s < sizeof sizes / sizeof *sizes; s++) {
+        int n = sizes[s];
+        for (int t = 0; t < THREADS; t++) { /* registering again replaces: the smaller round's nodes are reused */
+            jobs[t].first = t * (n / THREADS);
+            jobs[t].n = n / THREADS;
+            register_nodes(&jobs[t]);
+        }
+        char name[64];
+        snprintf(name, sizeof name, "scale_%d_heartbeats", n);
+        printf("%s: %.0f /s\n", name, measure(jobs, 0));
+        printf("%s_with_view: %.0f /s\n", name, measure(jobs, 1));
+        snprintf(name, sizeof name, "scale_%d_cluster_status_reads", n);
+        printf("%s: %.0f /s\n", name, measure(jobs, 2));
+        fflush(stdout);
+    }
+    for (int t = 0; t < THREADS; t++) mt_gcs_client_close(jobs[t].c);
+    return 0;
+}
