@@ -171,8 +171,12 @@ static void send_heartbeat(mt__node *n)
     req.resources_available = &av.set;
     req.object_store_used = ss.used;
     req.n_pending_demands = mt__node_lease_demands_pb(n, &req.pending_demands);
-    req.want_view = true;
-    n->hb_sent_ns = mt_time_now_ns();
+    /* the view is for spilling: a node with room grants here, so it asks only every heartbeat_ms */
+    int64_t now = mt_time_now_ns();
+    bool busy = n->num_pending > 0 || mt__node_res_get(&n->avail, "CPU") < NODE_RES_SCALE;
+    req.want_view = busy || now - n->view_ns >= MT_CFG_INT64(heartbeat_ms) * 1000000;
+    if (req.want_view) n->view_ns = now;
+    n->hb_sent_ns = now;
     n->hb_avail = n->avail;
     mt_error err;
     int64_t to = MT_CFG_INT64(heartbeat_ms) * 5;

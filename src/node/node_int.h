@@ -238,6 +238,7 @@ struct mt__node {
     node_peer *peers; /* the cluster view from heartbeat replies (node_gcs.c) */
     int num_peers;
     int64_t hb_sent_ns;  /* when the last heartbeat left */
+    int64_t view_ns;     /* when the last one asking for the view left */
     node_res hb_avail;   /* the availability it carried */
     bool gcs_registered, gcs_in_flight, ready_written;
 
