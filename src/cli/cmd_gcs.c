@@ -3,7 +3,8 @@
  * [--node-ip-address IP] [--no-persist]`: the control store daemon (started
  * by `manta start`, not by users). Runs a uv loop on the main thread, logs
  * to <session>/logs/gcs.log, keeps its tables in <session>/gcs.db (SQLite),
- * writes <session>/gcs.ready (`address=…`, `pid=…`) once listening, and
+ * writes <session>/gcs.ready (`address=…`, `pid=…`) once listening (and,
+ * started again in a running session, its pid into session.json), and
  * exits 0 on SIGTERM/SIGINT.
  */
 #include <stdio.h>
@@ -86,6 +87,13 @@ static int serve(const gcs_args *a, uv_loop_t *loop, mt_error *err)
         return 1;
     }
     MT_LOG(MT_LOG_INFO, "GCS-START", "control store listening on %s (pid %d)", bound, (int)getpid());
+    /* started again in a running session (a head restart): the session now names this process */
+    static mt_session_info info;
+    mt_error e2;
+    if (mt_session_read_info(a->session_dir, &info, NULL) == MT_OK && info.gcs_pid > 0 && info.gcs_pid != (int)getpid()) {
+        info.gcs_pid = (int)getpid();
+        if (mt_session_write_info(&info, &e2) != MT_OK) MT_LOG(MT_LOG_WARN, "GCS-START", "session.json: %s", e2.msg);
+    }
     uv_signal_t sigterm, sigint;
     uv_signal_init(loop, &sigterm);
     uv_signal_init(loop, &sigint);

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/wait.h>
 
 #include <manta/manta.h>
@@ -55,11 +56,44 @@ static int reader_on_b(void)
     return same ? 0 : 15;
 }
 
+/* ITEST_ROLE=survivor_reader: a new driver finds the named actor "survivor" and calls it. */
+static int survivor_reader(void)
+{
+    mt_error err = {0};
+    mt_init_options o = {.address = getenv("ITEST_GCS"), .no_start = true};
+    if (mt_init_ex(&o, &err) != MT_OK) return printf("init: %s\n", err.msg), 10;
+    mt_actor *a = NULL;
+    if (mt_actor_lookup("survivor", "itest", &a, &err) != MT_OK) return printf("lookup: %s\n", err.msg), 11;
+    mt_ref *r = NULL;
+    mt_value v = {0};
+    int64_t x = 0;
+    if (mt_actor_call(a, "incr", NULL, 0, 1, &r, &err) != MT_OK || mt_get(&r, 1, 30000, &v, &err) != MT_OK ||
+        mt_value_i64(&v, &x, &err) != MT_OK)
+        return printf("incr: %s\n", err.msg), 12;
+    printf("incr=%lld\n", (long long)x);
+    mt_value_release(&v);
+    mt_ref_release(r);
+    mt_actor_release(a);
+    /* node B is back in the control store's table: work pinned to it is leased there */
+    mt_resource special[2] = {{"CPU", 1}, {"special", 1}};
+    mt_task_options to = {.resources = special, .num_resources = 2};
+    if (mt_task_submit("manta.pid", NULL, 0, &to, &r, &err) != MT_OK || mt_get(&r, 1, 30000, &v, &err) != MT_OK ||
+        mt_value_i64(&v, &x, &err) != MT_OK)
+        return printf("pinned task: %s\n", err.msg), 13;
+    printf("pid=%lld\n", (long long)x);
+    mt_value_release(&v);
+    mt_ref_release(r);
+    mt_shutdown();
+    return 0;
+}
+
 __attribute__((constructor)) static void role_dispatch(void)
 {
     const char *role = getenv("ITEST_ROLE");
-    if (role && !strcmp(role, "reader_on_b")) {
-        int rc = reader_on_b();
+    int rc = -1;
+    if (role && !strcmp(role, "reader_on_b")) rc = reader_on_b();
+    else if (role && !strcmp(role, "survivor_reader")) rc = survivor_reader();
+    if (rc >= 0) {
         fflush(stdout);
         _exit(rc);
     }
@@ -340,4 +374,65 @@ Test(multinode, a_killed_node_s_tasks_are_retried_elsewhere, .init = setup, .fin
     t0 = itest_now();
     while (resource_of(false, "CPU") > 1 && itest_now() - t0 < 10) usleep(100000);
     cr_assert_eq(resource_of(false, "CPU"), 1, "the control store marked node B dead");
+}
+
+/*
+ * Head restart: the control store is killed (-9) and started again on its
+ * port from its persisted tables; both node daemons reconnect and register
+ * again, and a new driver finds the detached named actor made before the
+ * kill, with its state.
+ */
+Test(multinode, a_restarted_head_gets_its_nodes_back_and_named_actors_stay_reachable, .init = setup, .fini = teardown,
+     .timeout = 120)
+{
+    itest_start(&C, NULL);
+    char bdir[300];
+    join_b(bdir, sizeof bdir);
+    itest_connect(&C);
+    mt_error err = {0};
+    mt_actor *a = NULL;
+    mt_actor_options ao = {.name = "survivor", .ns = "itest", .detached = true};
+    cr_assert_eq(mt_actor_create("manta.Counter", NULL, 0, &ao, &a, &err), MT_OK, "%s", err.msg);
+    mt_ref *r = NULL;
+    cr_assert_eq(mt_actor_call(a, "incr", NULL, 0, 1, &r, &err), MT_OK, "%s", err.msg);
+    cr_assert_eq(itest_get_i64(r, 30000), 1);
+    mt_ref_release(r);
+    mt_actor_release(a);
+    mt_shutdown();
+
+    cr_assert_eq(kill(C.gcs_pid, SIGKILL), 0);
+    itest_sleep_ms(500);
+    char port[16], log[700];
+    snprintf(port, sizeof port, "%d", C.gcs_port);
+    snprintf(log, sizeof log, "%s/gcs-restart.out", C.dir);
+    pid_t g = fork();
+    if (g == 0) {
+        int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        if (fd >= 0) dup2(fd, 1), dup2(fd, 2);
+        execl(itest_manta_bin(), itest_manta_bin(), "gcs-server", "--session-dir", C.session, "--port", port, (char *)NULL);
+        _exit(127);
+    }
+    cr_assert_gt(g, 0);
+    char out[16384];
+    char *json[] = {"list", "nodes", "--format", "json", "--temp-dir", C.dir, NULL};
+    int alive = 0;
+    for (double t0 = itest_now(); alive != 2 && itest_now() - t0 < 20; itest_sleep_ms(200)) {
+        alive = 0;
+        if (itest_run_cli(json, out, sizeof out, 20000) != 0) continue;
+        for (const char *p = out; (p = strstr(p, "\"state\": \"ALIVE\"")); p++) alive++;
+    }
+    cr_assert_eq(alive, 2, "both nodes came back to the restarted control store:\n%s", out);
+    char rout[700], text[4096] = "", env[64];
+    snprintf(rout, sizeof rout, "%s/survivor.out", C.dir);
+    snprintf(env, sizeof env, "ITEST_GCS=127.0.0.1:%d", C.gcs_port);
+    pid_t pid = itest_spawn_role("survivor_reader", env, rout);
+    int status = 0;
+    waitpid(pid, &status, 0);
+    itest_read_file(rout, text, sizeof text);
+    cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "the new driver: %s", text);
+    cr_assert(strstr(text, "incr=2"), "the named actor kept its state across the restart: %s", text);
+    const char *pp = strstr(text, "pid=");
+    cr_assert(pp && itest_runs_under(atoi(pp + 4), bdir), "a task pinned to node B ran there after the restart: %s", text);
+    kill(g, SIGTERM);
+    waitpid(g, NULL, 0);
 }
