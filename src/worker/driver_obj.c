@@ -94,11 +94,6 @@ static mt_status get_pinned_from(mt_id id, const char *remote_addr, Manta__GetOb
     return get_local(id, rep, err);
 }
 
-static mt_status get_pinned(mt_id id, Manta__GetObjectReply **rep, mt_error *err)
-{
-    return get_pinned_from(id, NULL, rep, err);
-}
-
 static mt_status get_local(mt_id id, Manta__GetObjectReply **rep, mt_error *err)
 {
     Manta__GetObjectRequest req = MANTA__GET_OBJECT_REQUEST__INIT;
@@ -603,13 +598,19 @@ static mt_status value_of(mt_ref *r, int64_t deadline_ns, int64_t timeout_ms, mt
     if (r->in_store && !r->vpin) { /* the first get of this ref: one round trip */
         Manta__GetObjectReply *rep = NULL;
         mt_status gst = get_pinned_from(r->id, r->owned ? r->loc_addr : r->owner_addr, &rep, err);
-        /* Lost from the store (the owner still holds it): rebuild it from its lineage. */
-        while (gst == MT_ENOTFOUND && r->owned && r->lineage) {
+        /* Lost from the store, or its node is unreachable (the owner still holds it): rebuild it
+         * from its lineage, wherever the task runs now. */
+        while ((gst == MT_ENOTFOUND || (gst == MT_EIO && r->loc_addr)) && r->owned && r->lineage) {
+            if (gst == MT_EIO) { /* the node that held the only copy is gone */
+                MT_LOG(MT_LOG_INFO, "DRIVER-OBJECT-LOST", "%s; rebuilding it", err ? err->msg : "its node is unreachable");
+                mt_free(r->loc_addr);
+                r->loc_addr = NULL;
+            }
             MT_RETURN_NOT_OK(mt__task_rebuild(r, err));
             MT_RETURN_NOT_OK(wait_rebuilt(r, deadline_ns, timeout_ms, err));
             if (r->state == MT__OBJ_FAILED) return mt_error_set(err, r->code, "%s", r->msg);
             if (!r->in_store) break; /* came back inline */
-            gst = get_pinned(r->id, &rep, err);
+            gst = get_pinned_from(r->id, r->loc_addr, &rep, err);
         }
         if (!r->in_store) return value_of(r, deadline_ns, timeout_ms, v, err);
         if (gst == MT_ENOTFOUND && r->owned && !r->lineage && err && strstr(err->msg, "was lost")) {

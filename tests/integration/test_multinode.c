@@ -244,6 +244,18 @@ static double resource_of(bool available, const char *name)
     return q;
 }
 
+/* A 1-CPU head and node B, this process connected, B's report in and heard by the head. */
+static void start_two_one_cpu_nodes(char *bdir, size_t cap)
+{
+    const char *one_cpu[] = {"--num-cpus", "1", NULL};
+    itest_start(&C, one_cpu);
+    join_b(bdir, cap);
+    itest_connect(&C);
+    double t0 = itest_now();
+    while (resource_of(true, "CPU") < 2 && itest_now() - t0 < 10) usleep(50000);
+    usleep(1200000); /* a node learns of a new peer at its next 1 s heartbeat */
+}
+
 /*
  * A head with 1 CPU and node B with 1 CPU: two 3 s tasks run at once, one
  * on each node (the busy head names B in its reply; the driver leases
@@ -252,16 +264,11 @@ static double resource_of(bool available, const char *name)
  */
 Test(multinode, busy_work_spills_to_a_node_with_room, .init = setup, .fini = teardown, .timeout = 120)
 {
-    const char *one_cpu[] = {"--num-cpus", "1", NULL};
-    itest_start(&C, one_cpu);
     char bdir[300];
-    join_b(bdir, sizeof bdir);
-    itest_connect(&C);
+    start_two_one_cpu_nodes(bdir, sizeof bdir);
     cr_assert_eq(resource_of(false, "CPU"), 2);
     cr_assert_eq(resource_of(false, "special"), 2);
-    double t0 = itest_now();
-    while (resource_of(true, "CPU") < 2 && itest_now() - t0 < 10) usleep(50000); /* both nodes have reported */
-    usleep(1200000); /* and the head has had B's report back in a heartbeat reply */
+    double t0;
     mt_error err = {0};
     mt_ref *r[2] = {0};
     t0 = itest_now();
@@ -435,4 +442,38 @@ Test(multinode, a_restarted_head_gets_its_nodes_back_and_named_actors_stay_reach
     cr_assert(pp && itest_runs_under(atoi(pp + 4), bdir), "a task pinned to node B ran there after the restart: %s", text);
     kill(g, SIGTERM);
     waitpid(g, NULL, 0);
+}
+
+/*
+ * Lineage across nodes: a 3 MiB result made on node B, whose only copy is
+ * in B's store, is rebuilt on the head when B is killed before anyone read
+ * it; the bytes are the same.
+ */
+Test(multinode, a_result_lost_with_its_node_is_rebuilt_elsewhere, .init = setup, .fini = teardown, .timeout = 120)
+{
+    char bdir[300];
+    start_two_one_cpu_nodes(bdir, sizeof bdir);
+    double t0;
+    mt_error err = {0};
+    mt_resource on_head[2] = {{"CPU", 1}, {"node:__internal_head__", 0.01}};
+    mt_task_options ho = {.resources = on_head, .num_resources = 2};
+    mt_arg fa = MT_ARG_I64(1500), size = MT_ARG_I64(3 << 20);
+    mt_ref *filler = NULL, *big = NULL;
+    cr_assert_eq(mt_task_submit("manta.sleep_ms", &fa, 1, &ho, &filler, &err), MT_OK, "%s", err.msg);
+    for (t0 = itest_now(); resource_of(true, "CPU") > 1 && itest_now() - t0 < 5;) usleep(20000);
+    cr_assert_eq(mt_task_submit("manta.bytes", &size, 1, NULL, &big, &err), MT_OK, "%s", err.msg);
+    bool ready = false;
+    int nready = 0;
+    cr_assert_eq(mt_wait(&big, 1, 1, 10000, &ready, &nready, &err), MT_OK, "%s", err.msg); /* made (on B: the head is busy) */
+    cr_assert_eq(nready, 1);
+    cr_assert_eq(itest_get_i64(filler, 30000), 1500, "the filler held the head's CPU meanwhile");
+    cr_assert_gt(kill_node(bdir), 0);
+    mt_value v = {0};
+    cr_assert_eq(mt_get(&big, 1, 30000, &v, &err), MT_OK, "the lost result was not rebuilt: %s", err.msg);
+    cr_assert_eq(v.size, (size_t)3 << 20);
+    const uint8_t *b = v.data;
+    for (size_t i = 0; i < v.size; i += 4093) cr_assert_eq(b[i], (uint8_t)((i * 7 + 3) & 0xff), "byte %zu", i);
+    mt_value_release(&v);
+    mt_ref_release(filler);
+    mt_ref_release(big);
 }
