@@ -365,6 +365,8 @@ typedef struct mt_actor_options {
     bool detached;                /* Ray's lifetime="detached": outlives its creator until killed
                                      (mt_actor_kill with no_restart); otherwise it ends with its
                                      creator and its name is freed */
+    mt_placement_group *placement_group; /* run in this placed group's bundle (on its node) */
+    int bundle_index;             /* MT_BUNDLE_ANY (0) or MT_BUNDLE(i) */
 } mt_actor_options;
 
 /* Starts an actor of `class_name` (its constructor runs on a dedicated worker). */

@@ -21,6 +21,7 @@
 #include "worker/worker_int.h"
 
 static void set_dead(mt_actor *a, mt_status code, const char *msg);
+static void leased(mt_actor *a);
 static void starting_fail(mt_status code, const char *msg);
 
 static void live_add(mt_actor *a)
@@ -93,9 +94,62 @@ static void take_lease_reply(mt_actor *a, const Manta__RequestLeaseReply *rep)
     snprintf(a->worker_address, sizeof a->worker_address, "%s", rep->worker_address ? rep->worker_address : "");
 }
 
+/*
+ * An actor whose worker cannot come from this node — its placement-group
+ * bundle is elsewhere, or only another node has its demand — is leased from
+ * that node, waiting for the grant (bounded: REMOTE_ACTOR_WAIT_MS).
+ */
+#define REMOTE_ACTOR_WAIT_MS 30000
+static mt_status lease_remote(mt_actor *a, mt_error *err)
+{
+    char addr[300] = "";
+    if (!mt_id_is_nil(a->pg_id)) {
+        const char *n = mt__pg_node_for(a->pg_id, a->bundle);
+        if (!n) return mt_error_set(err, MT_ESTATE, "actor %s: its placement group is not placed (removed, or still pending)", a->class_name);
+        snprintf(addr, sizeof addr, "%s", n);
+    } else {
+        mt_gcs_client *g = NULL;
+        Manta__ClusterStatusReply *cs = NULL;
+        MT_RETURN_NOT_OK(mt__drv_gcs(&g, err));
+        MT_RETURN_NOT_OK(mt_gcs_cluster_status(g, &cs, err));
+        const Manta__NodeInfo *ni = mt__drv_node_for(cs, a->res, a->nres);
+        if (ni) snprintf(addr, sizeof addr, "%s", ni->node_address);
+        mt_gcs_reply_free(cs);
+        if (!ni) {
+            char want[400] = "";
+            size_t k = 0;
+            for (int i = 0; i < a->nres && k < sizeof want - 80; i++)
+                k += (size_t)snprintf(want + k, sizeof want - k, "%s%.60s: %.10g", i ? ", " : "", a->res[i].name, a->res[i].quantity);
+            return mt_error_set(err, MT_EUNSUPPORTED, "no node can satisfy {%s}", want);
+        }
+    }
+    mt_rpc_client *c = NULL;
+    MT_RETURN_NOT_OK(mt__drv_remote_client(addr, &c, NULL, err));
+    Manta__RequestLeaseRequest req;
+    Manta__ResourceSet rs;
+    Manta__ResourceSet__QuantitiesEntry ents[MT__MAX_RESOURCES], *ptrs[MT__MAX_RESOURCES];
+    actor_lease_req(a, &req, &rs, ents, ptrs);
+    req.timeout_ms = REMOTE_ACTOR_WAIT_MS;
+    if (!mt_id_is_nil(a->pg_id)) {
+        req.placement_group_id.data = a->pg_id.bytes;
+        req.placement_group_id.len = MT_ID_SIZE;
+        req.bundle_index = a->bundle;
+        req.hold_nothing = false; /* in a bundle the demand is held (it came from the bundle) */
+    }
+    Manta__RequestLeaseReply *rep = NULL;
+    mt_status st = mt_rpc_client_call(c, MANTA__NODE_METHOD__NODE_REQUEST_LEASE, &req.base, &manta__request_lease_reply__descriptor,
+                                      0, (ProtobufCMessage **)&rep, NULL, err);
+    if (st != MT_OK) return mt_error_prefix(err, "actor %s on node %s", a->class_name, addr);
+    take_lease_reply(a, rep);
+    a->node = c;
+    protobuf_c_message_free_unpacked(&rep->base, &mt_rpc_pb_allocator);
+    return MT_OK;
+}
+
 /* Leases the actor's worker and waits for it (restarts). */
 static mt_status lease_actor_worker(mt_actor *a, mt_error *err)
 {
+    if (a->node || !mt_id_is_nil(a->pg_id)) return lease_remote(a, err); /* placed elsewhere: placed again the same way */
     Manta__RequestLeaseRequest req;
     Manta__ResourceSet rs;
     Manta__ResourceSet__QuantitiesEntry ents[MT__MAX_RESOURCES], *ptrs[MT__MAX_RESOURCES];
@@ -197,6 +251,7 @@ static mt_status kill_worker(mt_actor *a, mt_error *err)
     kr.worker_id.data = a->worker_id.bytes;
     kr.worker_id.len = MT_ID_SIZE;
     kr.force = true;
+    if (a->node) return mt_rpc_client_call(a->node, MANTA__NODE_METHOD__NODE_KILL_WORKER, &kr.base, NULL, 0, NULL, NULL, err);
     return mt__drv_node_call(MANTA__NODE_METHOD__NODE_KILL_WORKER, &kr.base, &manta__status__descriptor, NULL, NULL, err);
 }
 
@@ -258,8 +313,16 @@ static mt_status create_locked(const char *cls, const mt_arg *args, int nargs, c
     a->restarts_left = mr < 0 ? -1 : mr;
     const mt_resource *res = o->resources ? o->resources : &cpu1;
     int nres = o->resources ? o->num_resources : 1;
-    a->default_res = !o->resources;
+    a->default_res = !o->resources && !o->placement_group;
     a->detached = o->detached;
+    a->bundle = -1;
+    if (o->placement_group) {
+        mt_status pst = mt__pg_check(o->placement_group, o->bundle_index, &a->pg_id, &a->bundle, err);
+        if (pst != MT_OK) {
+            actor_free(a);
+            return pst;
+        }
+    }
     if (nres < 0 || nres > MT__MAX_RESOURCES) {
         actor_free(a);
         return mt_error_set(err, MT_EINVAL, "actor %s: %d resources; at most %d are supported", cls, nres,
@@ -335,6 +398,19 @@ void mt__actor_ctor_ready(mt__task *t)
         a->starting = false;
         return;
     }
+    if (!mt_id_is_nil(a->pg_id)) { /* its bundle's node, asked directly */
+        mt_error err;
+        a->starting = false;
+        d->deps_changed = true;
+        if (lease_remote(a, &err) == MT_OK) {
+            leased(a);
+        } else {
+            char msg[MT_ERROR_MSG_MAX];
+            snprintf(msg, sizeof msg, "actor %.100s could not be placed: %.300s", a->class_name, err.msg);
+            set_dead(a, err.code, msg);
+        }
+        return;
+    }
     Manta__RequestLeaseRequest req;
     Manta__ResourceSet rs;
     Manta__ResourceSet__QuantitiesEntry ents[MT__MAX_RESOURCES], *ptrs[MT__MAX_RESOURCES];
@@ -363,6 +439,23 @@ void mt__actor_ctor_ready(mt__task *t)
     mt__drv_bg_kick();
 }
 
+/* Its worker is leased (lease fields set): boot it, or kill it if the actor died meanwhile. */
+static void leased(mt_actor *a)
+{
+    char msg[MT_ERROR_MSG_MAX];
+    mt_error err;
+    if (a->dead) { /* killed while it waited for its worker */
+        kill_worker(a, NULL);
+    } else if (actor_boot(a, &err) != MT_OK) {
+        snprintf(msg, sizeof msg, "actor %.100s could not start: %.300s", a->class_name, err.msg);
+        kill_worker(a, NULL);
+        set_dead(a, MT_EIO, msg);
+        conn_drop(a, MT_EIO, msg);
+    } else if (a->name) {
+        register_name(a, NULL); /* now with its worker's address */
+    }
+}
+
 bool mt__actor_lease_reply(const mt_rpc_msg *m)
 {
     mt__driver *d = &mt__drv;
@@ -380,22 +473,21 @@ bool mt__actor_lease_reply(const mt_rpc_msg *m)
     Manta__RequestLeaseReply *r = manta__request_lease_reply__unpack(&mt_rpc_pb_allocator, m->len, m->payload);
     char msg[MT_ERROR_MSG_MAX];
     mt_error err;
-    if (m->status != 0 || !r || r->status != 0) {
+    int32_t status = m->status ? m->status : r ? r->status : MT_EIO;
+    if (status == MT_EUNSUPPORTED) { /* not on this node: one that has it */
+        if (lease_remote(a, &err) == MT_OK) {
+            leased(a);
+        } else {
+            snprintf(msg, sizeof msg, "actor %.100s could not be placed: %.300s", a->class_name, err.msg);
+            set_dead(a, err.code, msg);
+        }
+    } else if (status != 0 || !r) {
         snprintf(msg, sizeof msg, "actor %.100s could not be placed: %.300s", a->class_name,
                  r && r->message ? r->message : "bad lease reply");
-        set_dead(a, m->status ? (mt_status)m->status : MT_EIO, msg);
+        set_dead(a, status ? (mt_status)status : MT_EIO, msg);
     } else {
         take_lease_reply(a, r);
-        if (a->dead) { /* killed while it waited for its worker */
-            kill_worker(a, NULL);
-        } else if (actor_boot(a, &err) != MT_OK) {
-            snprintf(msg, sizeof msg, "actor %.100s could not start: %.300s", a->class_name, err.msg);
-            kill_worker(a, NULL);
-            set_dead(a, MT_EIO, msg);
-            conn_drop(a, MT_EIO, msg);
-        } else if (a->name) {
-            register_name(a, NULL); /* now with its worker's address */
-        }
+        leased(a);
     }
     if (r) manta__request_lease_reply__free_unpacked(r, &mt_rpc_pb_allocator);
     mt__actor_unref(a); /* the request's hold (a released handle ends the actor here) */

@@ -139,3 +139,27 @@ int mt__drv_alive_nodes(char ***addrs)
     *addrs = mt__drv.nodes;
     return mt__drv.nnodes;
 }
+
+/* Whether every resource of the demand is in `set` in that quantity. */
+static bool set_fits(const Manta__ResourceSet *set, const mt_resource *res, int n)
+{
+    for (int i = 0; i < n; i++) {
+        double have = 0;
+        for (size_t k = 0; set && k < set->n_quantities; k++)
+            if (!strcmp(set->quantities[k]->key, res[i].name)) have = set->quantities[k]->value;
+        if (have < res[i].quantity) return false;
+    }
+    return true;
+}
+
+const Manta__NodeInfo *mt__drv_node_for(const Manta__ClusterStatusReply *cs, const mt_resource *res, int n)
+{
+    const Manta__NodeInfo *best = NULL;
+    for (size_t i = 0; i < cs->n_nodes; i++) {
+        const Manta__NodeInfo *ni = cs->nodes[i];
+        bool self = ni->node_id.len == MT_ID_SIZE && !memcmp(ni->node_id.data, mt__drv.node_id.bytes, MT_ID_SIZE);
+        if (!ni->alive || self || !ni->node_address || !*ni->node_address || !set_fits(ni->resources_total, res, n)) continue;
+        if (!best || set_fits(ni->resources_available, res, n)) best = ni;
+    }
+    return best;
+}

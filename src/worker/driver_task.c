@@ -806,18 +806,6 @@ static void node_lost(const char *why)
     d->leases = NULL;
 }
 
-/* Does a node whose total is `total` have room for the shape's demand at all? */
-static bool fits(const mt__shape *s, const Manta__ResourceSet *total)
-{
-    for (int i = 0; i < s->nres; i++) {
-        double have = 0;
-        for (size_t k = 0; total && k < total->n_quantities; k++)
-            if (!strcmp(total->quantities[k]->key, s->res[i].name)) have = total->quantities[k]->value;
-        if (have < s->res[i].quantity) return false;
-    }
-    return true;
-}
-
 /*
  * Asks node `addr` (tcp://…) for a lease of the shape's demand, waiting for
  * the reply; reject_if_busy: a node without room answers at once instead of
@@ -876,13 +864,7 @@ static Manta__RequestLeaseReply *remote_grant(mt__shape *s, mt_rpc_client **node
     mt_gcs_client *g = NULL;
     Manta__ClusterStatusReply *cs = NULL;
     if (mt__drv_gcs(&g, &err) != MT_OK || mt_gcs_cluster_status(g, &cs, &err) != MT_OK) return NULL;
-    const Manta__NodeInfo *best = NULL;
-    for (size_t i = 0; i < cs->n_nodes; i++) {
-        const Manta__NodeInfo *ni = cs->nodes[i];
-        bool self = ni->node_id.len == MT_ID_SIZE && !memcmp(ni->node_id.data, mt__drv.node_id.bytes, MT_ID_SIZE);
-        if (!ni->alive || self || !ni->node_address || !*ni->node_address || !fits(s, ni->resources_total)) continue;
-        if (!best || fits(s, ni->resources_available)) best = ni;
-    }
+    const Manta__NodeInfo *best = mt__drv_node_for(cs, s->res, s->nres);
     if (best) { /* as many leases as that node's CPUs hold: more would wait there, and the ask below blocks */
         double cpu = 1, total = 0;
         for (int i = 0; i < s->nres; i++)

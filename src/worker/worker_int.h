@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "manta/core.h"
+#include "proto/gcs.pb-c.h"
 #include "proto/worker.pb-c.h"
 #include "rpc/rpc.h"
 
@@ -239,6 +240,9 @@ struct mt_actor {
     mt_resource *res;
     char **res_names;
     int nres;
+    mt_id pg_id;         /* nil, or the placement group its worker runs in */
+    int bundle;          /* with pg_id: the bundle, or -1 for any */
+    mt_rpc_client *node; /* the node its worker was leased from when not ours (a cached remote client) */
     bool default_res;    /* no resources given: {CPU: 1} to place, nothing held */
     bool detached;       /* outlives its creator */
     char worker_address[4200];
@@ -320,6 +324,8 @@ double mt__drv_cluster_cpus(void);
 /* The alive nodes' addresses, this node first (same cache); the array stays the driver's. */
 int mt__drv_alive_nodes(char ***addrs);
 void mt__drv_nodes_free(void);
+/* Another alive node whose total fits the demand (one with it available now preferred), or NULL. */
+const Manta__NodeInfo *mt__drv_node_for(const Manta__ClusterStatusReply *cs, const mt_resource *res, int n);
 
 /* driver_pg.c: placement groups as the task path sees them */
 mt_status mt__pg_check(const mt_placement_group *pg, int bundle_index, mt_id *id, int *bundle, mt_error *err);

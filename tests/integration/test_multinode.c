@@ -102,6 +102,14 @@ __attribute__((constructor)) static void role_dispatch(void)
 static void join_b(char *bdir, size_t cap) { itest_join(&C, "b", "{\"special\": 2}", bdir, cap); }
 
 static void setup(void) { itest_prepare(&C); }
+
+/* A head (all CPUs) and node B, this process connected as a driver. */
+static void start_with_b(char *bdir, size_t cap)
+{
+    itest_start(&C, NULL);
+    join_b(bdir, cap);
+    itest_connect(&C);
+}
 static void teardown(void)
 {
     char bdir[300], out[4096];
@@ -134,10 +142,8 @@ Test(multinode, list_nodes_shows_both_nodes, .init = setup, .fini = teardown, .t
 
 Test(multinode, a_custom_resource_pins_tasks_to_the_node_that_has_it, .init = setup, .fini = teardown, .timeout = 120)
 {
-    itest_start(&C, NULL);
     char bdir[300];
-    join_b(bdir, sizeof bdir);
-    itest_connect(&C);
+    start_with_b(bdir, sizeof bdir);
     mt_error err = {0};
     mt_resource special[2] = {{"CPU", 1}, {"special", 1}};
     mt_task_options o = {.resources = special, .num_resources = 2};
@@ -392,10 +398,8 @@ Test(multinode, a_killed_node_s_tasks_are_retried_elsewhere, .init = setup, .fin
 Test(multinode, a_restarted_head_gets_its_nodes_back_and_named_actors_stay_reachable, .init = setup, .fini = teardown,
      .timeout = 120)
 {
-    itest_start(&C, NULL);
     char bdir[300];
-    join_b(bdir, sizeof bdir);
-    itest_connect(&C);
+    start_with_b(bdir, sizeof bdir);
     mt_error err = {0};
     mt_actor *a = NULL;
     mt_actor_options ao = {.name = "survivor", .ns = "itest", .detached = true};
@@ -476,4 +480,49 @@ Test(multinode, a_result_lost_with_its_node_is_rebuilt_elsewhere, .init = setup,
     mt_value_release(&v);
     mt_ref_release(filler);
     mt_ref_release(big);
+}
+
+/* An actor whose demand only node B has runs there, and restarts there after its worker is killed. */
+Test(multinode, an_actor_pinned_by_a_custom_resource_runs_and_restarts_on_that_node, .init = setup, .fini = teardown,
+     .timeout = 120)
+{
+    char bdir[300];
+    start_with_b(bdir, sizeof bdir);
+    mt_error err = {0};
+    mt_resource special[2] = {{"CPU", 1}, {"special", 1}};
+    mt_actor_options o = {.resources = special, .num_resources = 2, .max_restarts = 1};
+    mt_actor *a = NULL;
+    cr_assert_eq(mt_actor_create("manta.Counter", NULL, 0, &o, &a, &err), MT_OK, "%s", err.msg);
+    for (int i = 1; i <= 2; i++) {
+        mt_ref *r = NULL;
+        cr_assert_eq(mt_actor_call(a, "incr", NULL, 0, 1, &r, &err), MT_OK, "%s", err.msg);
+        cr_assert_eq(itest_get_i64(r, 30000), i);
+        mt_ref_release(r);
+    }
+    cr_assert_eq(mt_actor_kill(a, false, &err), MT_OK, "%s", err.msg); /* may restart */
+    mt_ref *r = NULL;
+    mt_status st = MT_EIO;
+    int64_t x = -1;
+    for (double t0 = itest_now(); st != MT_OK && itest_now() - t0 < 20; itest_sleep_ms(100)) {
+        mt_value v;
+        st = mt_actor_call(a, "incr", NULL, 0, 1, &r, &err);
+        if (st == MT_OK) st = mt_get(&r, 1, 30000, &v, &err);
+        if (st == MT_OK) st = mt_value_i64(&v, &x, &err), mt_value_release(&v);
+        if (r) mt_ref_release(r);
+        r = NULL;
+    }
+    cr_assert_eq(st, MT_OK, "the restarted actor: %s", err.msg);
+    cr_assert_eq(x, 1, "a restarted actor starts from its constructor again");
+    mt_actor_release(a);
+    mt_actor *none = NULL;
+    mt_resource nowhere[1] = {{"nowhere", 1}};
+    mt_actor_options no = {.resources = nowhere, .num_resources = 1};
+    cr_assert_eq(mt_actor_create("manta.Counter", NULL, 0, &no, &none, &err), MT_OK, "%s", err.msg);
+    mt_ref *nr = NULL;
+    mt_value v;
+    cr_assert_eq(mt_actor_call(none, "incr", NULL, 0, 1, &nr, &err), MT_OK, "%s", err.msg);
+    cr_assert_neq(mt_get(&nr, 1, 30000, &v, &err), MT_OK);
+    cr_assert(strstr(err.msg, "could not be placed"), "%s", err.msg);
+    mt_ref_release(nr);
+    mt_actor_release(none);
 }

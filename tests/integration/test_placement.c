@@ -223,3 +223,52 @@ Test(placement, spread_tasks_go_to_every_node, .init = setup, .fini = teardown, 
     o.scheduling_strategy = (mt_scheduling_strategy)7;
     cr_assert_eq(mt_task_submit("manta.pid", NULL, 0, &o, &r[0], &err), MT_EINVAL);
 }
+
+/* Actors in bundles run on the bundles' nodes: the one whose node dies goes with it, the others answer. */
+Test(placement, actors_run_in_their_bundles, .init = setup, .fini = teardown, .timeout = 180)
+{
+    mt_error err = {0};
+    expect_available(4, "the three nodes");
+    mt_placement_group *pg = group(3, MT_PG_STRICT_SPREAD);
+    cr_assert_eq(mt_placement_group_wait(pg, 10000, &err), MT_OK, "%s", err.msg);
+    mt_actor *a[3] = {0};
+    int on_c = -1;
+    for (int i = 0; i < 3; i++) {
+        mt_actor_options o = {.resources = CPU1, .num_resources = 1, .placement_group = pg, .bundle_index = MT_BUNDLE(i)};
+        cr_assert_eq(mt_actor_create("manta.Counter", NULL, 0, &o, &a[i], &err), MT_OK, "%s", err.msg);
+        if (strstr(mt_placement_group_bundle_node(pg, i), "127.0.0.3")) on_c = i;
+    }
+    cr_assert_geq(on_c, 0, "no bundle on C");
+    for (int round = 1; round <= 2; round++)
+        for (int i = 0; i < 3; i++) {
+            mt_ref *r = NULL;
+            cr_assert_eq(mt_actor_call(a[i], "incr", NULL, 0, 1, &r, &err), MT_OK, "%s", err.msg);
+            cr_assert_eq(itest_get_i64(r, 30000), round, "actor %d", i);
+            mt_ref_release(r);
+        }
+    /* kill -9 of node C: its bundle's actor goes with it, the others answer */
+    int killed = 0;
+    for (int k = 0; k < 3; k++) {
+        int pids[64];
+        int n = itest_find_pids("-", g_c, pids, 64, getpid());
+        for (int i = 0; i < n; i++) killed += kill(pids[i], SIGKILL) == 0;
+        if (!n) break;
+        itest_sleep_ms(50);
+    }
+    cr_assert_gt(killed, 0, "no process of node C");
+    for (int i = 0; i < 3; i++) {
+        mt_ref *r = NULL;
+        mt_value v;
+        mt_status st = mt_actor_call(a[i], "incr", NULL, 0, 1, &r, &err);
+        if (st == MT_OK) st = mt_get(&r, 1, 30000, &v, &err);
+        if (i == on_c) {
+            cr_assert_neq(st, MT_OK, "the actor on the killed node still answered");
+        } else {
+            cr_assert_eq(st, MT_OK, "actor %d: %s", i, err.msg);
+            mt_value_release(&v);
+        }
+        if (r) mt_ref_release(r);
+        mt_actor_release(a[i]);
+    }
+    mt_placement_group_release(pg);
+}
