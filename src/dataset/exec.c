@@ -9,6 +9,7 @@
  * Invariant: on failure or an early stop nothing stays behind — no block
  * refs, and for a write no file of it.
  */
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -38,6 +39,12 @@ struct mt__ds_exec {
 
 int mt__ds_cluster_cpus(void)
 {
+    /* asked of the control store at most once a second: a groupby of a few ms should not wait on it */
+    static _Atomic int cached;
+    static _Atomic int64_t at_ns;
+    int64_t now = mt_time_now_ns();
+    int c = atomic_load(&cached);
+    if (c > 0 && now - atomic_load(&at_ns) < 1000000000LL) return c;
     mt_resource *r = NULL;
     int n = 0;
     double cpus = 0;
@@ -46,7 +53,10 @@ int mt__ds_cluster_cpus(void)
             if (!strcmp(r[i].name, "CPU")) cpus = r[i].quantity;
     mt_resources_free(r, n);
     if (cpus < 1) cpus = (double)sysconf(_SC_NPROCESSORS_ONLN);
-    return cpus < 1 ? 1 : cpus > 4096 ? 4096 : (int)cpus;
+    c = cpus < 1 ? 1 : cpus > 4096 ? 4096 : (int)cpus;
+    atomic_store(&cached, c);
+    atomic_store(&at_ns, now);
+    return c;
 }
 
 static int in_flight_limit(void)
