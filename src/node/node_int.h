@@ -120,6 +120,7 @@ struct node_worker {
     node_worker_state state;
     bool exited;
     char address[256];
+    char tcp_address[128]; /* the same worker over TCP (for clients of other nodes), or "" */
     node_client *client;  /* registration connection */
     node_lease *lease;
     int64_t started_ns, idle_since_ns;

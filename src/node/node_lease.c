@@ -83,7 +83,8 @@ static void grant(mt__node *n, node_client *cl, const mt_rpc_msg *req, const nod
     r.lease_id.len = MT_ID_SIZE;
     r.worker_id.data = w->id.bytes;
     r.worker_id.len = MT_ID_SIZE;
-    r.worker_address = w->address;
+    /* a client over TCP is on another node: it reaches the worker over TCP too */
+    r.worker_address = !cl->is_unix && w->tcp_address[0] ? w->tcp_address : w->address;
     r.worker_pid = w->pid;
     mt__node_reply(cl, req, MT_OK, &r.base, NULL);
 }

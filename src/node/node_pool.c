@@ -162,6 +162,8 @@ void mt__node_pool_register(node_client *cl, const mt_rpc_msg *m)
         mt__node_reply(cl, m, MT_EINVAL, NULL, "REGISTER_WORKER: bad address");
     } else {
         snprintf(w->address, sizeof w->address, "%s", addr);
+        snprintf(w->tcp_address, sizeof w->tcp_address, "%s",
+                 req->tcp_address && !strncmp(req->tcp_address, "tcp://", 6) ? req->tcp_address : "");
         w->client = cl;
         cl->worker = w;
         cl->node->num_starting--;

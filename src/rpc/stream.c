@@ -252,19 +252,21 @@ mt_status mt_rpc_stream_connect(mt_rpc_stream *s, const char *address,
     s->fd = -1;
     mt_rpc_addr a;
     MT_RETURN_NOT_OK(mt_rpc_addr_parse(address, &a, err));
-    if (!a.is_unix) return mt_error_set(err, MT_EUNSUPPORTED, "stream address %s is not a unix socket", address);
-    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0) return mt_error_set_errno(err, MT_EIO, errno, "socket");
-    struct sockaddr_un sa = {.sun_family = AF_UNIX};
-    snprintf(sa.sun_path, sizeof sa.sun_path, "%s", a.path);
+    int fd = -1;
+    bool inprogress = false;
+    MT_RETURN_NOT_OK(mt__rpc_sock_connect(&a, &fd, &inprogress, err)); /* unix, or tcp (a worker of another node) */
     s->fd = fd;
     mt_status st = MT_OK;
-    if (connect(fd, (struct sockaddr *)&sa, sizeof sa) != 0)
-        st = mt_error_set_errno(err, MT_EIO, errno, "connecting to %s", address);
-    if (st == MT_OK) {
-        fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
-        st = send_auth(s, token, kind, client_id, err);
+    if (inprogress) { /* wait for the connect, bounded like every connect */
+        struct pollfd p = {.fd = fd, .events = POLLOUT};
+        int soerr = 0;
+        socklen_t len = sizeof soerr;
+        int rc = poll(&p, 1, (int)MT_CFG_INT64(rpc_connect_timeout_ms));
+        if (rc <= 0) st = mt_error_set(err, MT_ETIMEOUT, "connecting to %s: timed out", address);
+        else if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &len) != 0 || soerr)
+            st = mt_error_set_errno(err, MT_EIO, soerr ? soerr : errno, "connecting to %s", address);
     }
+    if (st == MT_OK) st = send_auth(s, token, kind, client_id, err);
     if (st == MT_OK) st = wait_auth_reply(s, address, err);
     if (st != MT_OK) mt_rpc_stream_close(s);
     return st;

@@ -56,6 +56,8 @@ typedef struct mt__wconn {
 typedef struct mt__worker {
     char session_dir[4096];
     char address[4200];
+    char tcp_address[128]; /* tcp://<node ip>:<port>, for drivers on other nodes */
+    char node_ip[64];
     uint8_t token[MT_RPC_TOKEN_BYTES];
     mt_id worker_id, node_id;
     char node_hex[2 * MT_ID_SIZE + 1];
@@ -63,7 +65,7 @@ typedef struct mt__worker {
     uint8_t *arena;
     int64_t capacity;
     int64_t inline_max;
-    int lfd;
+    int lfd, tcp_lfd;
     mt__wconn *conns[MT__WORKER_MAX_CONNS];
     int nconns;
     mt_rpc_buf scratch; /* inline return bytes of the running task */

@@ -10,6 +10,7 @@
  * order; the process exits when its node daemon goes away.
  */
 #define _GNU_SOURCE
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -51,6 +52,9 @@ static mt_status node_setup(mt__worker *w, const char *node_socket, mt_error *er
     if (rep->node_id.len == MT_ID_SIZE) memcpy(w->node_id.bytes, rep->node_id.data, MT_ID_SIZE);
     mt_id_hex(w->node_id, w->node_hex);
     w->capacity = rep->store_capacity;
+    const char *na = rep->node_address && !strncmp(rep->node_address, "tcp://", 6) ? rep->node_address + 6 : "";
+    const char *colon = strrchr(na, ':');
+    snprintf(w->node_ip, sizeof w->node_ip, "%.*s", colon ? (int)(colon - na) : 0, na);
     if (fd < 0) st = mt_error_set(err, MT_EIO, "node %s sent no store descriptor", node_socket);
     else st = mt_store_map_create(fd, w->capacity, 0, &w->arena, err);
     if (fd >= 0) close(fd);
@@ -74,6 +78,15 @@ static mt_status listen_setup(mt__worker *w, const char *worker_hex, mt_error *e
     if (w->lfd < 0 || bind(w->lfd, (struct sockaddr *)&sa, sizeof sa) != 0 || listen(w->lfd, 64) != 0)
         return mt_error_set_errno(err, MT_EIO, errno, "listening on %s", path);
     snprintf(w->address, sizeof w->address, "unix://%s", path);
+    /* and on the node's IP, for drivers of other nodes (their node names this address in their lease) */
+    struct sockaddr_in in = {.sin_family = AF_INET};
+    if (!w->node_ip[0] || inet_pton(AF_INET, w->node_ip, &in.sin_addr) != 1) return MT_OK;
+    w->tcp_lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    socklen_t len = sizeof in;
+    if (w->tcp_lfd < 0 || bind(w->tcp_lfd, (struct sockaddr *)&in, sizeof in) != 0 || listen(w->tcp_lfd, 64) != 0 ||
+        getsockname(w->tcp_lfd, (struct sockaddr *)&in, &len) != 0)
+        return mt_error_set_errno(err, MT_EIO, errno, "listening on %s (TCP)", w->node_ip);
+    snprintf(w->tcp_address, sizeof w->tcp_address, "tcp://%s:%d", w->node_ip, (int)ntohs(in.sin_port));
     return MT_OK;
 }
 
@@ -84,6 +97,7 @@ static mt_status register_worker(mt__worker *w, mt_error *err)
     req.worker_id.len = MT_ID_SIZE;
     req.pid = getpid();
     req.address = w->address;
+    req.tcp_address = w->tcp_address;
     ProtobufCMessage *rep = NULL;
     mt_status st = mt_rpc_client_call(w->node, MANTA__NODE_METHOD__NODE_REGISTER_WORKER, &req.base,
                                       &manta__register_worker_reply__descriptor, MT_CFG_INT64(rpc_call_timeout_ms), &rep, NULL, err);
@@ -150,10 +164,10 @@ static void close_silent(mt__worker *w)
         }
 }
 
-static void accept_conns(mt__worker *w)
+static void accept_conns(mt__worker *w, int lfd)
 {
     for (;;) {
-        int fd = mt_rpc_accept(w->lfd, &w->spare_fd, w->address);
+        int fd = mt_rpc_accept(lfd, &w->spare_fd, lfd == w->lfd ? w->address : w->tcp_address);
         if (fd < 0 && (errno == EMFILE || errno == ENFILE)) continue;
         if (fd < 0) return;
         mt__wconn *c = w->nconns < MT__WORKER_MAX_CONNS ? mt_calloc(1, sizeof *c) : NULL;
@@ -178,12 +192,13 @@ static bool node_alive(mt__worker *w)
 
 static void serve(mt__worker *w)
 {
-    struct pollfd pf[MT__WORKER_MAX_CONNS + 2];
+    struct pollfd pf[MT__WORKER_MAX_CONNS + 3];
     int64_t spin_until = 0;
     while (!w->exiting) {
         int n = 0;
         pf[n++] = (struct pollfd){.fd = w->lfd, .events = POLLIN};
         pf[n++] = (struct pollfd){.fd = mt_rpc_client_fd(w->node), .events = POLLIN};
+        pf[n++] = (struct pollfd){.fd = w->tcp_lfd, .events = POLLIN}; /* -1: ignored by poll */
         for (int i = 0; i < w->nconns; i++)
             pf[n++] = (struct pollfd){.fd = w->conns[i]->s.fd,
                                       .events = (short)(POLLIN | (w->conns[i]->s.out.off < w->conns[i]->s.out.len ? POLLOUT : 0))};
@@ -219,7 +234,7 @@ static void serve(mt__worker *w)
         }
         int nc = w->nconns;
         for (int i = nc - 1; i >= 0; i--) {
-            short ev = pf[2 + i].revents;
+            short ev = pf[3 + i].revents;
             if (!ev) continue;
             mt__wconn *c = w->conns[i];
             bool ok = true;
@@ -227,7 +242,8 @@ static void serve(mt__worker *w)
             else if (ev & POLLOUT) ok = mt_rpc_stream_flush(&c->s, NULL) == MT_OK;
             if (!ok) conn_close(w, i);
         }
-        if (pf[0].revents) accept_conns(w);
+        if (pf[0].revents) accept_conns(w, w->lfd);
+        if (pf[2].revents) accept_conns(w, w->tcp_lfd);
         spin_until = mt_time_now_ns() + w->spin_ns;
     }
 }
@@ -239,7 +255,7 @@ int mt__worker_main(const char *session_dir, const char *node_socket, const char
     mt_error_clear(&err);
     signal(SIGPIPE, SIG_IGN);
     snprintf(w.session_dir, sizeof w.session_dir, "%s", session_dir);
-    w.lfd = -1;
+    w.lfd = w.tcp_lfd = -1;
     w.spare_fd = -1;
     w.inline_max = MT_CFG_INT64(inline_object_bytes);
     w.spin_ns = MT_CFG_INT64(wait_spin_us) * 1000;
@@ -261,6 +277,7 @@ int mt__worker_main(const char *session_dir, const char *node_socket, const char
     mt__worker_actor_end(&w);
     mt_shutdown(); /* the in-worker runtime, if task code started it: returns its leases */
     while (w.nconns) conn_close(&w, 0);
+    if (w.tcp_lfd >= 0) close(w.tcp_lfd);
     if (w.lfd >= 0) {
         close(w.lfd);
         unlink(w.address + strlen("unix://"));
