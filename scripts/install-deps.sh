@@ -6,7 +6,7 @@ PKGS="build-essential cmake ninja-build pkg-config clang libclang-rt-14-dev
 libuv1-dev libprotobuf-c-dev protobuf-c-compiler
 libzstd-dev libsnappy-dev liblz4-dev libbrotli-dev zlib1g-dev libdeflate-dev
 libcriterion-dev libjansson-dev libsqlite3-dev libxxhash-dev nodejs npm
-python3-distributed python3-dask python3-numpy python3-pandas"
+python3-distributed python3-dask python3-numpy python3-pandas iproute2"
 missing=""
 for p in $PKGS; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
