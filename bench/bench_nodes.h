@@ -49,6 +49,27 @@ static void bn_fail(const char *what)
     exit(1);
 }
 
+static char bn_tmp[PATH_MAX / 2];
+
+static void bn_remove_tmp(void)
+{
+    char cmd[PATH_MAX];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", bn_tmp);
+    if (bn_tmp[0] && system(cmd) != 0) fprintf(stderr, "bench: could not remove %s\n", bn_tmp);
+}
+
+/*
+ * A fresh temp folder <tmpdir>/<prefix>.XXXXXX, removed at exit (registered
+ * before bn_start, so it goes after the nodes are stopped, also on failure).
+ */
+static const char *bn_make_tmp(const char *prefix)
+{
+    snprintf(bn_tmp, sizeof bn_tmp, "%s/%s.XXXXXX", P_tmpdir, prefix);
+    if (!mkdtemp(bn_tmp)) bn_fail("mkdtemp");
+    atexit(bn_remove_tmp);
+    return bn_tmp;
+}
+
 static int bn_free_port(void)
 {
     int fd = socket(AF_INET, SOCK_STREAM, 0);

@@ -211,9 +211,7 @@ int main(int argc, char **argv)
     }
     bn_find_manta();
     setenv("MANTA_DATASET_PROGRESS_BARS", "0", 1);
-    char tmp[PATH_MAX / 2];
-    snprintf(tmp, sizeof tmp, "%s/mtdata.XXXXXX", P_tmpdir);
-    if (!mkdtemp(tmp)) die("mkdtemp", NULL);
+    const char *tmp = bn_make_tmp("mtdata"); /* removed at exit, also when a step fails */
     if (nodes < 1 || nodes > 8) die("--nodes: 1 to 8", NULL);
     printf("cores: %ld\nnodes: %d\ncpus: %d\nrows: %lld\n", sysconf(_SC_NPROCESSORS_ONLN), nodes, cpus * nodes, (long long)rows);
 
@@ -262,8 +260,5 @@ int main(int argc, char **argv)
     double pandas_section = pd.ran ? pd.groupby + pd.split + pd.minmax : 0;
     report("data_section_end_to_end", section, pandas_section);
     if (pd.ran) printf("note: pandas' data section = its groupby + split + min-max from memory; ours starts from the Parquet file\n");
-    char cmd[PATH_MAX + 16];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmp);
-    if (system(cmd) != 0) return 1;
     return 0;
 }

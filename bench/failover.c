@@ -29,15 +29,6 @@
 #define TASK_MS 2000
 #define FILLER_MS 1000
 
-static char g_tmp[PATH_MAX / 2];
-
-static void remove_tmp(void)
-{
-    char cmd[PATH_MAX];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", g_tmp);
-    if (g_tmp[0] && system(cmd) != 0) fprintf(stderr, "bench/failover: could not remove %s\n", g_tmp);
-}
-
 static void die(const char *what, const mt_error *err)
 {
     fprintf(stderr, "bench/failover: %s: %s\n", what, err ? err->msg : "failed");
@@ -150,11 +141,7 @@ static double round_once(void)
 int main(void)
 {
     bn_find_manta();
-    char tmp[PATH_MAX / 2];
-    snprintf(tmp, sizeof tmp, "%s/mtfail.XXXXXX", P_tmpdir);
-    if (!mkdtemp(tmp)) die("mkdtemp", NULL);
-    snprintf(g_tmp, sizeof g_tmp, "%s", tmp);
-    atexit(remove_tmp); /* registered first: runs after the nodes are stopped, also when a round fails */
+    const char *tmp = bn_make_tmp("mtfail");
     printf("cores: %ld\n", sysconf(_SC_NPROCESSORS_ONLN));
     setenv("MANTA_NODE_DEAD_AFTER_MS", "1000", 1); /* rounds need the killed node gone from the view soon */
     bn_start(tmp, 1, 1, (int64_t)256 << 20);

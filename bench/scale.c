@@ -28,16 +28,8 @@
 #define THREADS 4
 #define SECONDS 1.0
 
-static char g_tmp[PATH_MAX / 2];
 static char g_addr[64];
 static uint8_t g_token[MT_RPC_TOKEN_BYTES];
-
-static void remove_tmp(void)
-{
-    char cmd[PATH_MAX];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", g_tmp);
-    if (g_tmp[0] && system(cmd) != 0) fprintf(stderr, "bench/scale: could not remove %s\n", g_tmp);
-}
 
 static void fail(const char *what, const mt_error *err)
 {
@@ -147,11 +139,9 @@ static double measure(job *jobs, int mode)
 int main(void)
 {
     bn_find_manta();
-    snprintf(g_tmp, sizeof g_tmp, "%s/mtscale.XXXXXX", P_tmpdir);
-    if (!mkdtemp(g_tmp)) fail("mkdtemp", NULL);
-    atexit(remove_tmp);
+    const char *tmp = bn_make_tmp("mtscale");
     printf("cores: %ld\nthreads: %d\n", sysconf(_SC_NPROCESSORS_ONLN), THREADS);
-    bn_start(g_tmp, 1, 1, (int64_t)64 << 20);
+    bn_start(tmp, 1, 1, (int64_t)64 << 20);
     snprintf(g_addr, sizeof g_addr, "127.0.0.1:%d", bn_port);
     mt_error err;
     if (mt_rpc_token_parse(bn_token, g_token, &err) != MT_OK) fail("token", &err);
