@@ -145,6 +145,52 @@ static double raw_tcp_seconds(size_t size)
     return best;
 }
 
+/*
+ * Several objects at once: results of manta.bytes made on the second node
+ * (its custom resource "b"), read by this driver on the head one get each,
+ * then another set of the same in one get (the head's node copies them
+ * concurrently, within its pull budget).
+ */
+static void read_many_from_b(size_t size, int count, const char *name)
+{
+    mt_resource on_b[2] = {{"CPU", 1}, {"b", 1}};
+    mt_task_options to = {.resources = on_b, .num_resources = 2};
+    mt_ref **refs = calloc((size_t)count * 2, sizeof *refs);
+    mt_value *vals = calloc((size_t)count, sizeof *vals);
+    mt_error err;
+    if (!refs || !vals) die("out of memory", NULL);
+    for (int k = 0; k < 2 * count; k++) {
+        mt_arg a = MT_ARG_I64((int64_t)size);
+        if (mt_task_submit("manta.bytes", &a, 1, &to, &refs[k], &err) != MT_OK) die("submit", &err);
+    }
+    bool *ready = calloc((size_t)count * 2, 1);
+    int nready = 0;
+    if (!ready || mt_wait(refs, 2 * count, 2 * count, 300000, ready, &nready, &err) != MT_OK) die("wait", &err);
+    free(ready);
+    double t0 = now_s();
+    for (int k = 0; k < count; k++) {
+        if (mt_get(&refs[k], 1, 120000, &vals[0], &err) != MT_OK) die("get", &err);
+        if (vals[0].size != size) die("wrong size", NULL);
+        mt_value_release(&vals[0]);
+    }
+    double one = now_s() - t0;
+    t0 = now_s();
+    if (mt_get(refs + count, count, 120000, vals, &err) != MT_OK) die("get together", &err);
+    double together = now_s() - t0;
+    for (int k = 0; k < count; k++) {
+        const uint8_t *p = vals[k].data;
+        if (vals[k].size != size || p[size - 1] != (uint8_t)(((size - 1) * 7 + 3) & 0xff)) die("the bytes differ", NULL);
+        mt_value_release(&vals[k]);
+    }
+    for (int k = 0; k < 2 * count; k++) mt_ref_release(refs[k]);
+    free(refs);
+    free(vals);
+    double bytes = (double)size * count;
+    printf("transfer_%s_x%d_one_get_each: %.3f GB/s\n", name, count, bytes / one / 1e9);
+    printf("transfer_%s_x%d_one_get: %.3f GB/s\n", name, count, bytes / together / 1e9);
+    printf("transfer_%s_x%d_ratio_vs_one_get_each: %.2f ratio\n", name, count, together / one);
+}
+
 /* ---- the head side ------------------------------------------------------------ */
 
 static const char *manta_bin(void)
@@ -189,7 +235,7 @@ int main(int argc, char **argv)
     tok[strcspn(tok, "\n")] = 0;
     const char *gcs = strncmp(info.gcs_address, "tcp://", 6) ? info.gcs_address : info.gcs_address + 6;
     snprintf(cmd, sizeof cmd, "mkdir -p '%s/b' && '%s' start --address '%s' --temp-dir '%s/b' --token %s --num-cpus 1 "
-             "--object-store-memory %lld >/dev/null", dir, bin, gcs, dir, tok, (long long)store);
+             "--object-store-memory %lld --resources '{\"b\": 1}' >/dev/null", dir, bin, gcs, dir, tok, (long long)store);
     if (system(cmd) != 0) die("joining the second node", NULL);
 
     for (int s = 0; s < nsizes; s++) { /* the objects, made on the head, refs in files */
@@ -241,6 +287,8 @@ int main(int argc, char **argv)
         printf("raw_tcp_%s: %.3f GB/s\n", names[s], (double)sizes[s] / t / 1e9);
         if (ours[s] > 0) printf("transfer_%s_ratio_vs_raw_tcp: %.2f ratio\n", names[s], ours[s] / t);
     }
+    read_many_from_b(1u << 20, SMALL_COUNT, "1MiB");
+    read_many_from_b(16u << 20, 8, "16MiB");
     snprintf(cmd, sizeof cmd, "'%s' stop --temp-dir '%s/b' >/dev/null 2>&1", bin, dir);
     if (system(cmd) != 0) fprintf(stderr, "bench/transfer: stopping the second node failed\n");
     mt_shutdown();

@@ -182,6 +182,7 @@ void mt__node_begin_shutdown(mt__node *n)
     mt__node_bundles_shutdown(n);
     mt__node_obj_shutdown(n);
     mt__node_spill_shutdown(n);
+    mt__node_pull_shutdown(n);
     mt_rpc_server_close(n->unix_srv);
     mt_rpc_server_close(n->tcp_srv);
     n->unix_srv = n->tcp_srv = NULL;

@@ -81,6 +81,8 @@ typedef struct node_worker node_worker;
 typedef struct node_lease node_lease;
 typedef struct node_waiter node_waiter;
 typedef struct node_pending node_pending;
+typedef struct node_pull node_pull;
+typedef struct node_pull_peer node_pull_peer;
 
 /* Per-connection state (rpc userdata). */
 /*
@@ -232,6 +234,16 @@ struct mt__node {
     uv_timer_t maint_timer;
     uv_signal_t sig_term, sig_int;
 
+    /* transfers from other nodes (node_pull.c) */
+    node_idmap pulls;             /* object id -> node_pull */
+    node_pull *pull_queue;        /* sized, waiting for the budget or store room */
+    node_pull *pull_active;       /* copying bytes, in the order they started */
+    struct pull_req *pull_reqs;   /* PULL_OBJECTS requests not answered yet */
+    node_pull_peer *pull_peers;
+    int pulls_active, pulls_queued, pulls_active_peak;
+    int64_t pull_bytes_active, pull_bytes_active_peak, pulls_done, pulls_failed, pull_bytes_done;
+    bool pull_wants_room;         /* the queue's head waits for spills */
+
     /* control store */
     mt_rpc_conn *gcs;
     uv_timer_t hb_timer;
@@ -282,6 +294,16 @@ void mt__node_obj_delete(node_client *cl, const mt_rpc_msg *m);
 void mt__node_obj_client_closed(node_client *cl);
 /* Shutdown: cancel every waiter (no reply). */
 void mt__node_obj_shutdown(mt__node *n);
+/* Object `id` was sealed here by the node itself (a finished transfer): answer its GET waiters. */
+void mt__node_obj_sealed(mt__node *n, mt_id id);
+
+/* node_pull.c: copies of other nodes' objects */
+void mt__node_pull_objects(node_client *cl, const mt_rpc_msg *m);
+/* Spills finished: a transfer waiting for store room tries again (no_wait: it takes a spill file). */
+void mt__node_pull_room(mt__node *n, bool no_wait);
+void mt__node_pull_client_closed(node_client *cl);
+void mt__node_pull_shutdown(mt__node *n);
+void mt__node_pull_stats(const mt__node *n, Manta__NodeStatsReply *r);
 
 /* node_pool.c: worker processes */
 mt_status mt__node_pool_start_worker(mt__node *n, mt_error *err);

@@ -198,6 +198,8 @@ static void wake_waiters(mt__node *n, mt_id id)
     }
 }
 
+void mt__node_obj_sealed(mt__node *n, mt_id id) { wake_waiters(n, id); }
+
 void mt__node_obj_put(node_client *cl, const mt_rpc_msg *m)
 {
     UNPACK(Manta__PutObjectRequest, manta__put_object_request__unpack, cl, m, "PUT_OBJECT");

@@ -112,6 +112,7 @@ static void on_close(mt_rpc_conn *c, void *ud)
     mt__node *n = cl->node;
     mt__node_obj_client_closed(cl);
     mt__node_spill_client_closed(cl);
+    mt__node_pull_client_closed(cl);
     owner_gone_check(n, cl);
     mt__node_lease_client_closed(cl);
     mt__node_bundles_client_closed(cl);
@@ -178,6 +179,7 @@ static void get_stats(node_client *cl, const mt_rpc_msg *m)
     r.restored_objects = st.restored_objects;
     r.evicted_objects = st.evicted_objects;
     r.n_pending_demands = mt__node_lease_demands_pb(n, &r.pending_demands);
+    mt__node_pull_stats(n, &r);
     mt__node_reply(cl, m, MT_OK, &r.base, NULL);
 }
 
@@ -217,6 +219,7 @@ static void on_request(mt_rpc_conn *c, const mt_rpc_msg *m, void *ud)
     case MANTA__NODE_METHOD__NODE_GET_OBJECT: mt__node_obj_get(cl, m); break;
     case MANTA__NODE_METHOD__NODE_RELEASE_OBJECT: mt__node_obj_release(cl, m); break;
     case MANTA__NODE_METHOD__NODE_READ_OBJECT: mt__node_obj_read(cl, m); break;
+    case MANTA__NODE_METHOD__NODE_PULL_OBJECTS: mt__node_pull_objects(cl, m); break;
     case MANTA__NODE_METHOD__NODE_DELETE_OBJECT: mt__node_obj_delete(cl, m); break;
     case MANTA__NODE_METHOD__NODE_KILL_WORKER: mt__node_pool_kill(cl, m); break;
     case MANTA__NODE_METHOD__NODE_GET_STATS: get_stats(cl, m); break;

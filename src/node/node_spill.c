@@ -121,13 +121,14 @@ static void spill_done(uv_work_t *req, int status)
     mt_free(j);
     if (n->stopping) return;
     retry_parked(n, failed);
+    mt__node_pull_room(n, failed);
     mt__node_spill_kick(n);
 }
 
 /* Whether more should go to disk now: a request waits, or the arena is above the threshold. */
 static bool want_spill(const mt__node *n)
 {
-    if (n->park_head) return true;
+    if (n->park_head || n->pull_wants_room) return true;
     double thr = MT_CFG_DOUBLE(object_spilling_threshold);
     return (double)mt_store_spill_pressure(n->store) > thr * (double)mt_store_capacity(n->store);
 }
@@ -158,6 +159,7 @@ void mt__node_spill_kick(mt__node *n)
     }
     /* Nothing in flight will make room: the head must not wait for ever. */
     if (n->park_head && n->spills_in_flight == 0) retry_parked(n, true);
+    if (n->pull_wants_room && n->spills_in_flight == 0) mt__node_pull_room(n, true);
 }
 
 void mt__node_spill_client_closed(node_client *cl)

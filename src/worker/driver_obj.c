@@ -574,6 +574,29 @@ static void prefetch_pins(mt_ref *const *refs, int n)
     }
 }
 
+/*
+ * Copies the objects among refs[0, n) that live on other nodes into this
+ * node's store together (the node runs the transfers at once, within its
+ * budget) before value_of reads them one by one. Failures are left to
+ * value_of, which asks again and reports them (or rebuilds the object).
+ */
+static void prefetch_remote(mt_ref *const *refs, int n)
+{
+    enum { MAXP = 256 };
+    mt_id ids[MAXP];
+    const char *addrs[MAXP];
+    int k = 0;
+    for (int i = 0; i < n && k < MAXP; i++) {
+        mt_ref *r = refs[i];
+        if (!r->in_store || r->vpin || r->state != MT__OBJ_READY) continue;
+        const char *at = r->owned ? r->loc_addr : r->owner_addr;
+        if (!at || !*at || !strcmp(at, mt__drv.node_address)) continue;
+        ids[k] = r->id;
+        addrs[k++] = at;
+    }
+    if (k > 1) mt__drv_pull_many(ids, addrs, k, NULL, NULL);
+}
+
 /* Waits for a rebuild of `r` (pending) until deadline_ns (0 = none). */
 static mt_status wait_rebuilt(mt_ref *r, int64_t deadline_ns, int64_t timeout_ms, mt_error *err)
 {
@@ -736,6 +759,7 @@ MT_API mt_status mt_get(mt_ref *const *refs, int n, int64_t timeout_ms, mt_value
     if (st == MT_OK) count_done(refs, n, &failed);
     if (st == MT_OK && failed >= 0) st = mt_error_set(err, refs[failed]->code, "%s", refs[failed]->msg);
     int got = 0;
+    if (st == MT_OK && n > 1) prefetch_remote(refs, n);
     for (; st == MT_OK && got < n; got++) {
         if (n > 1 && got % LINGER_MAX == 0) prefetch_pins(refs + got, n - got < LINGER_MAX ? n - got : LINGER_MAX);
         st = value_of(refs[got], deadline_ns, timeout_ms, &values_out[got], err);

@@ -289,30 +289,38 @@ static bool arg_cache_put(mt__worker *w, mt_id id, const uint8_t *data, const ui
 }
 
 /* An argument stored on another node (the task was leased here from a driver elsewhere):
- * copied into this node's store first, through the worker's runtime, unless it is here already. */
-static mt_status fetch_remote_arg(mt__worker *w, const Manta__TaskArg *a, mt_id id, mt_error *err)
+ * copied into this node's store first, by the node, unless it is here already. */
+static mt_status fetch_remote_arg(const Manta__TaskArg *a, mt_id id, mt_error *err)
 {
     if (!a->location || !*a->location) return MT_OK;
     pthread_mutex_lock(&mt__drv.lock);
     mt_status st = mt__drv_check(err);
-    bool remote = st == MT_OK && strcmp(a->location, mt__drv.node_address) != 0;
-    pthread_mutex_unlock(&mt__drv.lock);
-    if (st != MT_OK || !remote) return st;
-    Manta__GetObjectRequest req = MANTA__GET_OBJECT_REQUEST__INIT;
-    req.object_id = a->object_id;
-    req.timeout_ms = 0; /* here already? */
-    Manta__GetObjectReply *rep = NULL;
-    st = node_call(w, MANTA__NODE_METHOD__NODE_GET_OBJECT, &req.base, &manta__get_object_reply__descriptor,
-                   (ProtobufCMessage **)&rep, err);
-    if (rep) protobuf_c_message_free_unpacked(&rep->base, &mt_rpc_pb_allocator);
-    if (st == MT_OK) { /* yes: drop that pin, the caller takes its own */
-        object_id_send(w, MANTA__NODE_METHOD__NODE_RELEASE_OBJECT, id);
-        return MT_OK;
-    }
-    pthread_mutex_lock(&mt__drv.lock);
-    st = mt__drv_pull(id, a->location, err);
+    if (st == MT_OK && strcmp(a->location, mt__drv.node_address) != 0) st = mt__drv_pull(id, a->location, err);
     pthread_mutex_unlock(&mt__drv.lock);
     return st;
+}
+
+/* The task's arguments on other nodes, copied here together (the node runs the copies at once);
+ * failures are left to pin_arg, which asks again for each and reports it. */
+static void prefetch_remote_args(const Manta__TaskSpec *spec)
+{
+    enum { MAXP = 64 };
+    mt_id ids[MAXP];
+    const char *addrs[MAXP];
+    int k = 0;
+    pthread_mutex_lock(&mt__drv.lock);
+    if (mt__drv_check(NULL) == MT_OK)
+        for (size_t i = 0; i < spec->n_args && k < MAXP; i++) {
+            const Manta__TaskArg *a = spec->args[i];
+            if (!a->in_store || !a->location || !*a->location || a->object_id.len != MT_ID_SIZE ||
+                !strcmp(a->location, mt__drv.node_address))
+                continue;
+            memcpy(ids[k].bytes, a->object_id.data, MT_ID_SIZE);
+            if (arg_cache_find(ids[k])) continue;
+            addrs[k++] = a->location;
+        }
+    if (k > 1) mt__drv_pull_many(ids, addrs, k, NULL, NULL);
+    pthread_mutex_unlock(&mt__drv.lock);
 }
 
 static mt_status pin_arg(mt__worker *w, const Manta__TaskArg *a, mt_arg *out, pinned *p, mt_error *err)
@@ -329,7 +337,7 @@ static mt_status pin_arg(mt__worker *w, const Manta__TaskArg *a, mt_arg *out, pi
         *out = (mt_arg){.data = hit->data, .size = (size_t)hit->size};
         return MT_OK;
     }
-    MT_RETURN_NOT_OK(fetch_remote_arg(w, a, p->id, err));
+    MT_RETURN_NOT_OK(fetch_remote_arg(a, p->id, err));
     Manta__GetObjectRequest req = MANTA__GET_OBJECT_REQUEST__INIT;
     req.object_id = a->object_id;
     req.timeout_ms = 60000;
@@ -535,6 +543,7 @@ void mt__worker_run_task(mt__worker *w, mt__wconn *c, const Manta__TaskSpec *spe
     if (st == MT_OK && spec->n_args > 16 &&
         (!(args = mt_malloc(sizeof *args * spec->n_args)) || !(pins = mt_malloc(sizeof *pins * spec->n_args))))
         st = mt_error_set(&err, MT_ENOMEM, "arguments");
+    if (st == MT_OK && spec->n_args > 1) prefetch_remote_args(spec);
     for (size_t i = 0; st == MT_OK && i < spec->n_args; i++) {
         const Manta__TaskArg *a = spec->args[i];
         if (!a->in_store) {

@@ -341,6 +341,8 @@ void mt__pg_shutdown(void);
 mt_status mt__drv_remote_client(const char *addr, mt_rpc_client **out, const char **addr_out, mt_error *err);
 /* Copies object `id` from the node at `addr` into this node's store (driver_pull.c). */
 mt_status mt__drv_pull(mt_id id, const char *addr, mt_error *err);
+/* Several at once (the node copies them concurrently); st_out[i] (may be NULL) per object. */
+mt_status mt__drv_pull_many(const mt_id *ids, const char *const *addrs, int n, mt_status *st_out, mt_error *err);
 void mt__drv_remotes_close(void);
 mt_status mt__drv_node_call(uint16_t method, const ProtobufCMessage *req,
                             const ProtobufCMessageDescriptor *desc, ProtobufCMessage **reply,

@@ -457,6 +457,16 @@ static ITEST_UNUSED void itest_teardown(itest_cluster *c)
     c->dir[0] = 0;
 }
 
+/* As itest_teardown, stopping the node joined under <dir>/<sub> with `manta stop` first. */
+static ITEST_UNUSED void itest_teardown_joined(itest_cluster *c, const char *sub)
+{
+    char dir[300], out[4096];
+    snprintf(dir, sizeof dir, "%s/%s", c->dir, sub);
+    char *args[] = {"stop", "--temp-dir", dir, NULL};
+    if (c->dir[0]) itest_run_cli(args, out, sizeof out, 20000);
+    itest_teardown(c);
+}
+
 /*
  * Re-runs this test executable as a second process with ITEST_ROLE=role and
  * `env` (one extra "NAME=value", or NULL) added, stdout+stderr to out_path;

@@ -110,14 +110,7 @@ static void start_with_b(char *bdir, size_t cap)
     join_b(bdir, cap);
     itest_connect(&C);
 }
-static void teardown(void)
-{
-    char bdir[300], out[4096];
-    snprintf(bdir, sizeof bdir, "%s/b", C.dir);
-    char *args[] = {"stop", "--temp-dir", bdir, NULL};
-    itest_run_cli(args, out, sizeof out, 20000);
-    itest_teardown(&C);
-}
+static void teardown(void) { itest_teardown_joined(&C, "b"); }
 
 Test(multinode, list_nodes_shows_both_nodes, .init = setup, .fini = teardown, .timeout = 120)
 {

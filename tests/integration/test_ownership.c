@@ -9,10 +9,7 @@
 
 #include <sys/wait.h>
 
-#include "proto/common.pb-c.h"
-#include "proto/gcs.pb-c.h"
-#include "proto/node.pb-c.h"
-#include "rpc/rpc.h"
+#include "integration/itest_node.h"
 
 static itest_cluster C;
 
@@ -62,27 +59,11 @@ __attribute__((constructor)) static void role_dispatch(void)
         _exit(owner_driver());
 }
 
-/* A raw client of the node with a fresh client id (another process's view). */
-static mt_rpc_client *other_client(void)
-{
-    char path[700];
-    snprintf(path, sizeof path, "%s/token", C.session);
-    uint8_t token[MT_RPC_TOKEN_BYTES];
-    mt_error err = {0};
-    cr_assert_eq(mt_rpc_token_load(path, token, &err), MT_OK, "%s", err.msg);
-    mt_rpc_client *c = NULL;
-    cr_assert_eq(mt_rpc_client_connect(C.node_socket, token, "cli", 5000, &c, &err), MT_OK, "%s", err.msg);
-    return c;
-}
+static mt_rpc_client *other_client(void) { return itest_node_client(&C); }
 
 static int64_t store_objects(mt_rpc_client *c)
 {
-    Manta__Empty e = MANTA__EMPTY__INIT;
-    Manta__NodeStatsReply *r = NULL;
-    mt_error err = {0};
-    cr_assert_eq(mt_rpc_client_call(c, MANTA__NODE_METHOD__NODE_GET_STATS, &e.base, &manta__node_stats_reply__descriptor,
-                                    5000, (ProtobufCMessage **)&r, NULL, &err),
-                 MT_OK, "%s", err.msg);
+    Manta__NodeStatsReply *r = itest_node_stats(c);
     int64_t n = r->store_objects;
     protobuf_c_message_free_unpacked(&r->base, &mt_rpc_pb_allocator);
     return n;

@@ -1,0 +1,139 @@
+/*
+ * Object transfer between nodes: a head and node B (separate daemons on
+ * loopback). Results made on B by tasks pinned there are read by this
+ * driver on the head, so the head's node copies them from B
+ * (NODE_PULL_OBJECTS): several at once within the pull memory budget, and
+ * a 1 GiB object (on B's disk: it does not fit B's 256 MiB store) in
+ * pieces, compared byte for byte.
+ */
+#include "itest_cluster.h"
+
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <manta/manta.h>
+
+#include "itest_node.h"
+
+static itest_cluster C;
+
+static void setup(void) { itest_prepare(&C); }
+
+static void teardown(void)
+{
+    itest_teardown_joined(&C, "b");
+    unsetenv("MANTA_PULL_MEMORY_BUDGET_BYTES");
+}
+
+/* The head node's transfer counters. */
+static Manta__NodeStatsReply *head_stats(void)
+{
+    mt_rpc_client *c = itest_node_client(&C);
+    Manta__NodeStatsReply *r = itest_node_stats(c);
+    mt_rpc_client_close(c);
+    return r;
+}
+
+/* manta.bytes(size) pinned to node B (its custom resource). */
+static mt_ref *bytes_on_b(int64_t size)
+{
+    mt_resource special[2] = {{"CPU", 1}, {"special", 1}};
+    mt_task_options to = {.resources = special, .num_resources = 2};
+    mt_arg a = MT_ARG_I64(size);
+    mt_ref *r = NULL;
+    mt_error err = {0};
+    cr_assert_eq(mt_task_submit("manta.bytes", &a, 1, &to, &r, &err), MT_OK, "%s", err.msg);
+    return r;
+}
+
+/* Byte i of manta.bytes' first return. */
+static bool bytes_ok(const mt_value *v, size_t size)
+{
+    if (v->size != size) return false;
+    const uint8_t *b = v->data;
+    for (size_t i = 0; i < size; i++)
+        if (b[i] != (uint8_t)((i * 7 + 3) & 0xff)) return false;
+    return true;
+}
+
+/*
+ * Eight 8 MiB results on B read together on the head with a 20 MiB budget:
+ * the head copies two at a time (16 MiB fit, 24 MiB do not), never more
+ * bytes at once than the budget, and every copy is exact.
+ */
+Test(transfer, several_objects_come_at_once_within_the_pull_budget, .init = setup, .fini = teardown, .timeout = 120)
+{
+    setenv("MANTA_PULL_MEMORY_BUDGET_BYTES", "20971520", 1); /* the daemons started below inherit it */
+    itest_start(&C, (const char *const[]){"--object-store-memory", "268435456", NULL});
+    char bdir[300];
+    itest_join(&C, "b", "{\"special\": 2}", bdir, sizeof bdir);
+    itest_connect(&C);
+    enum { N = 8 };
+    const int64_t size = 8 << 20;
+    mt_ref *r[N];
+    for (int i = 0; i < N; i++) r[i] = bytes_on_b(size);
+    mt_error err = {0};
+    bool ready[N];
+    int nready = 0;
+    cr_assert_eq(mt_wait(r, N, N, 60000, ready, &nready, &err), MT_OK, "%s", err.msg);
+    cr_assert_eq(nready, N);
+    mt_value v[N];
+    cr_assert_eq(mt_get(r, N, 60000, v, &err), MT_OK, "%s", err.msg);
+    for (int i = 0; i < N; i++) {
+        cr_assert(bytes_ok(&v[i], (size_t)size), "object %d differs from what the task wrote", i);
+        mt_value_release(&v[i]);
+        mt_ref_release(r[i]);
+    }
+    Manta__NodeStatsReply *s = head_stats();
+    cr_log_info("pulls: done %lld, failed %lld, peak %d active / %lld bytes, budget %lld", (long long)s->pulls_done,
+                (long long)s->pulls_failed, s->pulls_active_peak, (long long)s->pull_bytes_active_peak,
+                (long long)s->pull_budget_bytes);
+    cr_assert_eq(s->pull_budget_bytes, 20971520);
+    cr_assert_geq(s->pulls_done, N);
+    cr_assert_eq(s->pulls_failed, 0);
+    cr_assert_eq(s->pull_bytes_done, (int64_t)N * size);
+    cr_assert_eq(s->pulls_active_peak, 2, "transfers at once: %d", s->pulls_active_peak);
+    cr_assert_leq(s->pull_bytes_active_peak, 20971520);
+    cr_assert_eq(s->pulls_active, 0);
+    cr_assert_eq(s->pulls_queued, 0);
+    cr_assert_eq(s->pull_bytes_active, 0);
+    protobuf_c_message_free_unpacked(&s->base, &mt_rpc_pb_allocator);
+    mt_shutdown();
+}
+
+/* A 1 GiB result made on B (a spill file there: B's store has 256 MiB) is read on the head and compared. */
+Test(transfer, a_1_gib_object_is_read_from_another_node, .init = setup, .fini = teardown, .timeout = 240)
+{
+    itest_start(&C, (const char *const[]){"--object-store-memory", "1610612736", NULL});
+    char bdir[300];
+    itest_join(&C, "b", "{\"special\": 1}", bdir, sizeof bdir);
+    itest_connect(&C);
+    size_t size = getenv("ITEST_MB") ? (size_t)atoi(getenv("ITEST_MB")) << 20 : (size_t)1 << 30;
+    mt_ref *r = bytes_on_b((int64_t)size);
+    mt_error err = {0};
+    bool ready = false;
+    int nready = 0;
+    cr_assert_eq(mt_wait(&r, 1, 1, 120000, &ready, &nready, &err), MT_OK, "%s", err.msg);
+    double t0 = itest_now();
+    mt_value v;
+    cr_assert_eq(mt_get(&r, 1, 120000, &v, &err), MT_OK, "%s", err.msg);
+    double took = itest_now() - t0;
+    cr_assert(bytes_ok(&v, size), "the copy differs from what the task wrote");
+    mt_value_release(&v);
+    cr_log_info("%zu bytes copied in %.2f s (%.2f GB/s)", size, took, (double)size / took / 1e9);
+    Manta__NodeStatsReply *s = head_stats();
+    cr_assert_eq(s->pull_bytes_done, (int64_t)size);
+    protobuf_c_message_free_unpacked(&s->base, &mt_rpc_pb_allocator);
+    /* read again: the head's copy serves, nothing more is transferred */
+    cr_assert_eq(mt_get(&r, 1, 30000, &v, &err), MT_OK, "%s", err.msg);
+    cr_assert_eq(v.size, size);
+    mt_value_release(&v);
+    s = head_stats();
+    cr_assert_eq(s->pull_bytes_done, (int64_t)size);
+    cr_assert_eq(s->pulls_done, 1);
+    protobuf_c_message_free_unpacked(&s->base, &mt_rpc_pb_allocator);
+    mt_ref_release(r);
+    mt_shutdown();
+}
