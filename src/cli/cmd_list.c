@@ -1,6 +1,7 @@
 /*
- * cmd_list.c — `manta list nodes|actors|placement-groups`: Ray's state API listing
- * (`ray list …`) from the control store, as Ray's table (a "List:" banner,
+ * cmd_list.c — `manta list nodes|actors|objects|placement-groups`: Ray's state API
+ * listing (`ray list …`) from the control store (objects: from every alive
+ * node's store, asked over TCP), as Ray's table (a "List:" banner,
  * Stats, Table with an index column) or as JSON (one object per row, Ray's
  * lower-case field names). Main thread only.
  */
@@ -12,11 +13,15 @@
 #include <time.h>
 
 #include "cli/cli_runtime.h"
+#include "core/config_keys.h"
 #include "gcs/gcs_client.h"
+#include "gcs/session.h"
+#include "proto/node.pb-c.h"
+#include "rpc/rpc.h"
 
-#define LIST_USAGE "usage: manta list nodes|actors|placement-groups [--format default|table|json] [--limit N] [--address HOST:PORT] [--temp-dir DIR]\n"
+#define LIST_USAGE "usage: manta list nodes|actors|objects|placement-groups [--format default|table|json] [--limit N] [--address HOST:PORT] [--temp-dir DIR]\n"
 
-enum { MAX_COLS = 8 };
+enum { MAX_COLS = 10 };
 
 typedef struct rows {
     const char *cols[MAX_COLS];
@@ -92,6 +97,10 @@ static void print_json(const rows *t, FILE *out)
             key[k] = 0;
             const char *v = t->cells[r][i];
             json_t *jv = !strcmp(v, "True") || !strcmp(v, "False") ? json_boolean(!strcmp(v, "True")) : json_string(v);
+            if (!strcmp(t->cols[i], "OBJECT_SIZE") || !strcmp(t->cols[i], "PID")) { /* Ray's integers */
+                json_decref(jv);
+                jv = json_integer(strtoll(v, NULL, 10));
+            }
             if (!strcmp(t->cols[i], "RESOURCES_TOTAL")) { /* "CPU: 2.0, …" back to {"CPU": 2.0, …} */
                 json_decref(jv);
                 jv = json_object();
@@ -196,9 +205,68 @@ static bool pg_rows(const Manta__ListPlacementGroupsReply *r, rows *t, int limit
     return true;
 }
 
+static char *i64_text(int64_t v)
+{
+    char buf[32];
+    snprintf(buf, sizeof buf, "%lld", (long long)v);
+    return dupf("%s", buf);
+}
+
+/* One node's objects (NODE_LIST_OBJECTS over its TCP address) as rows; false only when out of memory. */
+static bool node_object_rows(const Manta__NodeInfo *ni, const uint8_t *token, rows *t, int limit)
+{
+    mt_error err;
+    mt_error_clear(&err);
+    mt_rpc_client *c = NULL;
+    Manta__ListObjectsReply *r = NULL;
+    Manta__ListObjectsRequest req = MANTA__LIST_OBJECTS_REQUEST__INIT;
+    req.limit = limit > 0 ? limit - t->n : 0;
+    if (mt_rpc_client_connect(ni->node_address, token, "cli", MT_CFG_INT64(rpc_connect_timeout_ms), &c, &err) != MT_OK ||
+        mt_rpc_client_call(c, MANTA__NODE_METHOD__NODE_LIST_OBJECTS, &req.base, &manta__list_objects_reply__descriptor,
+                           MT_CFG_INT64(rpc_call_timeout_ms), (ProtobufCMessage **)&r, NULL, &err) != MT_OK) {
+        fprintf(stderr, "manta list: node %s (%s) left out: %s\n", ni->node_ip, ni->node_address, err.msg);
+        if (c) mt_rpc_client_close(c);
+        return true;
+    }
+    mt_rpc_client_close(c);
+    bool ok = true;
+    for (size_t i = 0; ok && i < r->n_objects && (limit <= 0 || t->n < limit); i++) {
+        const Manta__StoreObjectInfo *o = r->objects[i];
+        const char *type = !strcmp(o->owner_kind, "driver") ? "DRIVER" : !strcmp(o->owner_kind, "worker") ? "WORKER"
+                           : !strcmp(o->owner_kind, "node")                                              ? "NODE"
+                                                                                                         : "";
+        char *cells[10] = {hex_of(&o->object_id), i64_text(o->size), dupf("%s", o->sealed ? "FINISHED" : "PENDING"),
+                           dupf("%s", o->pins > 0 ? "PINNED_IN_MEMORY" : "LOCAL_REFERENCE"), dupf("%s", "disabled"),
+                           dupf("%s", type), i64_text(o->owner_pid), dupf("%s", ni->node_ip),
+                           dupf("%s", o->primary ? "True" : "False"), dupf("%s", o->spilled ? "True" : "False")};
+        ok = add_row(t, cells);
+    }
+    protobuf_c_message_free_unpacked(&r->base, &mt_rpc_pb_allocator);
+    return ok;
+}
+
+/* The objects in every alive node's store. PRIMARY False: a copy cached from another node. */
+static bool object_rows(const Manta__ClusterStatusReply *r, const char *temp_dir, rows *t, int limit, mt_error *err)
+{
+    const char *cols[] = {"OBJECT_ID", "OBJECT_SIZE", "TASK_STATUS", "REFERENCE_TYPE", "CALL_SITE",
+                          "TYPE", "PID", "IP", "PRIMARY", "SPILLED"};
+    t->ncols = 10;
+    memcpy(t->cols, cols, sizeof cols);
+    char dir[MT_SESSION_PATH_MAX];
+    uint8_t token[MT_RPC_TOKEN_BYTES];
+    if (mt_session_latest(temp_dir, dir, sizeof dir, err) != MT_OK || mt_session_load_token(dir, token, err) != MT_OK)
+        return false;
+    for (size_t i = 0; i < r->n_nodes && (limit <= 0 || t->n < limit); i++)
+        if (r->nodes[i]->alive && r->nodes[i]->node_address && *r->nodes[i]->node_address &&
+            !node_object_rows(r->nodes[i], token, t, limit))
+            return false;
+    return true;
+}
+
 static bool listable(const char *what)
 {
-    return !strcmp(what, "nodes") || !strcmp(what, "actors") || !strcmp(what, "placement-groups");
+    return !strcmp(what, "nodes") || !strcmp(what, "actors") || !strcmp(what, "objects") ||
+           !strcmp(what, "placement-groups");
 }
 
 int cli_list_main(int argc, char **argv)
@@ -217,7 +285,7 @@ int cli_list_main(int argc, char **argv)
     bool json = !strcmp(format, "json");
     if (!what || !listable(what) || (!json && strcmp(format, "default") && strcmp(format, "table"))) {
         if (what && !listable(what))
-            fprintf(stderr, "manta list: '%s' cannot be listed yet (nodes, actors, placement-groups)\n", what);
+            fprintf(stderr, "manta list: '%s' cannot be listed yet (nodes, actors, objects, placement-groups)\n", what);
         return fprintf(stderr, "%s", LIST_USAGE), 2;
     }
     mt_error err;
@@ -229,6 +297,10 @@ int cli_list_main(int argc, char **argv)
     if (!strcmp(what, "nodes")) {
         Manta__ClusterStatusReply *r = NULL;
         if (mt_gcs_cluster_status(c, &r, &err) == MT_OK) ok = node_rows(r, &t, limit), mt_gcs_reply_free(r);
+    } else if (!strcmp(what, "objects")) {
+        Manta__ClusterStatusReply *r = NULL;
+        if (mt_gcs_cluster_status(c, &r, &err) == MT_OK)
+            ok = object_rows(r, temp_dir, &t, limit, &err), mt_gcs_reply_free(r);
     } else if (!strcmp(what, "placement-groups")) {
         Manta__ListPlacementGroupsReply *r = NULL;
         if (mt_gcs_list_placement_groups(c, &r, &err) == MT_OK) ok = pg_rows(r, &t, limit), mt_gcs_reply_free(r);

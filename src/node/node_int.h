@@ -290,6 +290,7 @@ void mt__node_obj_get(node_client *cl, const mt_rpc_msg *m);
 void mt__node_obj_release(node_client *cl, const mt_rpc_msg *m);
 void mt__node_obj_read(node_client *cl, const mt_rpc_msg *m);
 void mt__node_obj_delete(node_client *cl, const mt_rpc_msg *m);
+void mt__node_obj_list(node_client *cl, const mt_rpc_msg *m);
 /* Connection gone: drop its pins, abort its unsealed objects, cancel its waits. */
 void mt__node_obj_client_closed(node_client *cl);
 /* Shutdown: cancel every waiter (no reply). */

@@ -447,3 +447,75 @@ void mt__node_obj_shutdown(mt__node *n)
     }
     mt__node_idmap_fini(&n->waiters);
 }
+
+/* ---- LIST_OBJECTS (manta list objects) ------------------------------------ */
+
+typedef struct list_ctx {
+    mt__node *node;
+    Manta__StoreObjectInfo *infos;
+    Manta__StoreObjectInfo **ptrs;
+    mt_id *ids; /* object and owner id of each listed one, kept while the reply is packed */
+    size_t n, cap, limit;
+} list_ctx;
+
+static bool list_one(const mt_store_object_info *o, void *ud)
+{
+    list_ctx *x = ud;
+    if (x->limit && x->n >= x->limit) return true; /* counted, not listed */
+    if (x->n == x->cap) return true;
+    Manta__StoreObjectInfo *i = &x->infos[x->n];
+    manta__store_object_info__init(i);
+    x->ids[2 * x->n] = o->id; /* copied: o lives only for this call */
+    x->ids[2 * x->n + 1] = o->owner;
+    i->size = o->size;
+    i->sealed = o->sealed;
+    i->primary = o->primary;
+    i->spilled = o->on_disk;
+    i->pins = o->pins;
+    x->ptrs[x->n++] = i;
+    return true;
+}
+
+void mt__node_obj_list(node_client *cl, const mt_rpc_msg *m)
+{
+    UNPACK(Manta__ListObjectsRequest, manta__list_objects_request__unpack, cl, m, "LIST_OBJECTS");
+    mt__node *n = cl->node;
+    mt_store_stats st;
+    mt_store_get_stats(n->store, &st);
+    size_t cap = (size_t)st.num_objects + 1;
+    list_ctx x = {.node = n, .cap = cap, .limit = req->limit > 0 ? (size_t)req->limit : 0};
+    x.infos = mt_calloc(cap, sizeof *x.infos);
+    x.ptrs = mt_calloc(cap, sizeof *x.ptrs);
+    mt_id *ids = x.ids = mt_calloc(cap * 2, sizeof *ids);
+    if (!x.infos || !x.ptrs || !ids) {
+        mt__node_reply(cl, m, MT_ENOMEM, NULL, "out of memory listing objects");
+        goto done;
+    }
+    Manta__ListObjectsReply r = MANTA__LIST_OBJECTS_REPLY__INIT;
+    r.total = mt_store_list(n->store, list_one, &x);
+    for (size_t k = 0; k < x.n; k++) {
+        Manta__StoreObjectInfo *i = &x.infos[k];
+        i->object_id = (ProtobufCBinaryData){MT_ID_SIZE, ids[2 * k].bytes};
+        i->owner_id = (ProtobufCBinaryData){mt_id_is_nil(ids[2 * k + 1]) ? 0 : MT_ID_SIZE, ids[2 * k + 1].bytes};
+        i->owner_kind = (char *)"";
+        if (mt_id_equal(ids[2 * k + 1], n->node_id)) {
+            i->owner_kind = (char *)"node";
+            i->owner_pid = (int32_t)getpid();
+        } else {
+            for (const node_client *o = n->clients; o; o = o->next)
+                if (mt_id_equal(o->client_id, ids[2 * k + 1])) {
+                    i->owner_kind = (char *)o->kind;
+                    i->owner_pid = o->pid > 0 ? o->pid : 0;
+                    if (o->pid > 0) break;
+                }
+        }
+    }
+    r.n_objects = x.n;
+    r.objects = x.ptrs;
+    mt__node_reply(cl, m, MT_OK, &r.base, NULL);
+done:
+    mt_free(ids);
+    mt_free(x.infos);
+    mt_free(x.ptrs);
+    manta__list_objects_request__free_unpacked(req, &mt_rpc_pb_allocator);
+}

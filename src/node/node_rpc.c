@@ -223,6 +223,7 @@ static void on_request(mt_rpc_conn *c, const mt_rpc_msg *m, void *ud)
     case MANTA__NODE_METHOD__NODE_DELETE_OBJECT: mt__node_obj_delete(cl, m); break;
     case MANTA__NODE_METHOD__NODE_KILL_WORKER: mt__node_pool_kill(cl, m); break;
     case MANTA__NODE_METHOD__NODE_GET_STATS: get_stats(cl, m); break;
+    case MANTA__NODE_METHOD__NODE_LIST_OBJECTS: mt__node_obj_list(cl, m); break;
     default:
         mt__node_reply(cl, m, MT_EUNSUPPORTED, NULL, "node daemon: unknown method %u", m->method);
     }

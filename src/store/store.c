@@ -356,6 +356,20 @@ bool mt_store_object_owner(const mt_store *s, mt_id id, mt_id *owner, mt_id *cre
     return true;
 }
 
+int64_t mt_store_list(const mt_store *s, bool (*fn)(const mt_store_object_info *, void *), void *ud)
+{
+    int64_t n = 0;
+    for (uint64_t i = 0; i <= s->table.mask; i++) {
+        const mt__store_entry *e = s->table.slots[i];
+        if (!e || e->deleted) continue;
+        mt_store_object_info info = {.id = e->id, .owner = e->owner, .size = e->size, .pins = e->pins,
+                                     .sealed = e->sealed, .primary = e->primary, .on_disk = e->on_disk};
+        n++;
+        if (!fn(&info, ud)) break;
+    }
+    return n;
+}
+
 int64_t mt_store_delete_owned_by(mt_store *s, mt_id owner)
 {
     if (mt_id_is_nil(owner)) return 0;

@@ -113,6 +113,15 @@ bool mt_store_object_owner(const mt_store *s, mt_id id, mt_id *owner, mt_id *cre
 /* Deletes (as mt_store_object_delete) every live object owned by `owner`; returns how many. */
 int64_t mt_store_delete_owned_by(mt_store *s, mt_id owner);
 void mt_store_get_stats(const mt_store *s, mt_store_stats *out);
+/* One live object, for listings (manta list objects). */
+typedef struct mt_store_object_info {
+    mt_id id, owner;
+    int64_t size;
+    int32_t pins;
+    bool sealed, primary, on_disk;
+} mt_store_object_info;
+/* Calls fn for each live (not deleted) object until it returns false; returns how many it was called for. */
+int64_t mt_store_list(const mt_store *s, bool (*fn)(const mt_store_object_info *, void *), void *ud);
 
 /*
  * Background spilling (spill_async). begin picks the least recently used

@@ -4,7 +4,8 @@
  * driver on the head, so the head's node copies them from B
  * (NODE_PULL_OBJECTS): several at once within the pull memory budget, and
  * a 1 GiB object (on B's disk: it does not fit B's 256 MiB store) in
- * pieces, compared byte for byte.
+ * pieces, compared byte for byte. `manta list objects` shows both nodes'
+ * stores: the primaries on B and the head's cached copies.
  */
 #include "itest_cluster.h"
 
@@ -48,6 +49,13 @@ static mt_ref *bytes_on_b(int64_t size)
     return r;
 }
 
+static int count_of(const char *hay, const char *needle)
+{
+    int n = 0;
+    for (const char *p = strstr(hay, needle); p; p = strstr(p + 1, needle)) n++;
+    return n;
+}
+
 /* Byte i of manta.bytes' first return. */
 static bool bytes_ok(const mt_value *v, size_t size)
 {
@@ -81,6 +89,14 @@ Test(transfer, several_objects_come_at_once_within_the_pull_budget, .init = setu
     cr_assert_eq(nready, N);
     mt_value v[N];
     cr_assert_eq(mt_get(r, N, 60000, v, &err), MT_OK, "%s", err.msg);
+    /* manta list objects: the eight results on B (primaries, owned by this driver) and the head's copies */
+    static char out[1 << 16];
+    char *args[] = {"list", "objects", "--format", "json", "--temp-dir", C.dir, NULL};
+    cr_assert_eq(itest_run_cli(args, out, sizeof out, 20000), 0, "%s", out);
+    cr_assert_eq(count_of(out, "\"primary\": false"), N, "%s", out);
+    cr_assert_eq(count_of(out, "\"type\": \"NODE\""), N, "%s", out);
+    cr_assert_geq(count_of(out, "\"type\": \"DRIVER\""), N, "%s", out);
+    cr_assert_geq(count_of(out, "\"object_size\": 8388608"), 2 * N, "%s", out);
     for (int i = 0; i < N; i++) {
         cr_assert(bytes_ok(&v[i], (size_t)size), "object %d differs from what the task wrote", i);
         mt_value_release(&v[i]);
