@@ -29,9 +29,10 @@ typedef struct mt__gcs_tables mt__gcs_tables;
 typedef struct mt__gcs_persist mt__gcs_persist;
 typedef struct mt__gcs_pgs mt__gcs_pgs;
 
-/* ---- Placement groups (gcs_pg.c): memory only ---- */
+/* ---- Placement groups (gcs_pg.c) ---- */
 
-mt_status mt__gcs_pgs_create(mt__gcs_pgs **out, mt_error *err);
+/* `persist` may be NULL (memory only); else its groups are loaded and every change is written through. */
+mt_status mt__gcs_pgs_create(mt__gcs_persist *persist, mt__gcs_pgs **out, mt_error *err);
 void mt__gcs_pgs_destroy(mt__gcs_pgs *t);
 mt_status mt__gcs_pg_register(mt__gcs_pgs *t, const Manta__PlacementGroupInfo *p, mt_error *err);
 mt_status mt__gcs_pg_remove(mt__gcs_pgs *t, ProtobufCBinaryData id, mt_error *err);
@@ -101,6 +102,9 @@ mt_status mt__gcs_persist_kv_put(mt__gcs_persist *p, const char *ns, const char 
 mt_status mt__gcs_persist_kv_del(mt__gcs_persist *p, const char *ns, const char *key,
                                  mt_error *err);
 /* Reloads every record into `t` (nodes come back with heartbeat = now_ms). */
+/* Calls fn with each row's record of `table` ("placement_groups"…). */
+mt_status mt__gcs_persist_each(mt__gcs_persist *p, const char *table,
+                               void (*fn)(const uint8_t *blob, size_t len, void *ud), void *ud, mt_error *err);
 mt_status mt__gcs_persist_load(mt__gcs_persist *p, mt__gcs_tables *t, int64_t now_ms,
                                mt_error *err);
 /* Used by the loader: inserts without persisting again. */

@@ -37,6 +37,7 @@ mt_status mt__gcs_persist_open(const char *path, mt__gcs_persist **out, mt_error
         "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
         "CREATE TABLE IF NOT EXISTS nodes(id BLOB PRIMARY KEY, info BLOB NOT NULL);"
         "CREATE TABLE IF NOT EXISTS actors(id BLOB PRIMARY KEY, info BLOB NOT NULL);"
+        "CREATE TABLE IF NOT EXISTS placement_groups(id BLOB PRIMARY KEY, info BLOB NOT NULL);"
         "CREATE TABLE IF NOT EXISTS kv(ns TEXT NOT NULL, key TEXT NOT NULL, value BLOB NOT NULL,"
         " PRIMARY KEY(ns, key));";
     if (sqlite3_exec(p->db, schema, NULL, NULL, NULL) != SQLITE_OK) {
@@ -76,7 +77,10 @@ static mt_status exec1(mt__gcs_persist *p, const char *sql, const char *fmt, con
     return rc == SQLITE_DONE ? MT_OK : db_error(p, err, "write");
 }
 
-static bool table_ok(const char *table) { return !strcmp(table, "nodes") || !strcmp(table, "actors"); }
+static bool table_ok(const char *table)
+{
+    return !strcmp(table, "nodes") || !strcmp(table, "actors") || !strcmp(table, "placement_groups");
+}
 
 mt_status mt__gcs_persist_put(mt__gcs_persist *p, const char *table, ProtobufCBinaryData id,
                               const ProtobufCMessage *msg, mt_error *err)
@@ -138,6 +142,21 @@ static mt_status load_table(mt__gcs_persist *p, mt__gcs_tables *t, const char *t
         if (mt__gcs_tables_restore(t, table, blob, len, now_ms, &e) != MT_OK)
             MT_LOG(MT_LOG_WARN, "GCS-RESTORE", "skipping a %s row: %s", table, e.msg);
     }
+    sqlite3_finalize(s);
+    return rc == SQLITE_DONE ? MT_OK : db_error(p, err, "read");
+}
+
+mt_status mt__gcs_persist_each(mt__gcs_persist *p, const char *table,
+                               void (*fn)(const uint8_t *blob, size_t len, void *ud), void *ud, mt_error *err)
+{
+    if (!table_ok(table)) return mt_error_set(err, MT_EINVAL, "no table '%s'", table);
+    char sql[64];
+    snprintf(sql, sizeof sql, "SELECT info FROM %s", table);
+    sqlite3_stmt *s = NULL;
+    if (sqlite3_prepare_v2(p->db, sql, -1, &s, NULL) != SQLITE_OK) return db_error(p, err, sql);
+    int rc;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+        fn(sqlite3_column_blob(s, 0), (size_t)sqlite3_column_bytes(s, 0), ud);
     sqlite3_finalize(s);
     return rc == SQLITE_DONE ? MT_OK : db_error(p, err, "read");
 }

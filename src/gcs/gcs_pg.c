@@ -2,9 +2,9 @@
  * gcs_pg.c — the control store's placement-group table: what drivers
  * report (one-way) as they create, place and remove groups, for
  * `manta list placement-groups` and the pending groups under Demands in
- * `manta status`. Memory only: a group's reservations live on its nodes and
- * end with its driver, so after a control-store restart drivers report
- * their groups again as they change.
+ * `manta status`. Written through to the SQLite file when the control
+ * store persists (a restarted head lists the groups it knew); a group's
+ * reservations themselves live on its nodes and end with its driver.
  *
  * Threads: the control store's loop. Invariants: ids are unique; removed
  * groups are dropped (the table holds only PENDING and CREATED groups).
@@ -17,12 +17,40 @@
 struct mt__gcs_pgs {
     Manta__PlacementGroupInfo **pg;
     size_t n, cap;
+    mt__gcs_persist *persist; /* NULL: memory only */
+    bool loading;
 };
 
-mt_status mt__gcs_pgs_create(mt__gcs_pgs **out, mt_error *err)
+static void load_row(const uint8_t *blob, size_t len, void *ud)
 {
-    if (!(*out = mt_calloc(1, sizeof **out))) return mt_error_set(err, MT_ENOMEM, "placement group table");
-    return MT_OK;
+    mt__gcs_pgs *t = ud;
+    Manta__PlacementGroupInfo *p = manta__placement_group_info__unpack(&mt_rpc_pb_allocator, len, blob);
+    mt_error e;
+    if (!p || mt__gcs_pg_register(t, p, &e) != MT_OK)
+        MT_LOG(MT_LOG_WARN, "GCS-RESTORE", "skipping a placement_groups row: %s", p ? e.msg : "undecodable");
+    if (p) manta__placement_group_info__free_unpacked(p, &mt_rpc_pb_allocator);
+}
+
+mt_status mt__gcs_pgs_create(mt__gcs_persist *persist, mt__gcs_pgs **out, mt_error *err)
+{
+    mt__gcs_pgs *t = *out = mt_calloc(1, sizeof **out);
+    if (!t) return mt_error_set(err, MT_ENOMEM, "placement group table");
+    if (!persist) return MT_OK;
+    t->loading = true;
+    mt_status st = mt__gcs_persist_each(persist, "placement_groups", load_row, t, err);
+    t->loading = false;
+    t->persist = persist;
+    if (st == MT_OK && t->n) MT_LOG(MT_LOG_INFO, "GCS-RESTORE", "recovered %zu placement groups", t->n);
+    return st;
+}
+
+/* Writes the change through (a failure is logged: the table in memory stays right). */
+static void persist_put(mt__gcs_pgs *t, const Manta__PlacementGroupInfo *p)
+{
+    mt_error e;
+    if (t->persist && !t->loading &&
+        mt__gcs_persist_put(t->persist, "placement_groups", p->placement_group_id, &p->base, &e) != MT_OK)
+        MT_LOG(MT_LOG_WARN, "GCS-PERSIST", "placement group: %s", e.msg);
 }
 
 static void pg_free(Manta__PlacementGroupInfo *p)
@@ -68,6 +96,7 @@ mt_status mt__gcs_pg_register(mt__gcs_pgs *t, const Manta__PlacementGroupInfo *p
     if (i != SIZE_MAX) {
         pg_free(t->pg[i]);
         t->pg[i] = c;
+        persist_put(t, c);
         return MT_OK;
     }
     if (t->n == t->cap) {
@@ -81,6 +110,7 @@ mt_status mt__gcs_pg_register(mt__gcs_pgs *t, const Manta__PlacementGroupInfo *p
         t->cap = cap;
     }
     t->pg[t->n++] = c;
+    persist_put(t, c);
     return MT_OK;
 }
 
@@ -88,6 +118,9 @@ mt_status mt__gcs_pg_remove(mt__gcs_pgs *t, ProtobufCBinaryData id, mt_error *er
 {
     size_t i = find(t, id);
     if (i == SIZE_MAX) return mt_error_set(err, MT_ENOTFOUND, "no such placement group");
+    mt_error e;
+    if (t->persist && mt__gcs_persist_del(t->persist, "placement_groups", id, &e) != MT_OK)
+        MT_LOG(MT_LOG_WARN, "GCS-PERSIST", "placement group: %s", e.msg);
     pg_free(t->pg[i]);
     t->pg[i] = t->pg[--t->n];
     return MT_OK;

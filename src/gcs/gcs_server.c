@@ -261,7 +261,7 @@ static mt_status open_tables(mt__gcs_server *s, const mt__gcs_server_options *o,
 {
     if (o->db_path) MT_RETURN_NOT_OK(mt__gcs_persist_open(o->db_path, &s->persist, err));
     MT_RETURN_NOT_OK(mt__gcs_tables_create(s->persist, &s->tables, err));
-    MT_RETURN_NOT_OK(mt__gcs_pgs_create(&s->pgs, err));
+    MT_RETURN_NOT_OK(mt__gcs_pgs_create(s->persist, &s->pgs, err));
     if (s->persist) {
         MT_RETURN_NOT_OK(mt__gcs_persist_load(s->persist, s->tables, mono_ms(), err));
         size_t n = mt__gcs_node_count(s->tables, false);

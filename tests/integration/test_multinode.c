@@ -386,7 +386,9 @@ Test(multinode, a_killed_node_s_tasks_are_retried_elsewhere, .init = setup, .fin
  * Head restart: the control store is killed (-9) and started again on its
  * port from its persisted tables; both node daemons reconnect and register
  * again, and a new driver finds the detached named actor made before the
- * kill, with its state.
+ * kill, with its state. A placement group this driver holds across the
+ * restart is still listed by the restarted control store (its table is in
+ * gcs.db).
  */
 Test(multinode, a_restarted_head_gets_its_nodes_back_and_named_actors_stay_reachable, .init = setup, .fini = teardown,
      .timeout = 120)
@@ -402,7 +404,11 @@ Test(multinode, a_restarted_head_gets_its_nodes_back_and_named_actors_stay_reach
     cr_assert_eq(itest_get_i64(r, 30000), 1);
     mt_ref_release(r);
     mt_actor_release(a);
-    mt_shutdown();
+    mt_placement_group *pg = NULL;
+    mt_resource half[1] = {{"CPU", 0.5}};
+    mt_bundle bundle = {half, 1};
+    cr_assert_eq(mt_placement_group_create(&bundle, 1, MT_PG_PACK, "kept", &pg, &err), MT_OK, "%s", err.msg);
+    cr_assert_eq(mt_placement_group_wait(pg, 30000, &err), MT_OK, "%s", err.msg);
 
     cr_assert_eq(kill(C.gcs_pid, SIGKILL), 0);
     itest_sleep_ms(500);
@@ -426,6 +432,10 @@ Test(multinode, a_restarted_head_gets_its_nodes_back_and_named_actors_stay_reach
         for (const char *p = out; (p = strstr(p, "\"state\": \"ALIVE\"")); p++) alive++;
     }
     cr_assert_eq(alive, 2, "both nodes came back to the restarted control store:\n%s", out);
+    char *pgs[] = {"list", "placement-groups", "--format", "json", "--temp-dir", C.dir, NULL};
+    cr_assert_eq(itest_run_cli(pgs, out, sizeof out, 20000), 0, "%s", out);
+    cr_assert(strstr(out, "\"name\": \"kept\"") && strstr(out, "\"state\": \"CREATED\""),
+              "the restarted control store lists the group:\n%s", out);
     char rout[700], text[4096] = "", env[64];
     snprintf(rout, sizeof rout, "%s/survivor.out", C.dir);
     snprintf(env, sizeof env, "ITEST_GCS=127.0.0.1:%d", C.gcs_port);
@@ -437,6 +447,8 @@ Test(multinode, a_restarted_head_gets_its_nodes_back_and_named_actors_stay_reach
     cr_assert(strstr(text, "incr=2"), "the named actor kept its state across the restart: %s", text);
     const char *pp = strstr(text, "pid=");
     cr_assert(pp && itest_runs_under(atoi(pp + 4), bdir), "a task pinned to node B ran there after the restart: %s", text);
+    mt_placement_group_release(pg);
+    mt_shutdown();
     kill(g, SIGTERM);
     waitpid(g, NULL, 0);
 }
