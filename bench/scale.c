@@ -10,8 +10,12 @@
  *   scale_<N>_cluster_status_reads  GCS_GET_CLUSTER_STATUS/s, the read
  *                                   behind every placement-group plan and
  *                                   lease-cap refresh
- * The fake nodes never run work: this sizes the control store, not the
- * schedulers on the nodes.
+ *   scale_<N>_spillback_decisions  lease requests/s the head's real node
+ *                                   daemon answers with a peer to ask
+ *                                   (its CPU is held, so each request is
+ *                                   a spillback decision over the N
+ *                                   nodes of its view), 64 pipelined
+ * The fake nodes never run work.
  *
  * usage: scale    (make bench-scale). Prints `name: value unit` lines.
  */
@@ -23,6 +27,8 @@
 
 #include "bench_nodes.h"
 #include "gcs/gcs_client.h"
+#include "gcs/session.h"
+#include "proto/node.pb-c.h"
 #include "rpc/rpc.h"
 
 #define THREADS 4
@@ -64,6 +70,8 @@ static void quantities(Manta__ResourceSet *rs, Manta__ResourceSet__QuantitiesEnt
     rs->quantities = ep;
 }
 
+static double g_fake_cpus = 4;
+
 static void register_nodes(job *j)
 {
     for (int i = j->first; i < j->first + j->n; i++) {
@@ -73,8 +81,8 @@ static void register_nodes(job *j)
         snprintf(addr, sizeof addr, "tcp://%s:9", ip);
         Manta__ResourceSet tot, av;
         Manta__ResourceSet__QuantitiesEntry te, ae, *tp[1], *ap[1];
-        quantities(&tot, &te, tp, 4);
-        quantities(&av, &ae, ap, 4);
+        quantities(&tot, &te, tp, g_fake_cpus);
+        quantities(&av, &ae, ap, g_fake_cpus);
         Manta__NodeInfo ni = MANTA__NODE_INFO__INIT;
         ni.node_id.data = id.bytes;
         ni.node_id.len = MT_ID_SIZE;
@@ -136,6 +144,53 @@ static double measure(job *jobs, int mode)
     return (double)total / (bn_now_s() - t0);
 }
 
+static mt_rpc_client *node_client(void)
+{
+    char dir[MT_SESSION_PATH_MAX], sock[MT_SESSION_PATH_MAX + 32];
+    mt_error err;
+    if (mt_session_latest(bn_root, dir, sizeof dir, &err) != MT_OK) fail("the head's session", &err);
+    snprintf(sock, sizeof sock, "unix://%s/sockets/node.sock", dir);
+    mt_rpc_client *c = NULL;
+    if (mt_rpc_client_connect(sock, g_token, "driver", 10000, &c, &err) != MT_OK) fail("connecting to the node", &err);
+    return c;
+}
+
+static size_t pack_lease(uint8_t *buf, size_t cap, bool spill)
+{
+    Manta__ResourceSet rs;
+    Manta__ResourceSet__QuantitiesEntry e, *ep[1];
+    quantities(&rs, &e, ep, 1);
+    Manta__RequestLeaseRequest req = MANTA__REQUEST_LEASE_REQUEST__INIT;
+    req.resources = &rs;
+    req.allow_spillback = spill;
+    return protobuf_c_message_get_packed_size(&req.base) <= cap ? protobuf_c_message_pack(&req.base, buf) : 0;
+}
+
+/* Spillback decisions/s of the head's node with its CPU held by `holder`'s lease. */
+static double spill_decisions(mt_rpc_client *c)
+{
+    enum { WINDOW = 64 };
+    uint8_t buf[128];
+    size_t len = pack_lease(buf, sizeof buf, true);
+    mt_error err;
+    long sent = 0, got = 0;
+    for (; sent < WINDOW; sent++)
+        if (mt_rpc_client_send(c, MANTA__NODE_METHOD__NODE_REQUEST_LEASE, 0, buf, len, NULL, &err) != MT_OK) fail("send", &err);
+    double t0 = bn_now_s(), t = 0;
+    while ((t = bn_now_s() - t0) < SECONDS || got < sent) {
+        mt_rpc_msg m;
+        if (mt_rpc_client_recv(c, 10000, &m, &err) != MT_OK) fail("a lease answer (the view ran out of room?)", &err);
+        Manta__RequestLeaseReply *r = manta__request_lease_reply__unpack(&mt_rpc_pb_allocator, m.len, m.payload);
+        bool spilled = m.status == MT_OK && r && r->spillback_address && *r->spillback_address;
+        if (r) manta__request_lease_reply__free_unpacked(r, &mt_rpc_pb_allocator);
+        if (!spilled) fail("a lease request was not spilled", NULL);
+        got++;
+        if (t < SECONDS && mt_rpc_client_send(c, MANTA__NODE_METHOD__NODE_REQUEST_LEASE, 0, buf, len, NULL, &err) == MT_OK)
+            sent++;
+    }
+    return (double)got / (bn_now_s() - t0);
+}
+
 int main(void)
 {
     bn_find_manta();
@@ -148,6 +203,17 @@ int main(void)
     job jobs[THREADS] = {0};
     for (int t = 0; t < THREADS; t++)
         if (mt_gcs_client_connect(g_addr, g_token, "node", 10000, &jobs[t].c, &err) != MT_OK) fail("connecting", &err);
+    /* the head's one CPU, held for the whole run: lease requests there are spillback decisions */
+    mt_rpc_client *holder = node_client(), *asker = node_client();
+    {
+        uint8_t buf[128];
+        size_t len = pack_lease(buf, sizeof buf, false);
+        mt_rpc_msg m;
+        if (mt_rpc_client_send(holder, MANTA__NODE_METHOD__NODE_REQUEST_LEASE, 0, buf, len, NULL, &err) != MT_OK ||
+            mt_rpc_client_recv(holder, 30000, &m, &err) != MT_OK)
+            fail("holding the head's CPU", &err);
+        if (m.status != MT_OK) fail("the head's CPU lease was refused", NULL);
+    }
     static const int sizes[] = {100, 1000};
     for (size_t s = 0; s < sizeof sizes / sizeof *sizes; s++) {
         int n = sizes[s];
@@ -163,7 +229,17 @@ int main(void)
         snprintf(name, sizeof name, "scale_%d_cluster_status_reads", n);
         printf("%s: %.0f /s\n", name, measure(jobs, 2));
         fflush(stdout);
+        /* room for every decision: the view is charged with each one until the next heartbeat reply */
+        g_fake_cpus = 1e6;
+        for (int t = 0; t < THREADS; t++) register_nodes(&jobs[t]);
+        g_fake_cpus = 4;
+        usleep(2500000); /* the head's node hears of them at its next heartbeat */
+        snprintf(name, sizeof name, "scale_%d_spillback_decisions", n);
+        printf("%s: %.0f /s\n", name, spill_decisions(asker));
+        fflush(stdout);
     }
     for (int t = 0; t < THREADS; t++) mt_gcs_client_close(jobs[t].c);
+    mt_rpc_client_close(asker);
+    mt_rpc_client_close(holder);
     return 0;
 }
