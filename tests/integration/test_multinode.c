@@ -409,6 +409,12 @@ Test(multinode, a_restarted_head_gets_its_nodes_back_and_named_actors_stay_reach
     mt_bundle bundle = {half, 1};
     cr_assert_eq(mt_placement_group_create(&bundle, 1, MT_PG_PACK, "kept", &pg, &err), MT_OK, "%s", err.msg);
     cr_assert_eq(mt_placement_group_wait(pg, 30000, &err), MT_OK, "%s", err.msg);
+    char out[16384];
+    char *pgs[] = {"list", "placement-groups", "--format", "json", "--temp-dir", C.dir, NULL};
+    bool listed = false; /* the driver's report is one-way: kill only once the store has it */
+    for (double t0 = itest_now(); !listed && itest_now() - t0 < 20; itest_sleep_ms(100))
+        listed = itest_run_cli(pgs, out, sizeof out, 20000) == 0 && strstr(out, "\"state\": \"CREATED\"");
+    cr_assert(listed, "the control store never listed the group:\n%s", out);
 
     cr_assert_eq(kill(C.gcs_pid, SIGKILL), 0);
     itest_sleep_ms(500);
@@ -423,7 +429,6 @@ Test(multinode, a_restarted_head_gets_its_nodes_back_and_named_actors_stay_reach
         _exit(127);
     }
     cr_assert_gt(g, 0);
-    char out[16384];
     char *json[] = {"list", "nodes", "--format", "json", "--temp-dir", C.dir, NULL};
     int alive = 0;
     for (double t0 = itest_now(); alive != 2 && itest_now() - t0 < 20; itest_sleep_ms(200)) {
@@ -432,7 +437,6 @@ Test(multinode, a_restarted_head_gets_its_nodes_back_and_named_actors_stay_reach
         for (const char *p = out; (p = strstr(p, "\"state\": \"ALIVE\"")); p++) alive++;
     }
     cr_assert_eq(alive, 2, "both nodes came back to the restarted control store:\n%s", out);
-    char *pgs[] = {"list", "placement-groups", "--format", "json", "--temp-dir", C.dir, NULL};
     cr_assert_eq(itest_run_cli(pgs, out, sizeof out, 20000), 0, "%s", out);
     cr_assert(strstr(out, "\"name\": \"kept\"") && strstr(out, "\"state\": \"CREATED\""),
               "the restarted control store lists the group:\n%s", out);
