@@ -26,6 +26,7 @@
  * of transfers in state PULL_ACTIVE; a requester's slot is answered exactly
  * once, or dropped with its connection.
  */
+#include <arpa/inet.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -476,6 +477,14 @@ static node_pull_peer *peer_get(mt__node *n, const char *address, mt_error *err)
 
 /* ---- the method ---------------------------------------------------------- */
 
+static bool numeric_tcp(const char *address)
+{
+    mt_rpc_addr a;
+    uint8_t buf[sizeof(struct in6_addr)];
+    return mt_rpc_addr_parse(address, &a, NULL) == MT_OK && !a.is_unix && a.port > 0 &&
+           (inet_pton(AF_INET, a.host, buf) == 1 || inet_pton(AF_INET6, a.host, buf) == 1);
+}
+
 /* Slot `slot` of r for object id from `source`: answered now, or waits on a transfer. */
 static void pull_one(mt__node *n, pull_req *r, int slot, mt_id id, const char *source)
 {
@@ -495,6 +504,11 @@ static void pull_one(mt__node *n, pull_req *r, int slot, mt_id id, const char *s
             return;
         }
         mt_error err;
+        if (!numeric_tcp(source)) { /* node addresses are tcp://IP:PORT; a name would block the loop on DNS */
+            snprintf(msg, sizeof msg, "object %s: source '%.200s' is not tcp://IP:PORT", hex, source);
+            slot_done(n, r, slot, MT_EINVAL, msg);
+            return;
+        }
         node_pull_peer *pe = peer_get(n, source, &err);
         if (!pe) {
             snprintf(msg, sizeof msg, "object %s on node %s: %s", hex, source, err.msg);

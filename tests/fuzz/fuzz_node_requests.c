@@ -1,7 +1,7 @@
 /* libFuzzer target: what the node daemon does with an untrusted request
  * before touching its state — protobuf unpack on mt_rpc_pb_allocator of
  * RequestLease / RegisterWorker / KillWorker / CreateObject / GetObject /
- * ObjectId / Auth requests, and the validation it runs on them: resources
+ * ObjectId / Auth / PullObjects / ListObjects requests, and the validation it runs on them: resources
  * (mt__node_res_from_pb, then fits/sub/add/format against a node total),
  * id fields (mt__node_id_from_pb), the worker address check; plus the
  * `--resources` JSON parser (mt__node_res_parse_json). The first input byte
@@ -77,7 +77,7 @@ static void resources_json(const uint8_t *data, size_t size)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size < 1) return 0;
-    unsigned which = data[0] % 8;
+    unsigned which = data[0] % 10;
     data++;
     size--;
     switch (which) {
@@ -109,6 +109,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             char kind[32];
             snprintf(kind, sizeof kind, "%s", req->client_kind ? req->client_kind : "");
         });
+        break;
+    case 8:
+        UNPACK(Manta__PullObjectsRequest, manta__pull_objects_request, {
+            for (size_t i = 0; i < req->n_objects; i++) {
+                id_field(req->objects[i]->object_id);
+                mt_rpc_addr a;
+                mt_error err;
+                if (mt_rpc_addr_parse(req->objects[i]->source ? req->objects[i]->source : "", &a, &err) != MT_OK)
+                    check(err.msg[0] != 0);
+            }
+        });
+        break;
+    case 9:
+        UNPACK(Manta__ListObjectsRequest, manta__list_objects_request, check(req->limit == req->limit));
         break;
     default:
         resources_json(data, size);

@@ -580,3 +580,61 @@ Test(node, garbage_and_unauthenticated_connections_are_closed)
     protobuf_c_message_free_unpacked(&s->base, &mt_rpc_pb_allocator);
     mt_rpc_client_close(c);
 }
+
+/* PULL_OBJECTS: one status per object (here already, not here and no source, a source that is not
+ * tcp://IP:PORT, an unreachable source), a malformed id refuses the whole call; LIST_OBJECTS lists. */
+Test(node, pull_objects_answers_each_object_and_list_objects_shows_the_store)
+{
+    mt_rpc_client *c = connect_node();
+    mt_id here = mt_id_random(), ids[4] = {here, mt_id_random(), mt_id_random(), mt_id_random()};
+    int64_t off;
+    mt_error err;
+    cr_assert_eq(create_obj(c, here, 16, &off, &err), MT_OK, "%s", err.msg);
+    cr_assert_eq(id_call(c, MANTA__NODE_METHOD__NODE_SEAL_OBJECT, here, &err), MT_OK, "%s", err.msg);
+    const char *sources[4] = {"tcp://127.0.0.1:1", "", "tcp://no-such-host.invalid:9", "tcp://127.0.0.1:1"};
+    Manta__PullObject po[4], *pp[4];
+    for (int i = 0; i < 4; i++) {
+        manta__pull_object__init(&po[i]);
+        po[i].object_id.data = ids[i].bytes;
+        po[i].object_id.len = MT_ID_SIZE;
+        po[i].source = (char *)sources[i];
+        pp[i] = &po[i];
+    }
+    Manta__PullObjectsRequest rq = MANTA__PULL_OBJECTS_REQUEST__INIT;
+    rq.n_objects = 4;
+    rq.objects = pp;
+    ProtobufCMessage *r = NULL;
+    cr_assert_eq(call(c, MANTA__NODE_METHOD__NODE_PULL_OBJECTS, &rq.base, &manta__pull_objects_reply__descriptor, &r, NULL,
+                      &err), MT_OK, "%s", err.msg);
+    Manta__PullObjectsReply *pr = (Manta__PullObjectsReply *)r;
+    cr_assert_eq(pr->n_statuses, 4);
+    cr_assert_eq(pr->statuses[0], MT_OK);
+    cr_assert_eq(pr->statuses[1], MT_ENOTFOUND, "%s", pr->messages[1]);
+    cr_assert_eq(pr->statuses[2], MT_EINVAL, "%s", pr->messages[2]);
+    cr_assert(strstr(pr->messages[2], "is not tcp://IP:PORT"), "%s", pr->messages[2]);
+    cr_assert_eq(pr->statuses[3], MT_EIO, "%s", pr->messages[3]);
+    cr_assert(strstr(pr->messages[3], "tcp://127.0.0.1:1"), "%s", pr->messages[3]);
+    protobuf_c_message_free_unpacked(r, &mt_rpc_pb_allocator);
+
+    po[0].object_id.len = 3;
+    cr_assert_eq(call(c, MANTA__NODE_METHOD__NODE_PULL_OBJECTS, &rq.base, &manta__pull_objects_reply__descriptor, NULL,
+                      NULL, &err), MT_EINVAL);
+    cr_assert(strstr(err.msg, "objects[0].object_id must be"), "%s", err.msg);
+
+    Manta__ListObjectsRequest lq = MANTA__LIST_OBJECTS_REQUEST__INIT;
+    cr_assert_eq(call(c, MANTA__NODE_METHOD__NODE_LIST_OBJECTS, &lq.base, &manta__list_objects_reply__descriptor, &r, NULL,
+                      &err), MT_OK, "%s", err.msg);
+    Manta__ListObjectsReply *lr = (Manta__ListObjectsReply *)r;
+    bool found = false;
+    for (size_t i = 0; i < lr->n_objects; i++)
+        if (lr->objects[i]->object_id.len == MT_ID_SIZE && !memcmp(lr->objects[i]->object_id.data, here.bytes, MT_ID_SIZE)) {
+            found = true;
+            cr_assert_eq(lr->objects[i]->size, 16);
+            cr_assert(lr->objects[i]->sealed && lr->objects[i]->primary && !lr->objects[i]->spilled);
+            cr_assert_str_eq(lr->objects[i]->owner_kind, "driver");
+        }
+    cr_assert(found, "the sealed object is listed");
+    cr_assert_eq(lr->total, (int64_t)lr->n_objects);
+    protobuf_c_message_free_unpacked(r, &mt_rpc_pb_allocator);
+    mt_rpc_client_close(c);
+}
