@@ -90,22 +90,13 @@ mt_status mt__drv_pull_many(const mt_id *ids, const char *const *addrs, int n, m
     }
     if (st == MT_OK && (rep->n_statuses != (size_t)n || rep->n_messages != (size_t)n))
         st = mt_error_set(err, MT_ECORRUPT, "the node answered a pull of %d objects with %zu statuses", n, rep->n_statuses);
-    bool failed = false;
+    mt_status first = MT_OK; /* the call's own failure, else the first object's */
     for (int i = 0; i < n; i++) {
         mt_status one_st = st != MT_OK ? st : (mt_status)rep->statuses[i];
         if (st_out) st_out[i] = one_st;
-        if (st == MT_OK && one_st != MT_OK && !failed) {
-            failed = true;
-            mt_error_set(err, one_st, "%s", rep->messages[i]);
-        }
+        if (st == MT_OK && one_st != MT_OK && first == MT_OK) first = mt_error_set(err, one_st, "%s", rep->messages[i]);
     }
-    if (st == MT_OK && failed) {
-        for (int i = 0; i < n; i++)
-            if (rep->statuses[i] != MT_OK) {
-                st = (mt_status)rep->statuses[i];
-                break;
-            }
-    }
+    if (st == MT_OK) st = first;
     if (rep) protobuf_c_message_free_unpacked(&rep->base, &mt_rpc_pb_allocator);
     if (obj != one) mt_free(obj);
     if (ptrs != ptr_one) mt_free(ptrs);

@@ -307,7 +307,9 @@ static void prefetch_remote_args(const Manta__TaskSpec *spec)
     enum { MAXP = 64 };
     mt_id ids[MAXP];
     const char *addrs[MAXP];
-    int k = 0;
+    int k = 0, located = 0;
+    for (size_t i = 0; i < spec->n_args; i++) located += spec->args[i]->in_store && spec->args[i]->location && *spec->args[i]->location;
+    if (located < 2) return; /* nothing to copy together: no lock taken on the task path */
     pthread_mutex_lock(&mt__drv.lock);
     if (mt__drv_check(NULL) == MT_OK)
         for (size_t i = 0; i < spec->n_args && k < MAXP; i++) {
