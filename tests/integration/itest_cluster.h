@@ -12,6 +12,11 @@
  * ends for any reason (pass, failed assertion, crash, SIGKILL) the pipe
  * closes and the watchdog SIGKILLs every tagged process and removes the dir.
  *
+ * Hosts: with ITEST_NETNS=1 (netns_run.sh) every node joined with
+ * itest_join_at runs in a network namespace of its own, reached only by IP
+ * across a bridge; tests name nodes through itest_node_ip / itest_node_ns
+ * and the head through c->host_ip, so the same test runs either way.
+ *
  * Threads: call from the test's main thread only. Helpers are header-static
  * (each test executable includes this once).
  */
@@ -25,6 +30,7 @@
 
 #include <criterion/criterion.h>
 #include <dirent.h>
+#include <stdarg.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -56,6 +62,9 @@ typedef struct itest_cluster {
     int watchdog_fd;        /* write end of the watchdog pipe, -1 if none */
     int watchdog_pid;
     bool started;
+    char host_ip[32];       /* the head's address: 127.0.0.1, or this test's bridge address (ITEST_NETNS) */
+    int nnodes;             /* nodes joined with itest_join_at */
+    struct itest_joined { char sub[32], ns[40], ip[32]; } nodes[8]; /* ns: its network namespace (ITEST_NETNS), or "" */
 } itest_cluster;
 
 /* ---- small utilities ----------------------------------------------------- */
@@ -239,6 +248,85 @@ static ITEST_UNUSED int itest_kill_all(const char *tag, const char *dir, int exc
     return killed;
 }
 
+/* ---- network namespaces (ITEST_NETNS) ------------------------------------- */
+
+/*
+ * With ITEST_NETNS=1 (tests/integration/netns_run.sh sets it, as root) the
+ * head binds an address on a bridge made for this test process, and every
+ * node joined with itest_join_at lives in a network namespace of its own,
+ * wired to the bridge by a veth pair, with an address of its own: the nodes
+ * reach each other only over those addresses, as separate hosts would.
+ * Names carry the test process's pid (bridge mtb<pid>, namespaces
+ * mti<pid>-<k>), so the watchdog removes them even when the test dies.
+ */
+static ITEST_UNUSED bool itest_netns_mode(void)
+{
+    const char *e = getenv("ITEST_NETNS");
+    return e && *e && strcmp(e, "0") != 0;
+}
+
+/* Runs a shell command (formatted), its output discarded; returns its exit status. */
+static ITEST_UNUSED __attribute__((format(printf, 1, 2))) int itest_sh(const char *fmt, ...)
+{
+    char cmd[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(cmd, sizeof cmd, fmt, ap);
+    va_end(ap);
+    strncat(cmd, " >/dev/null 2>&1", sizeof cmd - strlen(cmd) - 1);
+    int rc = system(cmd);
+    return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+}
+
+/* This test process's subnet: 10.A.B.0/24 from its pid (.1 the head, .2 on the nodes). */
+static ITEST_UNUSED void itest_net_ip(int pid, int host, char *out, size_t cap)
+{
+    snprintf(out, cap, "10.%d.%d.%d", 200 + (pid / 250) % 50, pid % 250, host);
+}
+
+/* Removes the namespaces and the bridge of test process pid (safe when there are none). */
+static ITEST_UNUSED void itest_net_drop(int pid)
+{
+    if (pid <= 0) return;
+    char prefix[32];
+    snprintf(prefix, sizeof prefix, "mti%d-", pid);
+    DIR *d = opendir("/run/netns");
+    struct dirent *e;
+    while (d && (e = readdir(d)))
+        if (!strncmp(e->d_name, prefix, strlen(prefix))) itest_sh("ip netns del %s", e->d_name);
+    if (d) closedir(d);
+    char br[32];
+    snprintf(br, sizeof br, "/sys/class/net/mtb%d", pid);
+    if (access(br, F_OK) == 0) itest_sh("ip link del mtb%d", pid);
+}
+
+/* The bridge and the head's address on it (ITEST_NETNS). */
+static ITEST_UNUSED void itest_net_up(itest_cluster *c)
+{
+    int pid = (int)getpid();
+    itest_net_drop(pid);
+    itest_net_ip(pid, 1, c->host_ip, sizeof c->host_ip);
+    cr_assert_eq(itest_sh("ip link add mtb%d type bridge && ip addr add %s/24 dev mtb%d && ip link set mtb%d up", pid,
+                          c->host_ip, pid, pid),
+                 0, "cannot make bridge mtb%d with %s (ITEST_NETNS needs root and ip(8))", pid, c->host_ip);
+}
+
+/* A namespace for the next joined node, wired to the bridge; its name and address go to n. */
+static ITEST_UNUSED void itest_net_add(itest_cluster *c, char *ns, size_t ns_cap, char *ip, size_t ip_cap)
+{
+    int pid = (int)getpid(), k = c->nnodes + 2;
+    snprintf(ns, ns_cap, "mti%d-%d", pid, k);
+    itest_net_ip(pid, k, ip, ip_cap);
+    char v[32], p[32]; /* at most 11 characters: interface names end at 15 */
+    snprintf(v, sizeof v, "mv%dx%d", pid % 1000000, k);
+    snprintf(p, sizeof p, "mp%dx%d", pid % 1000000, k);
+    cr_assert_eq(itest_sh("ip netns add %s && ip link add %s type veth peer name %s && ip link set %s netns %s && "
+                          "ip link set %s master mtb%d up && ip netns exec %s ip addr add %s/24 dev %s && "
+                          "ip netns exec %s ip link set %s up && ip netns exec %s ip link set lo up",
+                          ns, v, p, p, ns, v, pid, ns, ip, p, ns, p, ns),
+                 0, "cannot make namespace %s with %s", ns, ip);
+}
+
 /* The watchdog: blocks until the test process is gone, then cleans up. */
 static ITEST_UNUSED void itest_watchdog_main(int rfd, const char *tag, const char *dir)
 {
@@ -249,6 +337,7 @@ static ITEST_UNUSED void itest_watchdog_main(int rfd, const char *tag, const cha
     while (read(rfd, &b, 1) != 0 && errno == EINTR) {
     }
     itest_kill_all(tag, dir, getpid());
+    itest_net_drop(atoi(tag)); /* the tag starts with the test process's pid */
     if (!getenv("ITEST_KEEP"))
         nftw(dir, itest_rm_entry, 16, FTW_DEPTH | FTW_PHYS);
     _exit(0);
@@ -257,18 +346,23 @@ static ITEST_UNUSED void itest_watchdog_main(int rfd, const char *tag, const cha
 /* ---- running the CLI ------------------------------------------------------ */
 
 /*
- * Runs `manta ARGS...` (NULL-terminated argv after the program), stdout and
+ * Runs `manta ARGS...` (NULL-terminated argv after the program) inside
+ * network namespace ns (`ip netns exec`; NULL or "": here), stdout and
  * stderr into out (NUL-terminated, truncated); returns the exit status, or
  * -1 on timeout (the child is killed).
  */
-static ITEST_UNUSED int itest_run_cli(char *const *args, char *out, size_t cap, int timeout_ms)
+static ITEST_UNUSED int itest_run_cli_in(const char *ns, char *const *args, char *out, size_t cap, int timeout_ms)
 {
     char path[160];
     snprintf(path, sizeof path, "%s/itest-cli-%d.out", P_tmpdir, (int)getpid());
-    char *argv[32];
+    char *argv[40];
     int argc = 0;
+    if (ns && *ns) {
+        argv[argc++] = "ip", argv[argc++] = "netns", argv[argc++] = "exec";
+        argv[argc++] = (char *)ns;
+    }
     argv[argc++] = (char *)itest_manta_bin();
-    for (int i = 0; args[i] && argc < 31; i++)
+    for (int i = 0; args[i] && argc < 39; i++)
         argv[argc++] = args[i];
     argv[argc] = NULL;
     fflush(NULL);
@@ -279,7 +373,7 @@ static ITEST_UNUSED int itest_run_cli(char *const *args, char *out, size_t cap, 
         dup2(fd, 1), dup2(fd, 2);
         int nul = open("/dev/null", O_RDONLY);
         dup2(nul, 0);
-        execv(argv[0], argv);
+        execvp(argv[0], argv);
         _exit(127);
     }
     int status = 0;
@@ -299,6 +393,12 @@ static ITEST_UNUSED int itest_run_cli(char *const *args, char *out, size_t cap, 
     if (status == -1)
         return -1;
     return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+/* itest_run_cli_in here. */
+static ITEST_UNUSED int itest_run_cli(char *const *args, char *out, size_t cap, int timeout_ms)
+{
+    return itest_run_cli_in(NULL, args, out, cap, timeout_ms);
 }
 
 /* ---- cluster lifecycle ---------------------------------------------------- */
@@ -335,6 +435,8 @@ static ITEST_UNUSED void itest_prepare(itest_cluster *c)
     close(p[0]);
     c->watchdog_fd = p[1];
     c->watchdog_pid = w;
+    snprintf(c->host_ip, sizeof c->host_ip, "127.0.0.1");
+    if (itest_netns_mode()) itest_net_up(c);
 }
 
 /* Reads session_latest/session.json into c. 0 on success. */
@@ -369,8 +471,12 @@ static ITEST_UNUSED void itest_start(itest_cluster *c, const char *const *extra)
     snprintf(port, sizeof port, "%d", c->gcs_port);
     char *args[28] = {"start", "--head", "--temp-dir", c->dir, "--port", port};
     int n = 6;
-    for (int i = 0; extra && extra[i] && n < 27; i++)
+    bool has_ip = false;
+    for (int i = 0; extra && extra[i] && n < 25; i++) {
+        has_ip |= !strcmp(extra[i], "--node-ip-address");
         args[n++] = (char *)extra[i];
+    }
+    if (itest_netns_mode() && !has_ip) args[n++] = "--node-ip-address", args[n++] = c->host_ip;
     args[n] = NULL;
     double t0 = itest_now();
     int rc = itest_run_cli(args, out, sizeof out, 60000);
@@ -449,6 +555,7 @@ static ITEST_UNUSED void itest_teardown(itest_cluster *c)
     if (!c->dir[0])
         return;
     itest_kill_all(c->tag, c->dir, c->watchdog_pid);
+    itest_net_drop((int)getpid());
     if (c->watchdog_fd >= 0) {
         close(c->watchdog_fd);
         c->watchdog_fd = -1;
@@ -469,15 +576,19 @@ static ITEST_UNUSED void itest_teardown_joined(itest_cluster *c, const char *sub
 
 /*
  * Re-runs this test executable as a second process with ITEST_ROLE=role and
- * `env` (one extra "NAME=value", or NULL) added, stdout+stderr to out_path;
- * a constructor in the test file dispatches on ITEST_ROLE before Criterion's
- * main. Returns the child's pid.
+ * `env` (one extra "NAME=value", or NULL) added, stdout+stderr to out_path,
+ * inside network namespace ns (NULL or "": this one); a constructor in the
+ * test file dispatches on ITEST_ROLE before Criterion's main. Returns the
+ * child's pid.
  */
-static ITEST_UNUSED pid_t itest_spawn_role(const char *role, const char *env, const char *out_path)
+static ITEST_UNUSED pid_t itest_spawn_role_in(const char *ns, const char *role, const char *env, const char *out_path)
 {
     extern char **environ;
-    char role_env[64];
+    char role_env[64], self[4096];
     snprintf(role_env, sizeof role_env, "ITEST_ROLE=%s", role);
+    ssize_t sl = readlink("/proc/self/exe", self, sizeof self - 1);
+    cr_assert_gt(sl, 0);
+    self[sl] = 0;
     char *envp[256];
     int n = 0;
     for (char **e = environ; *e && n < 252; e++)
@@ -489,35 +600,35 @@ static ITEST_UNUSED pid_t itest_spawn_role(const char *role, const char *env, co
     envp[n] = NULL;
     int fd = open(out_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     cr_assert(fd >= 0, "%s: %s", out_path, strerror(errno));
-    char *argv[] = {"itest-role", (char *)role, NULL};
+    char *plain[] = {"itest-role", (char *)role, NULL};
+    char *in_ns[] = {"ip", "netns", "exec", (char *)ns, self, (char *)role, NULL};
     pid_t pid = fork();
     cr_assert(pid >= 0);
     if (pid == 0) {
         dup2(fd, 1), dup2(fd, 2);
-        execve("/proc/self/exe", argv, envp);
+        if (ns && *ns) execvpe("ip", in_ns, envp);
+        else execve(self, plain, envp);
         _exit(127);
     }
     close(fd);
     return pid;
 }
 
-/*
- * Joins a second node daemon to the started cluster (`manta start --address`)
- * in <dir>/<sub> with 1 CPU, a 256 MiB store and `resources_json` (may be
- * NULL); its temp dir goes to bdir. Stop it with `manta stop --temp-dir bdir`.
- */
-/* itest_join with the node's IP (--node-ip-address; NULL: the default, 127.0.0.1). */
-static ITEST_UNUSED void itest_join_at(const itest_cluster *c, const char *sub, const char *resources_json,
-                                       const char *ip, char *bdir, size_t cap);
-
-static ITEST_UNUSED void itest_join(const itest_cluster *c, const char *sub, const char *resources_json, char *bdir,
-                                    size_t cap)
+static ITEST_UNUSED pid_t itest_spawn_role(const char *role, const char *env, const char *out_path)
 {
-    itest_join_at(c, sub, resources_json, NULL, bdir, cap);
+    return itest_spawn_role_in(NULL, role, env, out_path);
 }
 
-static ITEST_UNUSED void itest_join_at(const itest_cluster *c, const char *sub, const char *resources_json,
-                                       const char *ip, char *bdir, size_t cap)
+/*
+ * Joins a node daemon to the started cluster (`manta start --address`) in
+ * <dir>/<sub> with 1 CPU, a 256 MiB store and `resources_json` (may be
+ * NULL); its temp dir goes to bdir. `ip` is its --node-ip-address (NULL:
+ * the default, 127.0.0.1); with ITEST_NETNS the node runs in a network
+ * namespace of its own instead, at the address itest_node_ip names. Stop
+ * it with `manta stop --temp-dir bdir` (itest_teardown removes the namespace).
+ */
+static ITEST_UNUSED void itest_join_at(itest_cluster *c, const char *sub, const char *resources_json, const char *ip,
+                                       char *bdir, size_t cap)
 {
     char tok[128] = "", path[700], addr[64], out[8192];
     snprintf(path, sizeof path, "%s/token", c->session);
@@ -525,12 +636,42 @@ static ITEST_UNUSED void itest_join_at(const itest_cluster *c, const char *sub, 
     tok[strcspn(tok, "\n")] = 0;
     snprintf(bdir, cap, "%s/%s", c->dir, sub);
     cr_assert_eq(mkdir(bdir, 0700), 0);
-    snprintf(addr, sizeof addr, "127.0.0.1:%d", c->gcs_port);
+    cr_assert_lt(c->nnodes, (int)(sizeof c->nodes / sizeof *c->nodes), "too many joined nodes");
+    struct itest_joined *n = &c->nodes[c->nnodes];
+    snprintf(n->sub, sizeof n->sub, "%s", sub);
+    n->ns[0] = 0;
+    snprintf(n->ip, sizeof n->ip, "%s", ip ? ip : "127.0.0.1");
+    if (itest_netns_mode()) itest_net_add(c, n->ns, sizeof n->ns, n->ip, sizeof n->ip);
+    c->nnodes++;
+    snprintf(addr, sizeof addr, "%s:%d", c->host_ip, c->gcs_port);
     char *args[] = {"start", "--address", addr, "--temp-dir", bdir, "--token", tok, "--num-cpus", "1",
                     "--object-store-memory", "268435456", "--resources", (char *)(resources_json ? resources_json : "{}"),
-                    ip ? "--node-ip-address" : NULL, (char *)ip, NULL};
-    int rc = itest_run_cli(args, out, sizeof out, 60000);
-    cr_assert_eq(rc, 0, "joining a node exited %d:\n%s", rc, out);
+                    "--node-ip-address", n->ip, NULL};
+    int rc = itest_run_cli_in(n->ns, args, out, sizeof out, 60000);
+    cr_assert_eq(rc, 0, "joining node %s at %s exited %d:\n%s", sub, n->ip, rc, out);
+}
+
+static ITEST_UNUSED void itest_join(itest_cluster *c, const char *sub, const char *resources_json, char *bdir,
+                                    size_t cap)
+{
+    itest_join_at(c, sub, resources_json, NULL, bdir, cap);
+}
+
+/* The address of the node joined as sub (its node:<ip> resource names it). */
+static ITEST_UNUSED const char *itest_node_ip(const itest_cluster *c, const char *sub)
+{
+    for (int i = 0; i < c->nnodes; i++)
+        if (!strcmp(c->nodes[i].sub, sub)) return c->nodes[i].ip;
+    cr_assert_fail("no node joined as %s", sub);
+    return NULL;
+}
+
+/* The network namespace of the node joined as sub ("" when it shares this one). */
+static ITEST_UNUSED const char *itest_node_ns(const itest_cluster *c, const char *sub)
+{
+    for (int i = 0; i < c->nnodes; i++)
+        if (!strcmp(c->nodes[i].sub, sub)) return c->nodes[i].ns;
+    return "";
 }
 
 /* Whether process pid was started under dir (its command line names it): which node ran a worker. */

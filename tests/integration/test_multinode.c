@@ -124,7 +124,9 @@ Test(multinode, list_nodes_shows_both_nodes, .init = setup, .fini = teardown, .t
     cr_assert_eq(alive, 2, "%s", out);
     cr_assert(strstr(out, "\"is_head_node\": true") && strstr(out, "\"is_head_node\": false"), "%s", out);
     cr_assert(strstr(out, "\"special\": 2.0"), "node B's custom resource: %s", out);
-    cr_assert(strstr(out, "\"node:127.0.0.1\": 1.0"), "a resource name with ':' survives the JSON: %s", out);
+    char head_res[64];
+    snprintf(head_res, sizeof head_res, "\"node:%s\": 1.0", C.host_ip);
+    cr_assert(strstr(out, head_res), "a resource name with ':' survives the JSON (%s): %s", head_res, out);
     char *table[] = {"list", "nodes", "--temp-dir", C.dir, NULL};
     cr_assert_eq(itest_run_cli(table, out, sizeof out, 20000), 0, "%s", out);
     cr_assert(strstr(out, "======== List: ") && strstr(out, "Total: 2") && strstr(out, "NODE_ID") &&
@@ -214,7 +216,7 @@ Test(multinode, an_object_made_on_one_node_is_read_on_another, .init = setup, .f
     cr_assert(f && fwrite(buf, 1, n, f) == n);
     fclose(f);
     snprintf(env1, sizeof env1, "ITEST_REF_FILE=%s", refpath);
-    pid_t pid = itest_spawn_role("reader_on_b", env1, outpath);
+    pid_t pid = itest_spawn_role_in(itest_node_ns(&C, "b"), "reader_on_b", env1, outpath);
     int status = 0;
     double deadline = itest_now() + 90;
     while (waitpid(pid, &status, WNOHANG) == 0 && itest_now() < deadline) itest_sleep_ms(20);
@@ -289,17 +291,18 @@ Test(multinode, busy_work_spills_to_a_node_with_room, .init = setup, .fini = tea
     cr_assert_lt(took, 5.5, "the two tasks ran one after the other (%.2f s)", took);
 }
 
-/* Ray's node resources: node B at 127.0.0.2 has "node:127.0.0.2"; the head has "node:__internal_head__". */
+/* Ray's node resources: node B at 127.0.0.2 (or its namespace's address) has "node:<ip>"; the head has "node:__internal_head__". */
 Test(multinode, node_ip_resources_pin_work_to_a_node, .init = setup, .fini = teardown, .timeout = 120)
 {
     itest_start(&C, NULL);
-    char bdir[300];
+    char bdir[300], b_res[64];
     itest_join_at(&C, "b", NULL, "127.0.0.2", bdir, sizeof bdir);
+    snprintf(b_res, sizeof b_res, "node:%s", itest_node_ip(&C, "b"));
     itest_connect(&C);
-    cr_assert_eq(resource_of(false, "node:127.0.0.2"), 1);
+    cr_assert_eq(resource_of(false, b_res), 1);
     cr_assert_eq(resource_of(false, "node:__internal_head__"), 1);
     mt_error err = {0};
-    mt_resource on_b[2] = {{"CPU", 1}, {"node:127.0.0.2", 0.01}}, on_head[2] = {{"CPU", 1}, {"node:__internal_head__", 0.01}};
+    mt_resource on_b[2] = {{"CPU", 1}, {b_res, 0.01}}, on_head[2] = {{"CPU", 1}, {"node:__internal_head__", 0.01}};
     mt_task_options ob = {.resources = on_b, .num_resources = 2}, oh = {.resources = on_head, .num_resources = 2};
     for (int i = 0; i < 3; i++) {
         mt_ref *rb = NULL, *rh = NULL;
@@ -308,7 +311,7 @@ Test(multinode, node_ip_resources_pin_work_to_a_node, .init = setup, .fini = tea
         int64_t pb = itest_get_i64(rb, 30000), ph = itest_get_i64(rh, 30000);
         mt_ref_release(rb);
         mt_ref_release(rh);
-        cr_assert(itest_runs_under((int)pb, bdir), "node:127.0.0.2 work ran in worker %lld, not on node B", (long long)pb);
+        cr_assert(itest_runs_under((int)pb, bdir), "%s work ran in worker %lld, not on node B", b_res, (long long)pb);
         cr_assert(!itest_runs_under((int)ph, bdir), "head work ran on node B");
     }
     char out[8192];
@@ -425,7 +428,8 @@ Test(multinode, a_restarted_head_gets_its_nodes_back_and_named_actors_stay_reach
     if (g == 0) {
         int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
         if (fd >= 0) dup2(fd, 1), dup2(fd, 2);
-        execl(itest_manta_bin(), itest_manta_bin(), "gcs-server", "--session-dir", C.session, "--port", port, (char *)NULL);
+        execl(itest_manta_bin(), itest_manta_bin(), "gcs-server", "--session-dir", C.session, "--port", port,
+              "--node-ip-address", C.host_ip, (char *)NULL);
         _exit(127);
     }
     cr_assert_gt(g, 0);
@@ -442,7 +446,7 @@ Test(multinode, a_restarted_head_gets_its_nodes_back_and_named_actors_stay_reach
               "the restarted control store lists the group:\n%s", out);
     char rout[700], text[4096] = "", env[64];
     snprintf(rout, sizeof rout, "%s/survivor.out", C.dir);
-    snprintf(env, sizeof env, "ITEST_GCS=127.0.0.1:%d", C.gcs_port);
+    snprintf(env, sizeof env, "ITEST_GCS=%s:%d", C.host_ip, C.gcs_port);
     pid_t pid = itest_spawn_role("survivor_reader", env, rout);
     int status = 0;
     waitpid(pid, &status, 0);

@@ -1,6 +1,7 @@
 /*
  * Placement groups on three nodes on loopback: a head with 2 CPUs and
- * nodes B (127.0.0.2) and C (127.0.0.3) with 1 CPU each, separate daemons.
+ * nodes B (127.0.0.2) and C (127.0.0.3) with 1 CPU each, separate daemons
+ * (with ITEST_NETNS, B and C each in a network namespace of its own).
  * Each strategy places where it must (STRICT_SPREAD one node per bundle and
  * pending when bundles outnumber nodes, STRICT_PACK one node, PACK few,
  * SPREAD many); reservation is atomic (a group that cannot be placed
@@ -37,6 +38,14 @@ static void teardown(void)
     itest_run_cli(sb, out, sizeof out, 20000);
     itest_run_cli(sc, out, sizeof out, 20000);
     itest_teardown(&C);
+}
+
+/* Whether node address "tcp://IP:PORT" is the node joined as sub. */
+static bool on_node(const char *address, const char *sub)
+{
+    char want[64];
+    snprintf(want, sizeof want, "//%s:", itest_node_ip(&C, sub));
+    return strstr(address, want) != NULL;
 }
 
 static double cpus_available(void)
@@ -170,8 +179,8 @@ Test(placement, tasks_run_in_their_bundle_and_die_with_it, .init = setup, .fini 
         mt_ref_release(r);
         const char *node = mt_placement_group_bundle_node(pg, i);
         bool on_b = itest_runs_under(pid, g_b), on_c = itest_runs_under(pid, g_c);
-        if (strstr(node, "127.0.0.2")) cr_assert(on_b, "bundle %d is on B; its task ran elsewhere", i);
-        else if (strstr(node, "127.0.0.3")) cr_assert(on_c, "bundle %d is on C; its task ran elsewhere", i);
+        if (on_node(node, "b")) cr_assert(on_b, "bundle %d is on B; its task ran elsewhere", i);
+        else if (on_node(node, "c")) cr_assert(on_c, "bundle %d is on C; its task ran elsewhere", i);
         else cr_assert(!on_b && !on_c, "bundle %d is on the head; its task ran elsewhere", i);
     }
     /* a 1-CPU bundle runs its tasks one at a time */
@@ -236,7 +245,7 @@ Test(placement, actors_run_in_their_bundles, .init = setup, .fini = teardown, .t
     for (int i = 0; i < 3; i++) {
         mt_actor_options o = {.resources = CPU1, .num_resources = 1, .placement_group = pg, .bundle_index = MT_BUNDLE(i)};
         cr_assert_eq(mt_actor_create("manta.Counter", NULL, 0, &o, &a[i], &err), MT_OK, "%s", err.msg);
-        if (strstr(mt_placement_group_bundle_node(pg, i), "127.0.0.3")) on_c = i;
+        if (on_node(mt_placement_group_bundle_node(pg, i), "c")) on_c = i;
     }
     cr_assert_geq(on_c, 0, "no bundle on C");
     for (int round = 1; round <= 2; round++)
