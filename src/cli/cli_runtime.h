@@ -9,6 +9,7 @@ int cli_start_main(int argc, char **argv);       /* manta start   (cmd_cluster.c
 int cli_stop_main(int argc, char **argv);        /* manta stop    (cmd_cluster.c) */
 int cli_status_main(int argc, char **argv);      /* manta status  (cmd_cluster.c) */
 int cli_list_main(int argc, char **argv);        /* manta list    (cmd_list.c) */
+int cli_summary_main(int argc, char **argv);     /* manta summary (cmd_list.c) */
 
 /* Connects to the control store of `address`, or of the latest session under
  * temp_dir, with that session's token; prints "manta <cmd>: …" and returns

@@ -17,7 +17,8 @@ static void usage(FILE *out)
                  "  start    start Manta on this machine (--head for a new cluster)\n"
                  "  stop     stop the Manta processes this machine started\n"
                  "  status   print the cluster's nodes and resource usage\n"
-                 "  list     list the cluster's nodes or actors (Ray's state API table or JSON)\n"
+                 "  list     list the cluster's nodes, actors, tasks, objects or placement groups (Ray's state API table or JSON)\n"
+                 "  summary  summarise the cluster's tasks by function and state (Ray's ray summary tasks)\n"
                  "  data     inspect, convert and generate data files (manta data --help)\n"
                  "  config   print every tunable with its value\n"
                  "\nRun 'manta <command> --help' for its options; 'manta --version' for the version.\n");
@@ -44,6 +45,7 @@ int main(int argc, char **argv)
     if (!strcmp(argv[1], "stop")) return cli_stop_main(argc - 2, argv + 2);
     if (!strcmp(argv[1], "status")) return cli_status_main(argc - 2, argv + 2);
     if (!strcmp(argv[1], "list")) return cli_list_main(argc - 2, argv + 2);
+    if (!strcmp(argv[1], "summary")) return cli_summary_main(argc - 2, argv + 2);
     if (!strcmp(argv[1], "gcs-server")) return cli_gcs_server_main(argc - 2, argv + 2);
     if (!strcmp(argv[1], "node-daemon")) return cli_node_daemon_main(argc - 2, argv + 2);
     if (!strcmp(argv[1], "worker")) return cli_worker_main(argc - 2, argv + 2);

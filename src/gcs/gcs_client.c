@@ -152,6 +152,19 @@ mt_status mt_gcs_list_placement_groups(mt_gcs_client *c, Manta__ListPlacementGro
                 (ProtobufCMessage **)out, err);
 }
 
+mt_status mt_gcs_report_task_events(mt_gcs_client *c, const Manta__AddTaskEventsRequest *req, mt_error *err)
+{
+    return send_oneway(c, MANTA__GCS_METHOD__GCS_ADD_TASK_EVENTS, &req->base, err);
+}
+
+mt_status mt_gcs_list_tasks(mt_gcs_client *c, int limit, Manta__ListTasksReply **out, mt_error *err)
+{
+    Manta__ListTasksRequest req = MANTA__LIST_TASKS_REQUEST__INIT;
+    req.limit = limit > 0 ? limit : 0;
+    return call(c, MANTA__GCS_METHOD__GCS_LIST_TASKS, &req.base, &manta__list_tasks_reply__descriptor,
+                (ProtobufCMessage **)out, err);
+}
+
 mt_status mt_gcs_list_actors(mt_gcs_client *c, const char *ns, bool all_namespaces,
                              Manta__ListActorsReply **out, mt_error *err)
 {

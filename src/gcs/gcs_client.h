@@ -63,6 +63,12 @@ mt_status mt_gcs_forget_placement_group(mt_gcs_client *c, mt_id id, mt_error *er
 /* Every PENDING and CREATED group. *out: mt_gcs_reply_free. */
 mt_status mt_gcs_list_placement_groups(mt_gcs_client *c, Manta__ListPlacementGroupsReply **out, mt_error *err);
 
+/* ---- Tasks ---- */
+/* An owner's task state changes, one-way. */
+mt_status mt_gcs_report_task_events(mt_gcs_client *c, const Manta__AddTaskEventsRequest *req, mt_error *err);
+/* The oldest `limit` task attempts the control store keeps (0: all). *out: mt_gcs_reply_free. */
+mt_status mt_gcs_list_tasks(mt_gcs_client *c, int limit, Manta__ListTasksReply **out, mt_error *err);
+
 /* ---- KV ---- */
 /* MT_EEXIST when the key exists and !overwrite. */
 mt_status mt_gcs_kv_put(mt_gcs_client *c, const char *ns, const char *key, const void *value,

@@ -28,6 +28,7 @@
 typedef struct mt__gcs_tables mt__gcs_tables;
 typedef struct mt__gcs_persist mt__gcs_persist;
 typedef struct mt__gcs_pgs mt__gcs_pgs;
+typedef struct mt__gcs_tasks mt__gcs_tasks;
 
 /* ---- Placement groups (gcs_pg.c) ---- */
 
@@ -38,6 +39,19 @@ mt_status mt__gcs_pg_register(mt__gcs_pgs *t, const Manta__PlacementGroupInfo *p
 mt_status mt__gcs_pg_remove(mt__gcs_pgs *t, ProtobufCBinaryData id, mt_error *err);
 /* An array (mt_free it) of pointers into the table, valid until its next change. */
 size_t mt__gcs_pg_list(const mt__gcs_pgs *t, bool pending_only, Manta__PlacementGroupInfo ***out);
+
+/* ---- Tasks (gcs_tasks.c): owners' state reports, one row per attempt, memory only ---- */
+
+mt_status mt__gcs_tasks_create(mt__gcs_tasks **out, mt_error *err);
+void mt__gcs_tasks_destroy(mt__gcs_tasks *t);
+/* Merges a report; MT_EINVAL (naming how many) when some events were malformed (the rest still count). */
+mt_status mt__gcs_tasks_add(mt__gcs_tasks *t, const Manta__AddTaskEventsRequest *req, mt_error *err);
+/* The oldest `limit` rows (0: all) as an mt_calloc'd array of messages pointing into the table
+ * (valid until its next change); mt_free the array. Returns the count. */
+size_t mt__gcs_tasks_list(const mt__gcs_tasks *t, size_t limit, Manta__TaskEvent **out);
+size_t mt__gcs_tasks_count(const mt__gcs_tasks *t);
+/* Owners' dropped events plus rows evicted for room. */
+int64_t mt__gcs_tasks_dropped(const mt__gcs_tasks *t);
 
 /* ---- Tables (gcs_tables.c) ---- */
 

@@ -15,6 +15,7 @@ struct mt__gcs_server {
     mt_rpc_server *rpc;
     mt__gcs_tables *tables;
     mt__gcs_pgs *pgs;
+    mt__gcs_tasks *tasks;
     mt__gcs_persist *persist;
     uv_timer_t timer;
     bool timer_started;
@@ -60,6 +61,29 @@ static void on_list_pgs(mt__gcs_server *s, mt_rpc_conn *c, const mt_rpc_msg *m)
     r.n_placement_groups = mt__gcs_pg_list(s->pgs, false, &r.placement_groups);
     reply_msg(c, m, &r.base);
     mt_free(r.placement_groups);
+}
+
+static void on_list_tasks(mt__gcs_server *s, mt_rpc_conn *c, const mt_rpc_msg *m, const Manta__ListTasksRequest *req)
+{
+    Manta__ListTasksReply r = MANTA__LIST_TASKS_REPLY__INIT;
+    r.message = "";
+    Manta__TaskEvent *rows = NULL;
+    size_t n = mt__gcs_tasks_list(s->tasks, req->limit > 0 ? (size_t)req->limit : 0, &rows);
+    Manta__TaskEvent **ptrs = n ? mt_malloc(n * sizeof *ptrs) : NULL;
+    if (n && !ptrs) {
+        mt_free(rows);
+        mt_error e;
+        reply_status(c, m, mt_error_set(&e, MT_ENOMEM, "listing %zu tasks: out of memory", n), &e);
+        return;
+    }
+    for (size_t i = 0; i < n; i++) ptrs[i] = &rows[i];
+    r.tasks = ptrs;
+    r.n_tasks = n;
+    r.total = (int64_t)mt__gcs_tasks_count(s->tasks);
+    r.dropped = mt__gcs_tasks_dropped(s->tasks);
+    reply_msg(c, m, &r.base);
+    mt_free(ptrs);
+    mt_free(rows);
 }
 
 static void on_lookup_actor(mt__gcs_server *s, mt_rpc_conn *c, const mt_rpc_msg *m,
@@ -180,6 +204,8 @@ static const ProtobufCMessageDescriptor *request_desc(uint16_t method)
     case MANTA__GCS_METHOD__GCS_REGISTER_PLACEMENT_GROUP: return &manta__placement_group_info__descriptor;
     case MANTA__GCS_METHOD__GCS_REMOVE_PLACEMENT_GROUP: return &manta__placement_group_id_request__descriptor;
     case MANTA__GCS_METHOD__GCS_LIST_PLACEMENT_GROUPS: return &manta__empty__descriptor;
+    case MANTA__GCS_METHOD__GCS_ADD_TASK_EVENTS: return &manta__add_task_events_request__descriptor;
+    case MANTA__GCS_METHOD__GCS_LIST_TASKS: return &manta__list_tasks_request__descriptor;
     default: return NULL;
     }
 }
@@ -202,6 +228,10 @@ static void dispatch(mt__gcs_server *s, mt_rpc_conn *c, const mt_rpc_msg *m,
     case MANTA__GCS_METHOD__GCS_KV_GET: on_kv_get(s, c, m, (const void *)req); return;
     case MANTA__GCS_METHOD__GCS_REGISTER_JOB: on_register_job(s, c, m, (const void *)req); return;
     case MANTA__GCS_METHOD__GCS_LIST_PLACEMENT_GROUPS: on_list_pgs(s, c, m); return;
+    case MANTA__GCS_METHOD__GCS_LIST_TASKS: on_list_tasks(s, c, m, (const void *)req); return;
+    case MANTA__GCS_METHOD__GCS_ADD_TASK_EVENTS:
+        reply_status(c, m, mt__gcs_tasks_add(s->tasks, (const void *)req, &e), &e);
+        return;
     case MANTA__GCS_METHOD__GCS_REGISTER_PLACEMENT_GROUP:
         reply_status(c, m, mt__gcs_pg_register(s->pgs, (const void *)req, &e), &e);
         return;
@@ -262,6 +292,7 @@ static mt_status open_tables(mt__gcs_server *s, const mt__gcs_server_options *o,
     if (o->db_path) MT_RETURN_NOT_OK(mt__gcs_persist_open(o->db_path, &s->persist, err));
     MT_RETURN_NOT_OK(mt__gcs_tables_create(s->persist, &s->tables, err));
     MT_RETURN_NOT_OK(mt__gcs_pgs_create(s->persist, &s->pgs, err));
+    MT_RETURN_NOT_OK(mt__gcs_tasks_create(&s->tasks, err));
     if (s->persist) {
         MT_RETURN_NOT_OK(mt__gcs_persist_load(s->persist, s->tables, mono_ms(), err));
         size_t n = mt__gcs_node_count(s->tables, false);
@@ -309,6 +340,7 @@ void mt__gcs_server_stop(mt__gcs_server *s)
     mt_rpc_server_close(s->rpc);
     mt__gcs_tables_destroy(s->tables);
     mt__gcs_pgs_destroy(s->pgs);
+    mt__gcs_tasks_destroy(s->tasks);
     mt__gcs_persist_close(s->persist);
     if (s->timer_started) {
         uv_timer_stop(&s->timer);

@@ -15,6 +15,7 @@
 #include <uv.h>
 
 #include "manta/base.h"
+#include "core/idmap.h"
 #include "node/node.h"
 #include "proto/common.pb-c.h"
 #include "proto/node.pb-c.h"
@@ -55,25 +56,6 @@ void mt__node_res_add(node_res *avail, const node_res *demand);
 /* "{CPU: 64, GPU: 0.5}" */
 void mt__node_res_format(const node_res *r, char *buf, size_t cap);
 
-/* ---- Id-keyed hash map (open addressing, backward-shift delete) --------- */
-
-typedef struct node_idmap_slot {
-    mt_id key;
-    void *val;
-    bool used;
-} node_idmap_slot;
-
-typedef struct node_idmap {
-    node_idmap_slot *slots;
-    size_t cap, n; /* cap is 0 or a power of two */
-} node_idmap;
-
-void **mt__node_idmap_find(const node_idmap *m, mt_id key);
-/* Inserts (or finds) `key`; returns its value slot, NULL on out of memory. */
-void **mt__node_idmap_put(node_idmap *m, mt_id key);
-bool mt__node_idmap_del(node_idmap *m, mt_id key);
-void mt__node_idmap_fini(node_idmap *m);
-
 /* ---- Daemon state -------------------------------------------------------- */
 
 typedef struct mt__node mt__node;
@@ -100,8 +82,8 @@ typedef struct node_client {
     int pid;
     char kind[16];
     mt_id client_id;      /* from its AuthRequest: one per process across connections */
-    node_idmap pins;      /* object id -> (intptr_t) pin count */
-    node_idmap creating;  /* object ids created and not yet sealed */
+    mt_idmap pins;      /* object id -> (intptr_t) pin count */
+    mt_idmap creating;  /* object ids created and not yet sealed */
     node_waiter *waiters; /* GET calls waiting for a seal */
     node_worker *worker;  /* the worker that registered on this connection */
     struct node_client *next, *prev;
@@ -221,7 +203,7 @@ struct mt__node {
     int num_workers, num_starting, num_idle, pool_target;
     node_pending *pending_head, *pending_tail;
     int num_pending;
-    node_idmap waiters; /* object id -> node_waiter list */
+    mt_idmap waiters; /* object id -> node_waiter list */
 
     /* background spilling (node_spill.c) */
     struct node_parked *park_head, *park_tail; /* creates waiting for room */
@@ -235,7 +217,7 @@ struct mt__node {
     uv_signal_t sig_term, sig_int;
 
     /* transfers from other nodes (node_pull.c) */
-    node_idmap pulls;             /* object id -> node_pull */
+    mt_idmap pulls;             /* object id -> node_pull */
     node_pull *pull_queue;        /* sized, waiting for the budget or store room */
     node_pull *pull_active;       /* copying bytes, in the order they started */
     struct pull_req *pull_reqs;   /* PULL_OBJECTS requests not answered yet */

@@ -86,6 +86,8 @@ static void grant(mt__node *n, node_client *cl, const mt_rpc_msg *req, const nod
     /* a client over TCP is on another node: it reaches the worker over TCP too */
     r.worker_address = !cl->is_unix && w->tcp_address[0] ? w->tcp_address : w->address;
     r.worker_pid = w->pid;
+    r.node_id.data = n->node_id.bytes;
+    r.node_id.len = MT_ID_SIZE;
     mt__node_reply(cl, req, MT_OK, &r.base, NULL);
 }
 

@@ -50,7 +50,7 @@ static mt_status set_contained(mt__node *n, mt_id id, size_t count, const Protob
 
 static bool pin_add(node_client *cl, mt_id id)
 {
-    void **v = mt__node_idmap_put(&cl->pins, id);
+    void **v = mt_idmap_put(&cl->pins, id);
     if (!v) return false;
     *v = (void *)((intptr_t)*v + 1);
     return true;
@@ -73,7 +73,7 @@ static mt_status try_get(node_client *cl, const mt_rpc_msg *m, mt_id id, mt_erro
     mt_status st = mt_store_object_get(cl->node->store, id, &ref, err);
     /* The owner deleted it, but this connection still pins it (a borrowed
      * ref): it may read it again while the pin lasts. */
-    if (st == MT_ENOTFOUND && mt__node_idmap_find(&cl->pins, id))
+    if (st == MT_ENOTFOUND && mt_idmap_find(&cl->pins, id))
         st = mt_store_object_get_pinned(cl->node->store, id, &ref, err);
     if (st != MT_OK) return st;
     if (!pin_add(cl, id)) {
@@ -142,7 +142,7 @@ void mt__node_obj_create(node_client *cl, const mt_rpc_msg *m)
         mt__node_reply(cl, m, st, NULL, "%s", err.msg);
         goto done;
     }
-    if (!mt__node_idmap_put(&cl->creating, id)) {
+    if (!mt_idmap_put(&cl->creating, id)) {
         mt_store_object_abort(cl->node->store, id, NULL);
         mt__node_reply(cl, m, MT_ENOMEM, NULL, "out of memory tracking a creation");
         goto done;
@@ -173,20 +173,20 @@ static void waiter_drop(node_waiter *w)
 /* Removes `w` from its object's list. */
 static void waiter_unlink_id(mt__node *n, node_waiter *w)
 {
-    void **v = mt__node_idmap_find(&n->waiters, w->id);
+    void **v = mt_idmap_find(&n->waiters, w->id);
     if (!v) return;
     node_waiter **pp = (node_waiter **)v;
     while (*pp && *pp != w) pp = &(*pp)->next_same_id;
     if (*pp) *pp = w->next_same_id;
-    if (!*(node_waiter **)v) mt__node_idmap_del(&n->waiters, w->id);
+    if (!*(node_waiter **)v) mt_idmap_del(&n->waiters, w->id);
 }
 
 static void wake_waiters(mt__node *n, mt_id id)
 {
-    void **v = mt__node_idmap_find(&n->waiters, id);
+    void **v = mt_idmap_find(&n->waiters, id);
     if (!v) return;
     node_waiter *w = *v;
-    mt__node_idmap_del(&n->waiters, id);
+    mt_idmap_del(&n->waiters, id);
     while (w) {
         node_waiter *next = w->next_same_id;
         uv_timer_stop(&w->timer);
@@ -243,7 +243,7 @@ void mt__node_obj_seal(node_client *cl, const mt_rpc_msg *m)
     UNPACK(Manta__ObjectIdRequest, manta__object_id_request__unpack, cl, m, "SEAL_OBJECT");
     mt_id id;
     if (!take_id(cl, m, req->object_id, &id, "SEAL_OBJECT")) goto done;
-    if (!mt__node_idmap_find(&cl->creating, id) && mt_store_object_contains(cl->node->store, id, NULL)) {
+    if (!mt_idmap_find(&cl->creating, id) && mt_store_object_contains(cl->node->store, id, NULL)) {
         mt__node_reply(cl, m, MT_EPERM, NULL, "SEAL_OBJECT: only the connection that created an object may seal it");
         goto done;
     }
@@ -253,7 +253,7 @@ void mt__node_obj_seal(node_client *cl, const mt_rpc_msg *m)
         mt__node_reply(cl, m, st, NULL, "%s", err.msg);
         goto done;
     }
-    mt__node_idmap_del(&cl->creating, id);
+    mt_idmap_del(&cl->creating, id);
     mt__node_reply(cl, m, MT_OK, NULL, NULL);
     wake_waiters(cl->node, id);
 done:
@@ -274,7 +274,7 @@ static void add_waiter(node_client *cl, const mt_rpc_msg *m, mt_id id, int64_t t
 {
     mt__node *n = cl->node;
     node_waiter *w = mt_calloc(1, sizeof *w);
-    void **v = w ? mt__node_idmap_put(&n->waiters, id) : NULL;
+    void **v = w ? mt_idmap_put(&n->waiters, id) : NULL;
     if (!v) {
         mt_free(w);
         mt__node_reply(cl, m, MT_ENOMEM, NULL, "out of memory queueing a GET");
@@ -320,7 +320,7 @@ void mt__node_obj_release(node_client *cl, const mt_rpc_msg *m)
     UNPACK(Manta__ObjectIdRequest, manta__object_id_request__unpack, cl, m, "RELEASE_OBJECT");
     mt_id id;
     if (!take_id(cl, m, req->object_id, &id, "RELEASE_OBJECT")) goto done;
-    void **v = mt__node_idmap_find(&cl->pins, id);
+    void **v = mt_idmap_find(&cl->pins, id);
     if (!v) {
         char hex[2 * MT_ID_SIZE + 1];
         mt_id_hex(id, hex);
@@ -329,7 +329,7 @@ void mt__node_obj_release(node_client *cl, const mt_rpc_msg *m)
     }
     mt_store_object_release(cl->node->store, id, NULL);
     intptr_t left = (intptr_t)*v - 1;
-    if (left == 0) mt__node_idmap_del(&cl->pins, id);
+    if (left == 0) mt_idmap_del(&cl->pins, id);
     else *v = (void *)left;
     mt__node_reply(cl, m, MT_OK, NULL, NULL);
 done:
@@ -347,7 +347,7 @@ void mt__node_obj_read(node_client *cl, const mt_rpc_msg *m)
     mt_error err;
     uint8_t *tmp = NULL;
     if (!take_id(cl, m, req->object_id, &id, "READ_OBJECT")) goto done;
-    if (!mt__node_idmap_find(&cl->pins, id)) {
+    if (!mt_idmap_find(&cl->pins, id)) {
         mt__node_reply(cl, m, MT_ESTATE, NULL, "READ_OBJECT: the object is not pinned by this connection (GET it first)");
         goto done;
     }
@@ -413,12 +413,12 @@ void mt__node_obj_client_closed(node_client *cl)
 {
     mt__node *n = cl->node;
     for (size_t i = 0; i < cl->pins.cap; i++) {
-        node_idmap_slot *s = &cl->pins.slots[i];
+        mt_idmap_slot *s = &cl->pins.slots[i];
         if (!s->used) continue;
         for (intptr_t k = (intptr_t)s->val; k > 0; k--) mt_store_object_release(n->store, s->key, NULL);
     }
     for (size_t i = 0; i < cl->creating.cap; i++) {
-        node_idmap_slot *s = &cl->creating.slots[i];
+        mt_idmap_slot *s = &cl->creating.slots[i];
         bool sealed = false;
         if (s->used && mt_store_object_contains(n->store, s->key, &sealed) && !sealed) {
             char hex[2 * MT_ID_SIZE + 1];
@@ -445,7 +445,7 @@ void mt__node_obj_shutdown(mt__node *n)
             waiter_drop(w);
         }
     }
-    mt__node_idmap_fini(&n->waiters);
+    mt_idmap_fini(&n->waiters);
 }
 
 /* ---- LIST_OBJECTS (manta list objects) ------------------------------------ */

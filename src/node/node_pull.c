@@ -182,7 +182,7 @@ static void pull_finish(node_pull *p, mt_status st, const char *msg)
         rel.object_id.len = MT_ID_SIZE;
         mt_rpc_send(p->peer->conn, MANTA__NODE_METHOD__NODE_RELEASE_OBJECT, &rel.base, NULL);
     }
-    mt__node_idmap_del(&n->pulls, p->id);
+    mt_idmap_del(&n->pulls, p->id);
     if (st == MT_OK) {
         n->pulls_done++;
         n->pull_bytes_done += p->size;
@@ -490,7 +490,7 @@ static void pull_one(mt__node *n, pull_req *r, int slot, mt_id id, const char *s
 {
     char hex[2 * MT_ID_SIZE + 1], msg[MSG_CAP];
     mt_id_hex(id, hex);
-    void **v = mt__node_idmap_find(&n->pulls, id);
+    void **v = mt_idmap_find(&n->pulls, id);
     node_pull *p = v ? *v : NULL;
     if (!p) {
         bool sealed = false;
@@ -516,7 +516,7 @@ static void pull_one(mt__node *n, pull_req *r, int slot, mt_id id, const char *s
             return;
         }
         p = mt_calloc(1, sizeof *p);
-        void **nv = p ? mt__node_idmap_put(&n->pulls, id) : NULL;
+        void **nv = p ? mt_idmap_put(&n->pulls, id) : NULL;
         if (!nv) {
             mt_free(p);
             slot_done(n, r, slot, MT_ENOMEM, "out of memory starting a transfer");
@@ -535,7 +535,7 @@ static void pull_one(mt__node *n, pull_req *r, int slot, mt_id id, const char *s
         g.must_exist = true;
         if (mt_rpc_call(pe->conn, MANTA__NODE_METHOD__NODE_GET_OBJECT, &g.base, GET_WAIT_MS + CALL_TIMEOUT_MS, on_sized, p,
                         &err) != MT_OK) {
-            mt__node_idmap_del(&n->pulls, id);
+            mt_idmap_del(&n->pulls, id);
             mt_free(p);
             snprintf(msg, sizeof msg, "object %s on node %s: %s", hex, source, err.msg);
             slot_done(n, r, slot, MT_EIO, msg);
@@ -658,7 +658,7 @@ void mt__node_pull_shutdown(mt__node *n)
         n->pull_peers = pe->next;
         mt_free(pe);
     }
-    mt__node_idmap_fini(&n->pulls);
+    mt_idmap_fini(&n->pulls);
 }
 
 void mt__node_pull_stats(const mt__node *n, Manta__NodeStatsReply *r)

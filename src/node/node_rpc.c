@@ -128,8 +128,8 @@ static void on_close(mt_rpc_conn *c, void *ud)
     if (cl->prev) cl->prev->next = cl->next;
     else n->clients = cl->next;
     if (cl->next) cl->next->prev = cl->prev;
-    mt__node_idmap_fini(&cl->pins);
-    mt__node_idmap_fini(&cl->creating);
+    mt_idmap_fini(&cl->pins);
+    mt_idmap_fini(&cl->creating);
     mt_rpc_conn_set_userdata(c, NULL);
     cl->magic = 0;
     mt_free(cl);

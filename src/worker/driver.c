@@ -79,6 +79,7 @@ static mt_status init_in_worker(mt_error *err)
     if (st == MT_OK) st = node_connect(err);
     if (st == MT_OK) {
         d->inited = true;
+        mt__tev_start();
         st = mt__drv_bg_start(err);
     }
     if (st != MT_OK) {
@@ -160,6 +161,7 @@ static void drv_cleanup(void)
     mt__drv_nodes_free();
     mt__drv_lingering_fini();
     mt__drv_puts_drain_all();
+    if (d->inited) mt__tev_fini(); /* what the tasks reached, failures at shutdown included */
     if (d->gcs) mt_gcs_client_close(d->gcs);
     d->gcs = NULL;
     mt__drv_remotes_close();
@@ -205,6 +207,7 @@ MT_API mt_status mt_init_ex(const mt_init_options *opts, mt_error *err)
     if (st == MT_OK) st = node_connect(err);
     if (st == MT_OK) {
         d->inited = true;
+        mt__tev_start();
         st = mt__drv_bg_start(err);
     }
     if (st != MT_OK) {

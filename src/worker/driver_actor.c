@@ -62,6 +62,12 @@ mt_status mt__drv_gcs(mt_gcs_client **out, mt_error *err)
     return MT_OK;
 }
 
+void mt__drv_gcs_reset(void)
+{
+    if (mt__drv.gcs) mt_gcs_client_close(mt__drv.gcs);
+    mt__drv.gcs = NULL;
+}
+
 /* The lease request for an actor's worker (points into `a` and the caller's buffers). */
 static void actor_lease_req(mt_actor *a, Manta__RequestLeaseRequest *req, Manta__ResourceSet *rs,
                             Manta__ResourceSet__QuantitiesEntry *ents, Manta__ResourceSet__QuantitiesEntry **ptrs)
@@ -91,6 +97,7 @@ static void take_lease_reply(mt_actor *a, const Manta__RequestLeaseReply *rep)
     if (rep->lease_id.len == MT_ID_SIZE) memcpy(a->lease_id.bytes, rep->lease_id.data, MT_ID_SIZE);
     if (rep->worker_id.len == MT_ID_SIZE) memcpy(a->worker_id.bytes, rep->worker_id.data, MT_ID_SIZE);
     a->worker_pid = rep->worker_pid;
+    if (rep->node_id.len == MT_ID_SIZE) memcpy(a->node_id.bytes, rep->node_id.data, MT_ID_SIZE);
     snprintf(a->worker_address, sizeof a->worker_address, "%s", rep->worker_address ? rep->worker_address : "");
 }
 
@@ -175,6 +182,7 @@ static mt_status connect_handle(mt_actor *a, mt_error *err)
     c->actor = a;
     c->worker_id = a->worker_id;
     c->worker_pid = a->worker_pid;
+    c->node_id = a->node_id;
     a->conn = c;
     live_add(a);
     return MT_OK;
@@ -185,10 +193,14 @@ static mt_status actor_boot(mt_actor *a, mt_error *err)
 {
     MT_RETURN_NOT_OK(connect_handle(a, err));
     mt_ref *ref;
-    mt__task *t = mt__task_new(a->class_name, 1, &ref, mt__task_id_new());
+    mt__task *t = mt__task_new(a->class_name, 1, &ref, a->ctor_task_id);
     if (!t) return mt_error_set(err, MT_ENOMEM, "actor constructor");
     mt__ref_unref(ref);
     t->actor = a;
+    t->ttype = MANTA__TASK_TYPE__ACTOR_CREATION_TASK;
+    t->parent_id = a->ctor_parent;
+    t->job_id = a->ctor_job;
+    t->attempt = a->ctor_attempt++; /* a restart runs the creation task again */
     t->seq = 0;
     t->spec = mt_malloc(a->ctor_len ? a->ctor_len : 1);
     if (!t->spec) {
@@ -277,6 +289,7 @@ static mt_status lookup_locked(const char *name, const char *ns, mt_actor **out,
         a->rc = 1;
         if (rep->actor->actor_id.len == MT_ID_SIZE) memcpy(a->actor_id.bytes, rep->actor->actor_id.data, MT_ID_SIZE);
         if (rep->actor->worker_id.len == MT_ID_SIZE) memcpy(a->worker_id.bytes, rep->actor->worker_id.data, MT_ID_SIZE);
+        if (rep->actor->node_id.len == MT_ID_SIZE) memcpy(a->node_id.bytes, rep->actor->node_id.data, MT_ID_SIZE);
         snprintf(a->worker_address, sizeof a->worker_address, "%s", rep->actor->worker_address);
         a->class_name = mt_strdup(rep->actor->class_name);
         a->name = mt_strdup(name);
@@ -355,6 +368,10 @@ static mt_status create_locked(const char *cls, const mt_arg *args, int nargs, c
         mt__ref_unref(ctor_ref);
         t->actor = a;
         t->seq = 0;
+        mt__tev_init_task(t, MANTA__TASK_TYPE__ACTOR_CREATION_TASK);
+        a->ctor_task_id = t->task_id;
+        a->ctor_parent = t->parent_id;
+        a->ctor_job = t->job_id;
         st = mt__task_take_deps(t, args, nargs, &waits, err);
         if (st == MT_OK) st = mt__task_park(t, MANTA__TASK_KIND__TASK_ACTOR_CREATE, cls, args, nargs, err);
         if (st != MT_OK) {
@@ -388,6 +405,8 @@ void mt__actor_ctor_ready(mt__task *t)
 {
     mt_actor *a = t->actor;
     mt__driver *d = &mt__drv;
+    mt__tev_state(t, MANTA__TASK_STATE__TASK_PENDING_NODE_ASSIGNMENT);
+    a->ctor_attempt = t->attempt; /* actor_boot's task goes on with this attempt */
     mt_free(a->ctor_spec);
     a->ctor_spec = t->spec;
     a->ctor_len = t->spec_len;
@@ -543,6 +562,7 @@ MT_API mt_status mt_actor_call(mt_actor *a, const char *method, const mt_arg *ar
     if (st == MT_OK) {
         t->actor = a;
         t->seq = mt__drv.next_seq++;
+        mt__tev_init_task(t, MANTA__TASK_TYPE__ACTOR_TASK);
         st = mt__task_take_deps(t, args, nargs, &waits, err);
         waits = waits || a->nwaiting > 0 || a->starting; /* behind an earlier waiting call, or the start: order */
         if (st == MT_OK && waits)

@@ -13,9 +13,10 @@
  * mt__drv.bg_cv (pthread_cond_timedwait releases the lock), so it never runs
  * concurrently with a public call. Invariant: it ticks (every BG_TICK_MS)
  * only while the driver holds a task lease, has a lease request in flight or
- * tasks waiting for their arguments (then every WAITING_TICK_MS);
- * otherwise it waits untimed until mt__drv_bg_kick — an idle driver costs
- * no wake-ups.
+ * tasks waiting for their arguments (then every WAITING_TICK_MS); with
+ * none, but task state changes not yet reported, it wakes once when their
+ * report is due (task_events.c); otherwise it waits untimed until
+ * mt__drv_bg_kick — an idle driver costs no wake-ups.
  */
 #include <errno.h>
 #include <signal.h>
@@ -40,23 +41,33 @@ static void *bg_main(void *arg)
     mt__driver *d = &mt__drv;
     pthread_mutex_lock(&d->lock);
     while (!d->bg_stop) {
-        if (!has_work()) {
+        bool work = has_work(), events = d->ntev || d->tev_dropped;
+        if (!work && !events) {
             d->bg_parked = true;
             pthread_cond_wait(&d->bg_cv, &d->lock);
             d->bg_parked = false;
             continue;
         }
         struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        /* Tasks waiting for arguments start soon after those finish. */
-        ts.tv_nsec += (d->waiting || d->starting ? WAITING_TICK_MS : BG_TICK_MS) * 1000000L;
-        if (ts.tv_nsec >= 1000000000L) {
-            ts.tv_sec++;
-            ts.tv_nsec -= 1000000000L;
+        if (work) {
+            clock_gettime(CLOCK_MONOTONIC, &ts);
+            /* Tasks waiting for arguments start soon after those finish. */
+            ts.tv_nsec += (d->waiting || d->starting ? WAITING_TICK_MS : BG_TICK_MS) * 1000000L;
+            if (ts.tv_nsec >= 1000000000L) {
+                ts.tv_sec++;
+                ts.tv_nsec -= 1000000000L;
+            }
+        } else { /* only task state changes left: sleep until their report is due */
+            ts.tv_sec = d->tev_next_ns / 1000000000;
+            ts.tv_nsec = d->tev_next_ns % 1000000000;
         }
+        d->bg_parked = !work; /* new work wakes it */
         int rc = pthread_cond_timedwait(&d->bg_cv, &d->lock, &ts);
+        d->bg_parked = false;
+        if (rc != ETIMEDOUT || d->bg_stop || !d->inited) continue;
         /* the work may have gone meanwhile (a call pumped it): then nothing to do */
-        if (rc == ETIMEDOUT && !d->bg_stop && d->inited && has_work()) mt__drv_pump(0, NULL);
+        if (has_work()) mt__drv_pump(0, NULL);
+        else mt__tev_flush(false);
     }
     pthread_mutex_unlock(&d->lock);
     return NULL;

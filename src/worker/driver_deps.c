@@ -56,6 +56,7 @@ mt_status mt__task_park(mt__task *t, int kind, const char *spec_fn, const mt_arg
     }
     t->nwargs = nargs;
     t->kind = kind;
+    mt__tev_state(t, MANTA__TASK_STATE__TASK_PENDING_ARGS_AVAIL);
     if (t->actor) {
         t->actor->rc++;
         t->actor->nwaiting++;

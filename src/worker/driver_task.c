@@ -128,7 +128,8 @@ static void keep_lineage(mt__task *t)
         return; /* out of memory: the result just cannot be rebuilt */
     }
     *l = (mt__lineage){.rc = stored, .nrets = t->nrets, .spec = t->spec, .spec_len = t->spec_len, .fn_name = fn, .shape = t->shape,
-                       .retries_left = t->retries_left, .deps = t->deps, .ndeps = t->ndeps, .task_id = t->task_id, .seq = t->seq};
+                       .retries_left = t->retries_left, .deps = t->deps, .ndeps = t->ndeps, .task_id = t->task_id, .seq = t->seq,
+                       .attempt = t->attempt, .job_id = t->job_id, .parent_id = t->parent_id};
     t->spec = NULL;
     t->deps = NULL;
     t->ndeps = 0;
@@ -156,11 +157,17 @@ static uint8_t *rebuild_spec(const mt__lineage *l, int keep, size_t *len_out)
     return spec;
 }
 
-void mt__task_fail(mt__task *t, mt_status code, const char *msg)
+void mt__task_fail_as(mt__task *t, mt_status code, const char *msg, const char *error_type)
 {
+    mt__tev_failed(t, error_type, msg);
     for (int i = 0; i < t->nrets; i++)
         if (t->rets[i]->state == MT__OBJ_PENDING) mt__ref_fail(t->rets[i], code, msg);
     mt__task_free(t);
+}
+
+void mt__task_fail(mt__task *t, mt_status code, const char *msg)
+{
+    mt__task_fail_as(t, code, msg, mt__tev_error_type(t, code));
 }
 
 /* ---- Specs -------------------------------------------------------------------- */
@@ -218,6 +225,7 @@ mt_status mt__encode_spec(const char *fn, Manta__TaskKind kind, mt_id task_id, m
     spec.task_id.data = task_id.bytes;
     spec.task_id.len = MT_ID_SIZE;
     spec.kind = kind;
+    spec.job_id = mt__drv.cur_job ? mt__drv.cur_job : mt__drv.job_id;
     if (!mt_id_is_nil(actor_id)) {
         spec.actor_id.data = actor_id.bytes;
         spec.actor_id.len = MT_ID_SIZE;
@@ -256,6 +264,8 @@ mt_status mt__lease_push(mt__lease *l, mt__task *t, mt_error *err)
     MT_RETURN_NOT_OK(mt_rpc_buf_append_bytes(&l->s.out, 1, t->spec, t->spec_len, err));
     mt_rpc_buf_patch_len(&l->s.out, l->frame_hdr);
     q_push(&l->inflight, t);
+    t->tev_running = l->inflight.n == 1;
+    mt__tev_on_worker(t, l, t->tev_running ? MANTA__TASK_STATE__TASK_RUNNING : MANTA__TASK_STATE__TASK_SUBMITTED_TO_WORKER);
     return MT_OK;
 }
 
@@ -521,6 +531,7 @@ static bool retry_after_lost_arg(mt__task *t, const Manta__TaskResult *r)
         if (!dep->lineage || !dep->in_store || mt__task_rebuild(dep, &err) != MT_OK) return false;
     }
     if (t->retries_left > 0) t->retries_left--;
+    mt__tev_retry(t, "OBJECT_LOST", r->message, MANTA__TASK_STATE__TASK_PENDING_ARGS_AVAIL);
     mt__task_wait_again(t);
     return true;
 }
@@ -548,6 +559,7 @@ static void complete_task(mt__task *t, const Manta__TaskResult *r)
                 mt__ref_set_inline(ref, rv ? rv->data.data : NULL, rv ? rv->data.len : 0);
             }
         }
+        mt__tev_finished(t);
         keep_lineage(t);
         mt__task_free(t);
         return;
@@ -565,7 +577,8 @@ static void complete_task(mt__task *t, const Manta__TaskResult *r)
         }
         snprintf(msg, sizeof msg, "task %s failed on node %.12s worker %d: %s", t->fn_name, hex, r->worker_pid, r->message);
     }
-    mt__task_fail(t, (mt_status)r->status, msg);
+    if (r->system_error) mt__task_fail(t, (mt_status)r->status, msg);
+    else mt__task_fail_as(t, (mt_status)r->status, msg, "TASK_EXECUTION_EXCEPTION");
 }
 
 /* Handles a result frame; false on a protocol violation (drop the connection). */
@@ -589,6 +602,10 @@ static bool handle_results(mt__lease *l, const mt_rpc_msg *m)
     }
     manta__result_batch__free_unpacked(b, &mt_rpc_pb_allocator);
     if (l->inflight.n == 0) l->idle_since_ns = mt_time_now_ns();
+    else if (!l->inflight.head->tev_running) { /* the worker runs its tasks in order: the next one has started */
+        l->inflight.head->tev_running = true;
+        mt__tev_on_worker(l->inflight.head, l, MANTA__TASK_STATE__TASK_RUNNING);
+    }
     return ok;
 }
 
@@ -731,6 +748,9 @@ static void lease_lost(mt__lease *l)
             fail_cancelled(t);
         } else if (t->retries_left != 0 && n < PIPELINE + 1) {
             if (t->retries_left > 0) t->retries_left--;
+            char msg[96];
+            snprintf(msg, sizeof msg, "worker %d died; the task is tried again", l->worker_pid);
+            mt__tev_retry(t, "WORKER_DIED", msg, MANTA__TASK_STATE__TASK_PENDING_NODE_ASSIGNMENT);
             stack[n++] = t;
         } else {
             q_push(&fail, t);
@@ -898,6 +918,7 @@ static void lease_add(mt__shape *s, const Manta__RequestLeaseReply *r, mt_rpc_cl
         return;
     }
     l->worker_pid = r->worker_pid;
+    if (r->node_id.len == MT_ID_SIZE) memcpy(l->node_id.bytes, r->node_id.data, MT_ID_SIZE);
     l->node = node;
     l->node_addr = node_addr;
     l->shape = s;
@@ -1093,6 +1114,11 @@ mt_status mt__drv_pump(int64_t timeout_ms, mt_error *err)
         mt__drv_puts_drain(false, NULL);
         timeout_ms = 0;
     }
+    if (mt__drv.ntev || mt__drv.tev_dropped) { /* task state changes go to the control store once a second, waits or not */
+        mt__tev_flush(false);
+        int64_t left = (mt__drv.tev_next_ns - mt_time_now_ns()) / 1000000 + 1;
+        if (mt__drv.ntev && (timeout_ms < 0 || timeout_ms > left)) timeout_ms = left;
+    }
     int n = collect(pf, who, &any_idle);
     if (any_idle && (timeout_ms < 0 || timeout_ms > 100)) timeout_ms = 100;
     if ((mt__drv.dying || mt__drv.retry_soon) && (timeout_ms < 0 || timeout_ms > 20)) timeout_ms = 20;
@@ -1169,13 +1195,15 @@ mt_status mt__task_rebuild(mt_ref *r, mt_error *err)
     }
     if (l->retries_left > 0) l->retries_left--;
     *t = (mt__task){.seq = l->seq, .shape = l->shape, .spec = spec, .spec_len = spec_len,
-                    .fn_name = fn, .retries_left = l->retries_left, .nrets = l->nrets, .task_id = l->task_id};
+                    .fn_name = fn, .retries_left = l->retries_left, .nrets = l->nrets, .task_id = l->task_id,
+                    .attempt = ++l->attempt, .job_id = l->job_id, .parent_id = l->parent_id};
     t->rets = l->nrets == 1 ? t->ret1 : rets;
     t->rets[keep] = r;
     r->rc++;
     r->state = MT__OBJ_PENDING;
     r->in_store = false;
     MT_LOG(MT_LOG_INFO, "TASK-REBUILD", "object %s was lost: running %s again", hex, fn);
+    mt__tev_state(t, MANTA__TASK_STATE__TASK_PENDING_NODE_ASSIGNMENT);
     q_push(&t->shape->pending, t);
     dispatch(t->shape);
     return MT_OK;
@@ -1183,6 +1211,7 @@ mt_status mt__task_rebuild(mt_ref *r, mt_error *err)
 
 void mt__task_enqueue(mt__task *t)
 {
+    mt__tev_state(t, MANTA__TASK_STATE__TASK_PENDING_NODE_ASSIGNMENT);
     q_push(&t->shape->pending, t);
     dispatch(t->shape);
 }
@@ -1223,6 +1252,7 @@ MT_API mt_status mt_task_submit(const char *fn_name, const mt_arg *args, int nar
         t->seq = mt__drv.next_seq++;
         t->shape = s;
         t->retries_left = retries_of(o->max_retries);
+        mt__tev_init_task(t, MANTA__TASK_TYPE__NORMAL_TASK);
         st = mt__task_take_deps(t, args, nargs, &waits, err);
         if (st == MT_OK && waits)
             st = mt__task_park(t, MANTA__TASK_KIND__TASK_NORMAL, fn_name, args, nargs, err);
@@ -1239,6 +1269,7 @@ MT_API mt_status mt_task_submit(const char *fn_name, const mt_arg *args, int nar
     } else if (st == MT_OK && dep) {
         mt__task_fail(t, dep->code, dep->msg);
     } else if (st == MT_OK) {
+        mt__tev_state(t, MANTA__TASK_STATE__TASK_PENDING_NODE_ASSIGNMENT);
         q_push(&s->pending, t);
         dispatch(s);
         if (s->pending.n || mt__drv.lease_req_id) mt__drv_pump(0, NULL);

@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/strtab.h"
 #include "manta/core.h"
 #include "proto/gcs.pb-c.h"
 #include "proto/worker.pb-c.h"
@@ -126,6 +127,9 @@ typedef struct mt__lineage {
     int ndeps;
     mt_id task_id;
     uint64_t seq; /* the spec's: results are matched by it */
+    int32_t attempt; /* the last run's (a rebuild is the next attempt) */
+    uint32_t job_id;
+    mt_id parent_id;
 } mt__lineage;
 
 struct mt_ref {
@@ -188,6 +192,15 @@ typedef struct mt__task {
     const char *ran_on; /* the address of the node whose worker ran it, when not ours */
     bool cancelled;    /* mt_cancel on a task already sent: fail it whatever comes back */
     char *spec_fn;     /* the spec's function (an actor call's method), while waiting */
+    /* What `manta list tasks` shows (task_events.c). */
+    mt_id parent_id;   /* the task that submitted it (nil: a driver) */
+    uint32_t job_id;
+    int32_t attempt;   /* 0, then one more per retry */
+    uint32_t tev_gen;  /* with tev_slot: this attempt's record in the driver's current report */
+    int32_t tev_slot;
+    uint8_t ttype;     /* Manta__TaskType */
+    bool tev_named;    /* this attempt's first record (its name) is out */
+    bool tev_running;  /* reported RUNNING (the first in flight on its worker) */
 } mt__task;
 
 typedef struct mt__taskq {
@@ -208,6 +221,7 @@ struct mt__lease {
     mt_actor *actor;    /* actor connection */
     mt_rpc_client *node;   /* the node that granted it when not ours (driver_pull.c keeps it) */
     const char *node_addr; /* that node's address (lives as long as the connection) */
+    mt_id node_id;         /* the granting node (nil when it did not say) */
 };
 
 struct mt__shape {
@@ -255,6 +269,11 @@ struct mt_actor {
     bool starting;       /* created, its worker not up yet: calls wait (driver_deps.c) */
     uint64_t lease_req;  /* while starting: its lease request on mt__drv.leases */
     mt_actor *next_starting;
+    mt_id node_id;        /* its worker's node, once leased (nil when not known) */
+    mt_id ctor_task_id;   /* its creation task (manta list tasks): one attempt per start */
+    int32_t ctor_attempt;
+    mt_id ctor_parent;
+    uint32_t ctor_job;
 };
 
 typedef struct mt__driver {
@@ -313,14 +332,48 @@ typedef struct mt__driver {
     pthread_t bg_thread;
     pthread_cond_t bg_cv;
     bool bg_running, bg_stop, bg_parked;
+    /* Task state changes since the last report to the control store (task_events.c). */
+    struct mt__tev *tev;
+    int32_t ntev, cap_tev;
+    mt_strtab tev_names;   /* task names, interned */
+    uint32_t tev_gen;
+    int64_t tev_dropped, tev_next_ns, tev_retry_ns, tev_backoff_ms, tev_interval_ms;
+    uint32_t job_id;       /* this driver's job (tasks carry it; a worker's runtime takes its task's) */
+    /* In a worker: the task running now and its job (exec.c sets them; its main thread only). */
+    mt_id cur_task;
+    uint32_t cur_job;
 } mt__driver;
 
 extern mt__driver mt__drv;
+
+/* task_events.c: every call under mt__drv.lock */
+struct mt__tev;
+/* At mt_init: the report interval, this driver's job id. */
+void mt__tev_start(void);
+/* A new task of `type` (Manta__TaskType): its parent and job from the running task, if any. */
+void mt__tev_init_task(mt__task *t, int type);
+/* t's current attempt reached `state` (Manta__TaskState). */
+void mt__tev_state(mt__task *t, int state);
+/* t was pushed to lease l's worker: SUBMITTED_TO_WORKER or RUNNING, with the worker and node. */
+void mt__tev_on_worker(mt__task *t, const mt__lease *l, int state);
+/* Ray's ErrorType name for a failure of t with code. */
+const char *mt__tev_error_type(const mt__task *t, mt_status code);
+void mt__tev_failed(mt__task *t, const char *error_type, const char *msg);
+/* t's attempt finished (RUNNING's time filled in when it ran and finished within one result batch). */
+void mt__tev_finished(mt__task *t);
+/* t's attempt failed (error_type, msg) and it is tried again: the next attempt starts in `state`. */
+void mt__tev_retry(mt__task *t, const char *error_type, const char *msg, int state);
+/* Reports what changed to the control store, when the interval has passed (or force). */
+void mt__tev_flush(bool force);
+/* At shutdown: reports the rest, frees the buffer. */
+void mt__tev_fini(void);
 
 /* driver.c */
 /* The driver's control-store connection (made on first use; driver_actor.c). */
 struct mt_gcs_client;
 mt_status mt__drv_gcs(struct mt_gcs_client **out, mt_error *err);
+/* Closes that connection (it failed); the next mt__drv_gcs connects again. */
+void mt__drv_gcs_reset(void);
 /* CPUs of the alive nodes, refreshed at most once a second (the node's own until a query succeeds). */
 double mt__drv_cluster_cpus(void);
 /* The alive nodes' addresses, this node first (same cache); the array stays the driver's. */
@@ -383,6 +436,8 @@ mt_status mt__encode_spec(const char *fn, Manta__TaskKind kind, mt_id task_id, m
 mt__task *mt__task_new(const char *fn, int nrets, mt_ref **refs_out, mt_id task_id);
 void mt__task_free(mt__task *t);
 void mt__task_fail(mt__task *t, mt_status code, const char *msg);
+/* As mt__task_fail, naming the failure for manta list tasks (Ray's ErrorType). */
+void mt__task_fail_as(mt__task *t, mt_status code, const char *msg, const char *error_type);
 mt_status mt__lease_push(mt__lease *l, mt__task *t, mt_error *err);
 void mt__lease_close(mt__lease *l);
 mt_status mt__lease_connect(mt__lease *l, const char *address, mt_error *err);

@@ -131,7 +131,7 @@ Test(multinode, list_nodes_shows_both_nodes, .init = setup, .fini = teardown, .t
     cr_assert_eq(itest_run_cli(table, out, sizeof out, 20000), 0, "%s", out);
     cr_assert(strstr(out, "======== List: ") && strstr(out, "Total: 2") && strstr(out, "NODE_ID") &&
                   strstr(out, "RESOURCES_TOTAL"), "%s", out);
-    char *bad[] = {"list", "tasks", "--temp-dir", C.dir, NULL};
+    char *bad[] = {"list", "runtime-envs", "--temp-dir", C.dir, NULL};
     cr_assert_eq(itest_run_cli(bad, out, sizeof out, 20000), 2, "%s", out);
 }
 

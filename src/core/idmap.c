@@ -1,13 +1,11 @@
 /*
- * node_idmap.c — a hash map from mt_id to a pointer-sized value, used for
- * per-connection pins and creations and for object waiters. Open addressing
- * with linear probing and backward-shift deletion (no tombstones), so lookups
- * stay short under churn. Ids are random, so their first 8 bytes are the hash.
- * Main thread only. Invariant: load factor <= 1/2.
+ * idmap.c — the id-keyed hash map of idmap.h: open addressing, linear
+ * probing, backward-shift deletion.
  */
 #include <string.h>
 
-#include "node/node_int.h"
+#include "core/idmap.h"
+#include "manta/base.h"
 
 static size_t hash_of(mt_id id)
 {
@@ -18,21 +16,21 @@ static size_t hash_of(mt_id id)
     return (size_t)(h ^ (h >> 32));
 }
 
-void **mt__node_idmap_find(const node_idmap *m, mt_id key)
+void **mt_idmap_find(const mt_idmap *m, mt_id key)
 {
     if (m->n == 0) return NULL;
     size_t mask = m->cap - 1;
     for (size_t i = hash_of(key) & mask;; i = (i + 1) & mask) {
-        node_idmap_slot *s = &m->slots[i];
+        mt_idmap_slot *s = &m->slots[i];
         if (!s->used) return NULL;
         if (!memcmp(s->key.bytes, key.bytes, MT_ID_SIZE)) return &s->val;
     }
 }
 
-static bool grow(node_idmap *m)
+static bool grow(mt_idmap *m)
 {
     size_t ncap = m->cap ? m->cap * 2 : 16;
-    node_idmap_slot *ns = mt_calloc(ncap, sizeof *ns);
+    mt_idmap_slot *ns = mt_calloc(ncap, sizeof *ns);
     if (!ns) return false;
     for (size_t i = 0; i < m->cap; i++) {
         if (!m->slots[i].used) continue;
@@ -46,9 +44,9 @@ static bool grow(node_idmap *m)
     return true;
 }
 
-void **mt__node_idmap_put(node_idmap *m, mt_id key)
+void **mt_idmap_put(mt_idmap *m, mt_id key)
 {
-    void **found = mt__node_idmap_find(m, key);
+    void **found = mt_idmap_find(m, key);
     if (found) return found;
     if ((m->n + 1) * 2 > m->cap && !grow(m)) return NULL;
     size_t mask = m->cap - 1, i = hash_of(key) & mask;
@@ -60,12 +58,12 @@ void **mt__node_idmap_put(node_idmap *m, mt_id key)
     return &m->slots[i].val;
 }
 
-bool mt__node_idmap_del(node_idmap *m, mt_id key)
+bool mt_idmap_del(mt_idmap *m, mt_id key)
 {
-    void **v = mt__node_idmap_find(m, key);
+    void **v = mt_idmap_find(m, key);
     if (!v) return false;
     size_t mask = m->cap - 1;
-    size_t i = (size_t)((node_idmap_slot *)((char *)v - offsetof(node_idmap_slot, val)) - m->slots);
+    size_t i = (size_t)((mt_idmap_slot *)((char *)v - offsetof(mt_idmap_slot, val)) - m->slots);
     m->slots[i].used = false;
     m->n--;
     /* Backward shift: move later entries of the cluster into the hole when allowed. */
@@ -80,7 +78,7 @@ bool mt__node_idmap_del(node_idmap *m, mt_id key)
     return true;
 }
 
-void mt__node_idmap_fini(node_idmap *m)
+void mt_idmap_fini(mt_idmap *m)
 {
     mt_free(m->slots);
     m->slots = NULL;
