@@ -92,6 +92,8 @@ static int view_of(const Manta__ClusterStatusReply *cs, view_node *v, int max)
 }
 
 /* Bundles to nodes (where[i] indexes v) by the group's strategy; false when it cannot be placed now. */
+static bool place_each(const mt_placement_group *pg, view_node *v, int nv, int *where, const bool *lost);
+
 static bool plan(const mt_placement_group *pg, view_node *v, int nv, int *where)
 {
     if (pg->strategy == MT_PG_STRICT_PACK || pg->strategy == MT_PG_PACK) {
@@ -105,7 +107,14 @@ static bool plan(const mt_placement_group *pg, view_node *v, int nv, int *where)
         }
         if (pg->strategy == MT_PG_STRICT_PACK) return false;
     }
+    return place_each(pg, v, nv, where, NULL);
+}
+
+/* Bundles i with lost[i] (all when lost is NULL) one by one, by strategy, around what v already holds. */
+static bool place_each(const mt_placement_group *pg, view_node *v, int nv, int *where, const bool *lost)
+{
     for (int i = 0; i < pg->n; i++) {
+        if (lost && !lost[i]) continue;
         int best = -1;
         for (int k = 0; k < nv; k++) {
             if (!fits(&v[k], pg->res[i], pg->nres[i])) continue;
@@ -184,8 +193,11 @@ static mt_status reserve(mt_placement_group *pg, const view_node *v, int nv, con
     }
     for (int k = 0; st != MT_OK && done && k < nv; k++)
         if (done[k]) release_on(pg, v[k].addr);
-    for (int i = 0; st == MT_OK && i < pg->n; i++)
+    for (int i = 0; st == MT_OK && i < pg->n; i++) { /* where[i] < 0: bundle i stays where it is */
+        if (where[i] < 0) continue;
+        mt_free(pg->node[i]);
         if (!(pg->node[i] = mt_strdup(v[where[i]].addr))) st = mt_error_set(err, MT_ENOMEM, "placement group");
+    }
     if (st == MT_OK) pg->placed = true;
     mt_free(bs);
     mt_free(bp);
@@ -277,6 +289,59 @@ static mt_status try_place(mt_placement_group *pg, mt_error *err)
     bool cached = g_view.cs != NULL;
     mt_status st = place_once(pg, false, err);
     if (st == MT_ETIMEOUT && cached) st = place_once(pg, true, err); /* the kept view may be stale */
+    return st;
+}
+
+static void report(const mt_placement_group *pg);
+
+/*
+ * Node `addr` of a placed group did not answer. Once the control store no
+ * longer lists it alive, the bundles it held are placed again on the alive
+ * nodes (Ray reschedules a dead node's bundles; the others stay where they
+ * are, their tasks untouched): by the group's strategy around the bundles
+ * kept, a STRICT_SPREAD one on a node holding none of the others, all of
+ * a STRICT_PACK group together. MT_OK: moved (ask the new node); MT_ETIMEOUT:
+ * not now (the node is still listed alive, or nothing has room); other
+ * codes are errors.
+ */
+mt_status mt__pg_node_lost(mt_id id, const char *addr, mt_error *err)
+{
+    mt_placement_group *pg = mt__drv.pgs;
+    while (pg && !mt_id_equal(pg->id, id)) pg = pg->next;
+    if (!pg || !pg->placed || pg->removed) return mt_error_set(err, MT_ESTATE, "placement group is not placed");
+    MT_RETURN_NOT_OK(view_get(true, err));
+    for (int k = 0; k < g_view.nv; k++)
+        if (!strcmp(g_view.v[k].addr, addr))
+            return mt_error_set(err, MT_ETIMEOUT, "node %s does not answer but is still listed alive", addr);
+    int nv = g_view.nv, nlost = 0;
+    view_node *v = mt_calloc((size_t)nv + 1, sizeof *v);
+    int *where = mt_calloc((size_t)pg->n, sizeof *where);
+    bool *lost = mt_calloc((size_t)pg->n, sizeof *lost);
+    mt_status st = v && where && lost ? MT_OK : mt_error_set(err, MT_ENOMEM, "placement group");
+    if (st == MT_OK) {
+        memcpy(v, g_view.v, sizeof *v * (size_t)nv);
+        for (int k = 0; k < nv; k++) v[k].used = 0;
+        for (int i = 0; i < pg->n; i++) {
+            lost[i] = !strcmp(pg->node[i], addr);
+            nlost += lost[i];
+            where[i] = -1;
+            for (int k = 0; !lost[i] && k < nv; k++) v[k].used += !strcmp(v[k].addr, pg->node[i]); /* kept: its resources are in the view */
+        }
+        bool ok = nlost == pg->n ? plan(pg, v, nv, where) : place_each(pg, v, nv, where, lost);
+        if (!nlost) st = MT_OK;
+        else if (!ok) st = mt_error_set(err, MT_ETIMEOUT, "no alive node has room for the %d bundles node %s held", nlost, addr);
+        else if ((st = reserve(pg, v, nv, where, err)) != MT_OK && st != MT_ENOMEM) st = MT_ETIMEOUT;
+    }
+    for (int i = 0; st == MT_OK && i < pg->n; i++)
+        if (where[i] >= 0) view_charge(pg, i, pg->node[i], 1);
+    if (st == MT_OK && nlost) {
+        MT_LOG(MT_LOG_INFO, "PG-RESCHEDULE", "placement group %s: %d bundles of dead node %s placed again", pg->name ? pg->name : "",
+               nlost, addr);
+        if (pg->reported) report(pg); /* the control store lists the bundles' new nodes */
+    }
+    mt_free(v);
+    mt_free(where);
+    mt_free(lost);
     return st;
 }
 

@@ -26,6 +26,7 @@
 #define PIPELINE 256          /* tasks in flight per leased worker */
 #define LEASE_IDLE_NS 100000000LL /* return a task lease idle this long */
 #define SPILL_BACKOFF_NS 200000000LL
+#define GROUP_LOST_RETRY_NS 250000000LL /* a bundle's node did not answer: ask the control store again after this */
 #define GROUP_RETRY_NS 20000000LL /* a busy bundle is asked again after this */ /* after a spilled request found no room, queue here this long */
 #define DYING_WAIT_NS 500000000LL /* wait this long for a dead worker's notice before failing its tasks */
 
@@ -953,6 +954,22 @@ static void request_in_group(mt__shape *s)
     mt_status code = MT_OK;
     char why[MT_ERROR_MSG_MAX] = "";
     Manta__RequestLeaseReply *r = lease_at_ex(s, addr, true, &node, &node_addr, &code, why, sizeof why);
+    if (!r && code == MT_EIO) { /* the bundle's node is gone? once the control store says so, its bundles move */
+        mt_error e;
+        mt_status moved = mt__pg_node_lost(s->pg_id, addr, &e);
+        if (moved == MT_OK) {
+            s->spill_off_until_ns = 0;
+            d->retry_soon = true;
+            return;
+        }
+        if (moved == MT_ETIMEOUT) {
+            s->spill_off_until_ns = now + GROUP_LOST_RETRY_NS;
+            d->retry_soon = true;
+            return;
+        }
+        size_t used = strnlen(why, 240);
+        snprintf(why + used, sizeof why - used, "; %.260s", e.msg);
+    }
     if (!r) {
         if (code == MT_ETIMEOUT) { /* the bundle is busy: its leases come back soon */
             s->spill_off_until_ns = now + GROUP_RETRY_NS;

@@ -385,6 +385,9 @@ const Manta__NodeInfo *mt__drv_node_for(const Manta__ClusterStatusReply *cs, con
 /* driver_pg.c: placement groups as the task path sees them */
 mt_status mt__pg_check(const mt_placement_group *pg, int bundle_index, mt_id *id, int *bundle, mt_error *err);
 /* The node address of bundle `bundle` (-1: the first bundle's) of live placed group id, or NULL. */
+/* Node addr of group id did not answer: its bundles move once the control store lists it dead (driver_pg.c).
+ * MT_OK moved, MT_ETIMEOUT not now. */
+mt_status mt__pg_node_lost(mt_id id, const char *addr, mt_error *err);
 const char *mt__pg_node_for(mt_id id, int bundle);
 /* CPUs of that bundle (-1: of the group's bundles on the first bundle's node). */
 double mt__pg_cpus_for(mt_id id, int bundle);

@@ -687,6 +687,28 @@ static ITEST_UNUSED bool itest_runs_under(int pid, const char *dir)
     return strstr(buf, dir) != NULL;
 }
 
+/* kill -9 of every process started under dir (a joined node's daemon and its workers); returns how many. */
+static ITEST_UNUSED int itest_kill_node(const char *dir)
+{
+    int killed = 0;
+    for (int round = 0; round < 20; round++) {
+        DIR *d = opendir("/proc");
+        struct dirent *e;
+        int found = 0;
+        while (d && (e = readdir(d))) {
+            char *end;
+            long pid = strtol(e->d_name, &end, 10);
+            if (*end || pid <= 0 || pid == getpid() || !itest_runs_under((int)pid, dir)) continue;
+            if (kill((pid_t)pid, SIGKILL) == 0) found++;
+        }
+        if (d) closedir(d);
+        killed += found;
+        if (!found) break;
+        usleep(20000);
+    }
+    return killed;
+}
+
 /* Connects this process as a driver to the started cluster (never starts one). */
 static ITEST_UNUSED void itest_connect(const itest_cluster *c)
 {

@@ -320,28 +320,6 @@ Test(multinode, node_ip_resources_pin_work_to_a_node, .init = setup, .fini = tea
     cr_assert(!strstr(out, "node:"), "node resources are labels, not listed under Usage:\n%s", out);
 }
 
-/* kill -9 of every process of node B (its daemon and its workers); returns how many. */
-static int kill_node(const char *bdir)
-{
-    int killed = 0;
-    for (int round = 0; round < 20; round++) {
-        DIR *d = opendir("/proc");
-        struct dirent *e;
-        int found = 0;
-        while (d && (e = readdir(d))) {
-            char *end;
-            long pid = strtol(e->d_name, &end, 10);
-            if (*end || pid <= 0 || pid == getpid() || !itest_runs_under((int)pid, bdir)) continue;
-            if (kill((pid_t)pid, SIGKILL) == 0) found++;
-        }
-        if (d) closedir(d);
-        killed += found;
-        if (!found) break;
-        usleep(20000);
-    }
-    return killed;
-}
-
 /*
  * kill -9 of a whole node mid-job: a 3 s task runs on the head, a 6 s
  * task spills to node B; B dies once both run. The lost task is retried and
@@ -373,7 +351,7 @@ Test(multinode, a_killed_node_s_tasks_are_retried_elsewhere, .init = setup, .fin
     }
     cr_assert(both, "both tasks are running, one on each node");
     double killed_at = itest_now();
-    cr_assert_gt(kill_node(bdir), 0, "no process of node B found");
+    cr_assert_gt(itest_kill_node(bdir), 0, "no process of node B found");
     cr_assert_eq(itest_get_i64(first, 30000), 3000);
     cr_assert_eq(itest_get_i64(lost, 30000), 6000, "the task of the killed node was retried");
     double took = itest_now() - killed_at;
@@ -484,7 +462,7 @@ Test(multinode, a_result_lost_with_its_node_is_rebuilt_elsewhere, .init = setup,
     cr_assert_eq(mt_wait(&big, 1, 1, 10000, &ready, &nready, &err), MT_OK, "%s", err.msg); /* made (on B: the head is busy) */
     cr_assert_eq(nready, 1);
     cr_assert_eq(itest_get_i64(filler, 30000), 1500, "the filler held the head's CPU meanwhile");
-    cr_assert_gt(kill_node(bdir), 0);
+    cr_assert_gt(itest_kill_node(bdir), 0);
     mt_value v = {0};
     cr_assert_eq(mt_get(&big, 1, 30000, &v, &err), MT_OK, "the lost result was not rebuilt: %s", err.msg);
     cr_assert_eq(v.size, (size_t)3 << 20);
