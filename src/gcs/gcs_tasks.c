@@ -114,12 +114,12 @@ void mt__gcs_tasks_destroy(mt__gcs_tasks *t)
 
 static void evict_oldest(mt__gcs_tasks *t)
 {
+    if (t->dropped < INT64_MAX) t->dropped++;
     task_row *r = t->ring[t->head];
     mt_idmap_del(&t->map, key_of(r->task_id.bytes, r->attempt));
     row_free(t, r);
     t->head = (t->head + 1) % t->cap;
     t->n--;
-    t->dropped++;
 }
 
 /* Appends a row at the ring's end (growing it up to max); false on out of memory. */
@@ -172,7 +172,10 @@ static bool merge(mt__gcs_tasks *t, const mt_task_record *e, char *const *string
     bool bad = false;
     const char *name = text_of(e->name, strings, nstr, &bad), *etype = text_of(e->error_type, strings, nstr, &bad),
                *emsg = text_of(e->error_message, strings, nstr, &bad);
-    if (bad || e->attempt > 1000000 || e->state >= NSTATES || e->type > MANTA__TASK_TYPE__ACTOR_TASK) return false;
+    static const uint8_t zero[4];
+    if (bad || e->attempt > 1000000 || e->state >= NSTATES || e->type > MANTA__TASK_TYPE__ACTOR_TASK ||
+        memcmp(e->task_id.bytes + 16, zero, 4)) /* task ids keep bytes 16..19 zero: the key holds the attempt there */
+        return false;
     mt_id key = key_of(e->task_id.bytes, (int32_t)e->attempt);
     void **slot = mt_idmap_find(&t->map, key);
     task_row *r = slot ? *slot : NULL;
@@ -222,7 +225,7 @@ mt_status mt__gcs_tasks_add(mt__gcs_tasks *t, const Manta__AddTaskEventsRequest 
         return mt_error_set(err, MT_EINVAL, "task events: %zu bytes of records is no whole number of %d-byte records",
                             req->records.len, MT_TASK_RECORD_BYTES);
     size_t max = (size_t)MT_CFG_INT64(task_events_max_num_task_in_gcs), bad = 0, n = req->records.len / MT_TASK_RECORD_BYTES;
-    if (req->dropped > 0) t->dropped += req->dropped;
+    if (req->dropped > 0) t->dropped = req->dropped > INT64_MAX - t->dropped ? INT64_MAX : t->dropped + req->dropped;
     for (size_t i = 0; i < n; i++) {
         mt_task_record r;
         mt_task_record_get(req->records.data + i * MT_TASK_RECORD_BYTES, &r);

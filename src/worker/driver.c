@@ -57,6 +57,14 @@ void mt__drv_set_code_path(const char *code_path)
     pthread_mutex_unlock(&mt__drv.lock);
 }
 
+void mt__drv_set_task_context(mt_id task_id, uint32_t job_id)
+{
+    pthread_mutex_lock(&mt__drv.lock); /* the task's own threads may submit meanwhile */
+    mt__drv.cur_task = task_id;
+    mt__drv.cur_job = job_id;
+    pthread_mutex_unlock(&mt__drv.lock);
+}
+
 /*
  * The runtime inside a worker, started by the first runtime call of task
  * code: it connects to the worker's node as kind "worker" under the

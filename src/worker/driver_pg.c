@@ -164,7 +164,10 @@ static void release_on(const mt_placement_group *pg, const char *addr)
 }
 
 /* Reserves bundles where[] on their nodes: every node, or (after releasing the ones done) none. */
-static mt_status reserve(mt_placement_group *pg, const view_node *v, int nv, const int *where, mt_error *err)
+/* Reserves bundle i on node where[i] (where[i] < 0: bundle i stays). All or none, unless `partial` (moving
+ * a dead node's bundles): then what was reserved stays reserved and recorded, because releasing a node's
+ * share of the group would free the bundles it kept there too. */
+static mt_status reserve(mt_placement_group *pg, const view_node *v, int nv, const int *where, bool partial, mt_error *err)
 {
     Manta__Bundle *bs = mt_calloc((size_t)pg->n, sizeof *bs);
     Manta__Bundle **bp = mt_calloc((size_t)pg->n, sizeof *bp);
@@ -191,13 +194,15 @@ static mt_status reserve(mt_placement_group *pg, const view_node *v, int nv, con
         req.bundles = bp;
         if ((st = call_node(v[k].addr, MANTA__NODE_METHOD__NODE_RESERVE_BUNDLES, &req.base, err)) == MT_OK) done[k] = true;
     }
-    for (int k = 0; st != MT_OK && done && k < nv; k++)
+    for (int k = 0; st != MT_OK && !partial && done && k < nv; k++)
         if (done[k]) release_on(pg, v[k].addr);
-    for (int i = 0; st == MT_OK && i < pg->n; i++) { /* where[i] < 0: bundle i stays where it is */
-        if (where[i] < 0) continue;
+    mt_status kept = MT_OK;
+    for (int i = 0; (st == MT_OK || (partial && done)) && kept == MT_OK && i < pg->n; i++) { /* where[i] < 0: bundle i stays */
+        if (where[i] < 0 || (st != MT_OK && !done[where[i]])) continue;
         mt_free(pg->node[i]);
-        if (!(pg->node[i] = mt_strdup(v[where[i]].addr))) st = mt_error_set(err, MT_ENOMEM, "placement group");
+        if (!(pg->node[i] = mt_strdup(v[where[i]].addr))) kept = mt_error_set(err, MT_ENOMEM, "placement group");
     }
+    if (st == MT_OK) st = kept;
     if (st == MT_OK) pg->placed = true;
     mt_free(bs);
     mt_free(bp);
@@ -270,7 +275,7 @@ static mt_status place_once(mt_placement_group *pg, bool fresh, mt_error *err)
     for (int k = 0; k < nv && v; k++) v[k].used = 0;
     if (st == MT_OK && !plan(pg, v, nv, where))
         st = mt_error_set(err, MT_ETIMEOUT, "placement group cannot be placed now: no nodes with room for its bundles");
-    if (st == MT_OK && (st = reserve(pg, v, nv, where, err)) != MT_OK && st != MT_ENOMEM) { /* a node filled up: later */
+    if (st == MT_OK && (st = reserve(pg, v, nv, where, false, err)) != MT_OK && st != MT_ENOMEM) { /* a node filled up: later */
         mt_error_prefix(err, "placement group not placed yet");
         if (err) err->code = MT_ETIMEOUT;
         st = MT_ETIMEOUT;
@@ -304,8 +309,10 @@ static void report(const mt_placement_group *pg);
  * not now (the node is still listed alive, or nothing has room); other
  * codes are errors.
  */
-mt_status mt__pg_node_lost(mt_id id, const char *addr, mt_error *err)
+mt_status mt__pg_node_lost(mt_id id, const char *node_addr, mt_error *err)
 {
+    char addr[300]; /* node_addr may be the group's own copy, which a move frees */
+    snprintf(addr, sizeof addr, "%s", node_addr);
     mt_placement_group *pg = mt__drv.pgs;
     while (pg && !mt_id_equal(pg->id, id)) pg = pg->next;
     if (!pg || !pg->placed || pg->removed) return mt_error_set(err, MT_ESTATE, "placement group is not placed");
@@ -330,10 +337,10 @@ mt_status mt__pg_node_lost(mt_id id, const char *addr, mt_error *err)
         bool ok = nlost == pg->n ? plan(pg, v, nv, where) : place_each(pg, v, nv, where, lost);
         if (!nlost) st = MT_OK;
         else if (!ok) st = mt_error_set(err, MT_ETIMEOUT, "no alive node has room for the %d bundles node %s held", nlost, addr);
-        else if ((st = reserve(pg, v, nv, where, err)) != MT_OK && st != MT_ENOMEM) st = MT_ETIMEOUT;
+        else if ((st = reserve(pg, v, nv, where, true, err)) != MT_OK && st != MT_ENOMEM) st = MT_ETIMEOUT; /* the rest later */
     }
-    for (int i = 0; st == MT_OK && i < pg->n; i++)
-        if (where[i] >= 0) view_charge(pg, i, pg->node[i], 1);
+    for (int i = 0; where && lost && i < pg->n; i++)
+        if (where[i] >= 0 && strcmp(pg->node[i], addr)) view_charge(pg, i, pg->node[i], 1); /* moved */
     if (st == MT_OK && nlost) {
         MT_LOG(MT_LOG_INFO, "PG-RESCHEDULE", "placement group %s: %d bundles of dead node %s placed again", pg->name ? pg->name : "",
                nlost, addr);

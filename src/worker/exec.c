@@ -566,11 +566,9 @@ void mt__worker_run_task(mt__worker *w, mt__wconn *c, const Manta__TaskSpec *spe
     }
     if (st == MT_OK) {
         system = false;
-        mt__drv.cur_task = ctx.task_id; /* tasks it submits name it as their parent, and carry on its job */
-        mt__drv.cur_job = spec->job_id;
+        mt__drv_set_task_context(ctx.task_id, spec->job_id); /* tasks it submits name it as their parent, and carry on its job */
         st = fn(&ctx, args, (int)spec->n_args, &err);
-        mt__drv.cur_task = mt_id_nil();
-        mt__drv.cur_job = 0;
+        mt__drv_set_task_context(mt_id_nil(), 0);
         if (st != MT_OK && !err.msg[0]) mt_error_set(&err, st, "%s", mt_status_message(st));
         if (ctx.is_create) {
             w->actor_alive = st == MT_OK;

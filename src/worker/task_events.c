@@ -72,6 +72,7 @@ static mt__tev *record_of(mt__task *t)
         d->tev = n;
         d->cap_tev = (int32_t)c;
     }
+    if (d->ntev == 0) mt__drv_bg_kick(); /* an idle driver's thread wakes for the report */
     mt__tev *e = &d->tev[d->ntev];
     memset(e, 0, sizeof *e);
     e->task_id = t->task_id;
@@ -212,7 +213,7 @@ void mt__tev_flush(bool force)
     }
     /* In messages of at most CHUNK records (~750 KB): buffers that size are reused on both ends, where a
      * whole second's worth (tens of MB) would be fresh pages to fault in every time. */
-    size_t nt = (size_t)d->ntev, cap = 16;
+    size_t nt = (size_t)d->ntev, cap = 16, sent = 0;
     while (cap < 6 * CHUNK + 2) cap *= 2; /* up to three texts a record, at most half full */
     texts x = {.slots = mt_malloc(cap * sizeof *x.slots), .mask = cap - 1, .strings = mt_malloc((3 * CHUNK + 1) * sizeof(char *))};
     uint8_t *blob = mt_malloc(CHUNK * MT_TASK_RECORD_BYTES);
@@ -240,14 +241,15 @@ void mt__tev_flush(bool force)
         req.n_strings = x.n;
         req.dropped = from == 0 ? d->tev_dropped : 0;
         st = mt_gcs_report_task_events(g, &req, &err);
+        if (st == MT_OK) sent = from + n;
         if (!nt) break; /* only the dropped count to say */
     }
+    if (st == MT_OK || sent) d->tev_dropped = 0; /* the first chunk carried the count */
     if (st == MT_OK) {
-        d->tev_dropped = 0;
         d->tev_backoff_ms = 0;
     } else {
         MT_LOG(MT_LOG_DEBUG, "TASK-EVENTS", "%d task state changes not reported: %s", d->ntev, err.msg);
-        d->tev_dropped += d->ntev;
+        d->tev_dropped += (int64_t)(nt - sent); /* the chunks sent before the failure arrived */
         /* the head is down or restarting: try again in a while, backing off (a connect may block up to its timeout) */
         d->tev_backoff_ms = d->tev_backoff_ms ? (d->tev_backoff_ms * 2 > 60000 ? 60000 : d->tev_backoff_ms * 2) : 2000;
         d->tev_retry_ns = now + d->tev_backoff_ms * 1000000;
@@ -264,6 +266,7 @@ void mt__tev_start(void)
     mt__driver *d = &mt__drv;
     d->tev_interval_ms = MT_CFG_INT64(task_events_report_interval_ms);
     d->tev_gen = 1;
+    d->tev_dropped = d->tev_retry_ns = d->tev_backoff_ms = 0; /* nothing of an earlier session's */
     d->tev_next_ns = mt_time_now_ns() + d->tev_interval_ms * 1000000;
     memcpy(&d->job_id, d->driver_id.bytes, sizeof d->job_id);
     if (!d->job_id) d->job_id = 1;

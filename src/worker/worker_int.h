@@ -339,7 +339,7 @@ typedef struct mt__driver {
     uint32_t tev_gen;
     int64_t tev_dropped, tev_next_ns, tev_retry_ns, tev_backoff_ms, tev_interval_ms;
     uint32_t job_id;       /* this driver's job (tasks carry it; a worker's runtime takes its task's) */
-    /* In a worker: the task running now and its job (exec.c sets them; its main thread only). */
+    /* In a worker: the task running now and its job (exec.c sets them through mt__drv_set_task_context). */
     mt_id cur_task;
     uint32_t cur_job;
 } mt__driver;
@@ -372,6 +372,8 @@ void mt__tev_fini(void);
 /* The driver's control-store connection (made on first use; driver_actor.c). */
 struct mt_gcs_client;
 mt_status mt__drv_gcs(struct mt_gcs_client **out, mt_error *err);
+/* In a worker: the task now running (nil: none) and its job, for the tasks it submits. */
+void mt__drv_set_task_context(mt_id task_id, uint32_t job_id);
 /* Closes that connection (it failed); the next mt__drv_gcs connects again. */
 void mt__drv_gcs_reset(void);
 /* CPUs of the alive nodes, refreshed at most once a second (the node's own until a query succeeds). */

@@ -94,14 +94,16 @@ Test(tasks, malformed_events_are_refused_and_the_rest_count)
     mt_error err;
     cr_assert_eq(mt__gcs_tasks_create(&t, &err), MT_OK);
     mt_id a = task_id(2), b = task_id(3);
-    mt_task_record e[4] = {event(&a, 0, MANTA__TASK_STATE__TASK_FINISHED, 1, "ok"),
+    mt_task_record e[5] = {event(&a, 0, MANTA__TASK_STATE__TASK_FINISHED, 1, "ok"),
                            event(&b, -1, MANTA__TASK_STATE__TASK_FINISHED, 1, "bad attempt"),
                            event(&b, 0, MANTA__TASK_STATE__TASK_FINISHED, 1, "bad state"),
-                           event(&b, 0, MANTA__TASK_STATE__TASK_FINISHED, 1, NULL)};
+                           event(&b, 0, MANTA__TASK_STATE__TASK_FINISHED, 1, NULL),
+                           event(&a, 0, MANTA__TASK_STATE__TASK_FAILED, 2, NULL)};
     e[2].state = 99;
     e[3].error_message = 30; /* no such text */
-    cr_assert_eq(add(t, e, 4, 0, &err), MT_EINVAL);
-    cr_assert(strstr(err.msg, "3 of 4 records malformed"), "%s", err.msg);
+    e[4].task_id.bytes[17] = 1; /* not a task id: it would alias attempt 256 of task a */
+    cr_assert_eq(add(t, e, 5, 0, &err), MT_EINVAL);
+    cr_assert(strstr(err.msg, "4 of 5 records malformed"), "%s", err.msg);
     cr_assert_eq(mt__gcs_tasks_count(t), 1);
     uint8_t blob[MT_TASK_RECORD_BYTES + 1] = {0};
     Manta__AddTaskEventsRequest r = MANTA__ADD_TASK_EVENTS_REQUEST__INIT;

@@ -295,6 +295,13 @@ static ITEST_UNUSED void itest_net_drop(int pid)
     while (d && (e = readdir(d)))
         if (!strncmp(e->d_name, prefix, strlen(prefix))) itest_sh("ip netns del %s", e->d_name);
     if (d) closedir(d);
+    char veth[32]; /* a veth pair whose move into its namespace failed stays here */
+    snprintf(veth, sizeof veth, "mv%dx", pid % 1000000);
+    if ((d = opendir("/sys/class/net"))) {
+        while ((e = readdir(d)))
+            if (!strncmp(e->d_name, veth, strlen(veth))) itest_sh("ip link del %s", e->d_name);
+        closedir(d);
+    }
     char br[32];
     snprintf(br, sizeof br, "/sys/class/net/mtb%d", pid);
     if (access(br, F_OK) == 0) itest_sh("ip link del mtb%d", pid);
