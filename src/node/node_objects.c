@@ -56,13 +56,16 @@ static bool pin_add(node_client *cl, mt_id id)
     return true;
 }
 
-static void reply_get(node_client *cl, const mt_rpc_msg *m, const mt_store_ref *ref)
+static void reply_get(node_client *cl, const mt_rpc_msg *m, mt_id id, const mt_store_ref *ref)
 {
     Manta__GetObjectReply r = MANTA__GET_OBJECT_REPLY__INIT;
     r.offset = ref->offset;
     r.size = ref->size;
     r.in_arena = ref->where == MT_STORE_IN_ARENA;
     r.spill_path = (char *)(ref->where == MT_STORE_ON_DISK && ref->path ? ref->path : "");
+    mt_id owner, creator;
+    if (mt_store_object_owner(cl->node->store, id, &owner, &creator) && !mt_id_is_nil(owner))
+        r.owner_id = (ProtobufCBinaryData){MT_ID_SIZE, owner.bytes};
     mt__node_reply(cl, m, MT_OK, &r.base, NULL);
 }
 
@@ -81,7 +84,7 @@ static mt_status try_get(node_client *cl, const mt_rpc_msg *m, mt_id id, mt_erro
         mt__node_reply(cl, m, MT_ENOMEM, NULL, "out of memory tracking a pin");
         return MT_OK; /* answered */
     }
-    reply_get(cl, m, &ref);
+    reply_get(cl, m, id, &ref);
     return MT_OK;
 }
 

@@ -67,6 +67,7 @@ typedef struct pull_waiter {
 struct node_pull {
     mt__node *node;
     mt_id id;
+    mt_id owner; /* the source's owner of the object (nil: unknown): the copy keeps it */
     char hex[2 * MT_ID_SIZE + 1];
     node_pull_peer *peer;
     pull_state state;
@@ -339,7 +340,8 @@ static bool pull_start(node_pull *p, bool no_wait)
         return true;
     }
     p->created = true;
-    mt_store_object_set_owner(n->store, p->id, n->node_id, n->node_id, NULL);
+    /* Owned as the source's copy is: the owner's delete and the owner's death free this copy too. */
+    mt_store_object_set_owner(n->store, p->id, mt_id_is_nil(p->owner) ? n->node_id : p->owner, n->node_id, NULL);
     if (ref.where == MT_STORE_IN_ARENA) {
         p->dst = mt_store_base(n->store) + ref.offset;
     } else if ((st = mt_store_map_file_rw(ref.path, p->size, &p->file_map, &err)) == MT_OK) {
@@ -402,6 +404,7 @@ static void on_sized(mt_rpc_conn *c, mt_status st, const mt_rpc_msg *m, void *ud
     Manta__GetObjectReply *r = manta__get_object_reply__unpack(&mt_rpc_pb_allocator, m->len, m->payload);
     p->source_pinned = r != NULL;
     int64_t size = r ? r->size : -1;
+    if (r && r->owner_id.len == MT_ID_SIZE) memcpy(p->owner.bytes, r->owner_id.data, MT_ID_SIZE);
     if (r) manta__get_object_reply__free_unpacked(r, &mt_rpc_pb_allocator);
     if (size < 0) {
         pull_failf(p, MT_ECORRUPT, "object %s on node %s: %s", "a malformed answer from the source");

@@ -118,12 +118,23 @@ mt_ref *mt__ref_new(mt_id id, bool owned)
     return r;
 }
 
+/*
+ * The owner's delete: this node's store (the object, or the copy pulled
+ * here) and, for a result made on another node, that node's primary copy,
+ * over the connection the task's lease used (none left: the node is gone,
+ * and so is the copy). Copies other nodes pulled are secondaries: evicted.
+ */
+void mt__drv_delete_stored(mt_id id, const char *made_at)
+{
+    mt__drv_object_id_send(MANTA__NODE_METHOD__NODE_DELETE_OBJECT, id);
+    if (made_at) mt__object_id_send(mt__drv_remote_find(made_at), MANTA__NODE_METHOD__NODE_DELETE_OBJECT, id);
+}
+
 void mt__ref_unref(mt_ref *r)
 {
     if (!r || --r->rc > 0) return;
     vpin_drop(r);
-    if (r->in_store && r->owned && mt__drv.inited)
-        mt__drv_object_id_send(MANTA__NODE_METHOD__NODE_DELETE_OBJECT, r->id);
+    if (r->in_store && r->owned && mt__drv.inited) mt__drv_delete_stored(r->id, r->loc_addr);
     mt__lineage_unref(r->lineage);
     mt_free(r->data);
     mt_free(r->msg);

@@ -50,6 +50,13 @@ mt_status mt__drv_remote_client(const char *addr, mt_rpc_client **out, const cha
     return MT_OK;
 }
 
+mt_rpc_client *mt__drv_remote_find(const char *addr)
+{
+    for (remote *r = remotes; addr && r; r = r->next)
+        if (!strcmp(r->addr, addr)) return r->c;
+    return NULL;
+}
+
 void mt__drv_remotes_close(void)
 {
     while (remotes) {

@@ -542,7 +542,7 @@ static void complete_task(mt__task *t, const Manta__TaskResult *r)
     if (t->cancelled) { /* ran on, but its result is dropped */
         for (size_t i = 0; i < r->n_returns && i < (size_t)t->nrets; i++)
             if (r->returns[i]->in_store) /* nobody will read it: delete it now */
-                mt__drv_object_id_call(MANTA__NODE_METHOD__NODE_DELETE_OBJECT, t->rets[i]->id, NULL);
+                mt__drv_delete_stored(t->rets[i]->id, t->ran_on);
         fail_cancelled(t);
         return;
     }

@@ -402,6 +402,8 @@ mt_status mt__drv_pull(mt_id id, const char *addr, mt_error *err);
 /* Several at once (the node copies them concurrently); st_out[i] (may be NULL) per object. */
 mt_status mt__drv_pull_many(const mt_id *ids, const char *const *addrs, int n, mt_status *st_out, mt_error *err);
 void mt__drv_remotes_close(void);
+/* The kept connection to `addr`, NULL when there is none (never connects). */
+mt_rpc_client *mt__drv_remote_find(const char *addr);
 mt_status mt__drv_node_call(uint16_t method, const ProtobufCMessage *req,
                             const ProtobufCMessageDescriptor *desc, ProtobufCMessage **reply,
                             int *fd_out, mt_error *err);
@@ -419,6 +421,8 @@ void mt__drv_stop_cluster(void);
 /* driver_obj.c */
 mt_ref *mt__ref_new(mt_id id, bool owned);
 void mt__ref_unref(mt_ref *r); /* under the lock */
+/* Deletes a stored object on this node and, when made_at is another node's address, there too (one-way). */
+void mt__drv_delete_stored(mt_id id, const char *made_at);
 void mt__ref_set_inline(mt_ref *r, const void *data, size_t size);
 void mt__ref_fail(mt_ref *r, mt_status code, const char *msg);
 /* Waits for refs[0, n) and gives the ids of the stored ones (mt_malloc'd, NULL when none). */

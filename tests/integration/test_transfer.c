@@ -5,11 +5,15 @@
  * (NODE_PULL_OBJECTS): several at once within the pull memory budget, and
  * a 1 GiB object (on B's disk: it does not fit B's 256 MiB store) in
  * pieces, compared byte for byte. `manta list objects` shows both nodes'
- * stores: the primaries on B and the head's cached copies.
+ * stores: the primaries on B and the head's cached copies, all owned by
+ * this driver, and releasing the refs frees them on both nodes.
  */
 #include "itest_cluster.h"
 
 #include <criterion/criterion.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +23,45 @@
 #include "itest_node.h"
 
 static itest_cluster C;
+
+/* manta.bytes(size) pinned to node B (its custom resource). */
+static mt_ref *bytes_on_b(int64_t size);
+
+/*
+ * ITEST_ROLE=owner_then_killed: a driver that makes two results on B, reads
+ * one (the head keeps a copy), says "held" and waits to be killed.
+ */
+static int owner_then_killed(void)
+{
+    mt_error err = {0};
+    mt_init_options o = {.address = getenv("ITEST_GCS"), .no_start = true};
+    if (mt_init_ex(&o, &err) != MT_OK) return printf("init: %s\n", err.msg), 10;
+    mt_resource special[2] = {{"CPU", 1}, {"special", 1}};
+    mt_task_options to = {.resources = special, .num_resources = 2};
+    mt_arg a = MT_ARG_I64(4 << 20);
+    mt_ref *r[2] = {NULL, NULL};
+    for (int i = 0; i < 2; i++)
+        if (mt_task_submit("manta.bytes", &a, 1, &to, &r[i], &err) != MT_OK) return printf("submit: %s\n", err.msg), 11;
+    bool ready[2];
+    int nready = 0;
+    mt_value v;
+    if (mt_wait(r, 2, 2, 60000, ready, &nready, &err) != MT_OK || mt_get(&r[0], 1, 60000, &v, &err) != MT_OK)
+        return printf("get: %s\n", err.msg), 12;
+    mt_value_release(&v);
+    printf("held\n");
+    fflush(stdout);
+    for (;;) pause();
+}
+
+__attribute__((constructor)) static void role_dispatch(void)
+{
+    const char *role = getenv("ITEST_ROLE");
+    if (role && !strcmp(role, "owner_then_killed")) {
+        int rc = owner_then_killed();
+        fflush(stdout);
+        _exit(rc);
+    }
+}
 
 static void setup(void) { itest_prepare(&C); }
 
@@ -37,7 +80,6 @@ static Manta__NodeStatsReply *head_stats(void)
     return r;
 }
 
-/* manta.bytes(size) pinned to node B (its custom resource). */
 static mt_ref *bytes_on_b(int64_t size)
 {
     mt_resource special[2] = {{"CPU", 1}, {"special", 1}};
@@ -94,8 +136,7 @@ Test(transfer, several_objects_come_at_once_within_the_pull_budget, .init = setu
     char *args[] = {"list", "objects", "--format", "json", "--temp-dir", C.dir, NULL};
     cr_assert_eq(itest_run_cli(args, out, sizeof out, 20000), 0, "%s", out);
     cr_assert_eq(count_of(out, "\"primary\": false"), N, "%s", out);
-    cr_assert_eq(count_of(out, "\"type\": \"NODE\""), N, "%s", out);
-    cr_assert_geq(count_of(out, "\"type\": \"DRIVER\""), N, "%s", out);
+    cr_assert_eq(count_of(out, "\"type\": \"DRIVER\""), 2 * N, "the copies keep the owner:\n%s", out);
     cr_assert_geq(count_of(out, "\"object_size\": 8388608"), 2 * N, "%s", out);
     for (int i = 0; i < N; i++) {
         cr_assert(bytes_ok(&v[i], (size_t)size), "object %d differs from what the task wrote", i);
@@ -152,4 +193,72 @@ Test(transfer, a_1_gib_object_is_read_from_another_node, .init = setup, .fini = 
     protobuf_c_message_free_unpacked(&s->base, &mt_rpc_pb_allocator);
     mt_ref_release(r);
     mt_shutdown();
+}
+
+/* Objects listed by `manta list objects` across the cluster. */
+static int objects_listed(char *out, size_t cap)
+{
+    char *args[] = {"list", "objects", "--format", "json", "--temp-dir", C.dir, NULL};
+    cr_assert_eq(itest_run_cli(args, out, cap, 20000), 0, "%s", out);
+    return count_of(out, "\"object_id\"");
+}
+
+/*
+ * The owner's delete reaches the node that made the object: results made
+ * on B, one read here (so the head holds a copy) and one never read, are
+ * gone from both nodes' stores once their refs are released.
+ */
+Test(transfer, releasing_a_result_frees_it_on_the_node_that_made_it, .init = setup, .fini = teardown, .timeout = 120)
+{
+    itest_start(&C, (const char *const[]){"--object-store-memory", "268435456", NULL});
+    char bdir[300];
+    itest_join(&C, "b", "{\"special\": 2}", bdir, sizeof bdir);
+    itest_connect(&C);
+    const int64_t size = 4 << 20;
+    mt_ref *read = bytes_on_b(size), *unread = bytes_on_b(size);
+    mt_error err = {0};
+    mt_value v;
+    cr_assert_eq(mt_get(&read, 1, 60000, &v, &err), MT_OK, "%s", err.msg);
+    cr_assert(bytes_ok(&v, (size_t)size));
+    mt_value_release(&v);
+    mt_ref *both[2] = {read, unread};
+    bool ready[2];
+    int nready = 0;
+    cr_assert_eq(mt_wait(both, 2, 2, 60000, ready, &nready, &err), MT_OK, "%s", err.msg);
+    static char out[1 << 16];
+    cr_assert_eq(objects_listed(out, sizeof out), 3, "two primaries on B and the head's copy:\n%s", out);
+    mt_ref_release(read);
+    mt_ref_release(unread);
+    int left = -1;
+    for (double end = itest_now() + 10; itest_now() < end && left != 0; itest_sleep_ms(100))
+        left = objects_listed(out, sizeof out);
+    cr_assert_eq(left, 0, "still stored after the refs went:\n%s", out);
+    mt_shutdown();
+}
+
+/*
+ * An owner's death frees what it owned on every node it used: a driver
+ * holding two results made on B (and the head's copy of one) is killed
+ * with SIGKILL, and both stores let them go.
+ */
+Test(transfer, a_killed_owner_s_objects_go_from_every_node, .init = setup, .fini = teardown, .timeout = 120)
+{
+    itest_start(&C, (const char *const[]){"--object-store-memory", "268435456", NULL});
+    char bdir[300];
+    itest_join(&C, "b", "{\"special\": 2}", bdir, sizeof bdir);
+    char rout[700], text[4096] = "", env[64];
+    snprintf(rout, sizeof rout, "%s/owner.out", C.dir);
+    snprintf(env, sizeof env, "ITEST_GCS=%s:%d", C.host_ip, C.gcs_port);
+    pid_t pid = itest_spawn_role("owner_then_killed", env, rout);
+    for (double end = itest_now() + 60; itest_now() < end && !strstr(text, "held"); itest_sleep_ms(100))
+        itest_read_file(rout, text, sizeof text);
+    cr_assert(strstr(text, "held"), "the owner did not get its results: %s", text);
+    static char out[1 << 16];
+    cr_assert_eq(objects_listed(out, sizeof out), 3, "two primaries on B and the head's copy:\n%s", out);
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+    int left = -1;
+    for (double end = itest_now() + 10; itest_now() < end && left != 0; itest_sleep_ms(100))
+        left = objects_listed(out, sizeof out);
+    cr_assert_eq(left, 0, "still stored after their owner died:\n%s", out);
 }
