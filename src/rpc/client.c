@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <poll.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "core/config_keys.h"
@@ -283,6 +284,31 @@ mt_status mt_rpc_client_connect_id(const char *address, const uint8_t token[MT_R
         return st;
     }
     *out = c;
+    return MT_OK;
+}
+
+bool mt_rpc_client_peer_closed(const mt_rpc_client *c)
+{
+    if (!c || c->fd < 0) return true;
+    struct pollfd p = {.fd = c->fd, .events = POLLIN | POLLRDHUP};
+    if (poll(&p, 1, 0) <= 0) return false;
+    if (p.revents & (POLLHUP | POLLERR | POLLNVAL)) return true;
+    if (!(p.revents & (POLLIN | POLLRDHUP))) return false;
+    char b;
+    ssize_t k = recv(c->fd, &b, 1, MSG_PEEK | MSG_DONTWAIT);
+    return k == 0 || (k < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR);
+}
+
+mt_status mt_rpc_client_redial(mt_rpc_client *c, const uint8_t token[MT_RPC_TOKEN_BYTES], const char *client_kind,
+                               mt_id client_id, int64_t timeout_ms, mt_error *err)
+{
+    mt_rpc_client *fresh = NULL;
+    MT_RETURN_NOT_OK(mt_rpc_client_connect_id(c->addr, token, client_kind, client_id, timeout_ms, &fresh, err));
+    if (c->fd >= 0) close(c->fd);
+    for (int i = 0; i < c->nrfds; i++) close(c->rfds[i]);
+    mt__rpc_buf_free(&c->in);
+    *c = *fresh; /* the same struct, so whoever holds c keeps it */
+    mt_free(fresh);
     return MT_OK;
 }
 

@@ -193,6 +193,11 @@ mt_status mt_rpc_client_recv(mt_rpc_client *c, int64_t timeout_ms, mt_rpc_msg *o
 /* Whether a whole frame is already buffered (poll on the fd cannot tell). */
 bool mt_rpc_client_buffered(const mt_rpc_client *c);
 int mt_rpc_client_fd(const mt_rpc_client *c);
+/* True when the peer has closed the connection (or it failed); never blocks. */
+bool mt_rpc_client_peer_closed(const mt_rpc_client *c);
+/* Connects c again to its address (after its peer restarted); c is unchanged when that fails. */
+mt_status mt_rpc_client_redial(mt_rpc_client *c, const uint8_t token[MT_RPC_TOKEN_BYTES], const char *client_kind,
+                               mt_id client_id, int64_t timeout_ms, mt_error *err);
 void mt_rpc_client_close(mt_rpc_client *c);
 
 /* ---- Framed streams on a raw socket (stream.c) ---------------------------- */

@@ -101,15 +101,35 @@ static void take_lease_reply(mt_actor *a, const Manta__RequestLeaseReply *rep)
     snprintf(a->worker_address, sizeof a->worker_address, "%s", rep->worker_address ? rep->worker_address : "");
 }
 
+/* Leases the actor's worker from this node, waiting for it. */
+static mt_status lease_local(mt_actor *a, mt_error *err)
+{
+    Manta__RequestLeaseRequest req;
+    Manta__ResourceSet rs;
+    Manta__ResourceSet__QuantitiesEntry ents[MT__MAX_RESOURCES], *ptrs[MT__MAX_RESOURCES];
+    actor_lease_req(a, &req, &rs, ents, ptrs);
+    mt__drv_return_idle_leases();
+    Manta__RequestLeaseReply *rep = NULL;
+    MT_RETURN_NOT_OK(mt__drv_node_call(MANTA__NODE_METHOD__NODE_REQUEST_LEASE, &req.base,
+                                       &manta__request_lease_reply__descriptor, (ProtobufCMessage **)&rep, NULL, err));
+    take_lease_reply(a, rep);
+    a->node = NULL;
+    protobuf_c_message_free_unpacked(&rep->base, &mt_rpc_pb_allocator);
+    return MT_OK;
+}
+
 /*
  * An actor whose worker cannot come from this node — its placement-group
  * bundle is elsewhere, or only another node has its demand — is leased from
- * that node, waiting for the grant (bounded: REMOTE_ACTOR_WAIT_MS).
+ * that node, waiting for the grant (bounded: REMOTE_ACTOR_WAIT_MS). A
+ * restart skips a->avoid and may come back to this node. `tried` (300
+ * bytes, may be NULL) gets the address asked.
  */
 #define REMOTE_ACTOR_WAIT_MS 30000
-static mt_status lease_remote(mt_actor *a, mt_error *err)
+static mt_status lease_remote(mt_actor *a, char *tried, mt_error *err)
 {
     char addr[300] = "";
+    if (tried) *tried = 0;
     if (!mt_id_is_nil(a->pg_id)) {
         const char *n = mt__pg_node_for(a->pg_id, a->bundle);
         if (!n) return mt_error_set(err, MT_ESTATE, "actor %s: its placement group is not placed (removed, or still pending)", a->class_name);
@@ -119,17 +139,22 @@ static mt_status lease_remote(mt_actor *a, mt_error *err)
         Manta__ClusterStatusReply *cs = NULL;
         MT_RETURN_NOT_OK(mt__drv_gcs(&g, err));
         MT_RETURN_NOT_OK(mt_gcs_cluster_status(g, &cs, err));
-        const Manta__NodeInfo *ni = mt__drv_node_for(cs, a->res, a->nres);
+        bool restarting = a->restart_until_ns > 0;
+        const Manta__NodeInfo *ni = mt__drv_node_for_ex(cs, a->res, a->nres, a->avoid[0] ? a->avoid : NULL, restarting);
+        bool self = ni && ni->node_id.len == MT_ID_SIZE && !memcmp(ni->node_id.data, mt__drv.node_id.bytes, MT_ID_SIZE);
         if (ni) snprintf(addr, sizeof addr, "%s", ni->node_address);
         mt_gcs_reply_free(cs);
+        if (self) return lease_local(a, err);
         if (!ni) {
             char want[400] = "";
             size_t k = 0;
             for (int i = 0; i < a->nres && k < sizeof want - 80; i++)
                 k += (size_t)snprintf(want + k, sizeof want - k, "%s%.60s: %.10g", i ? ", " : "", a->res[i].name, a->res[i].quantity);
-            return mt_error_set(err, MT_EUNSUPPORTED, "no node can satisfy {%s}", want);
+            return mt_error_set(err, restarting ? MT_ETIMEOUT : MT_EUNSUPPORTED, "no %snode can satisfy {%s}",
+                                restarting ? "alive " : "", want);
         }
     }
+    if (tried) snprintf(tried, 300, "%s", addr);
     mt_rpc_client *c = NULL;
     MT_RETURN_NOT_OK(mt__drv_remote_client(addr, &c, NULL, err));
     Manta__RequestLeaseRequest req;
@@ -153,21 +178,12 @@ static mt_status lease_remote(mt_actor *a, mt_error *err)
     return MT_OK;
 }
 
-/* Leases the actor's worker and waits for it (restarts). */
-static mt_status lease_actor_worker(mt_actor *a, mt_error *err)
+/* Leases the actor's worker and waits for it (restarts): from where it was placed, placed again the same way. */
+static mt_status lease_actor_worker(mt_actor *a, char *tried, mt_error *err)
 {
-    if (a->node || !mt_id_is_nil(a->pg_id)) return lease_remote(a, err); /* placed elsewhere: placed again the same way */
-    Manta__RequestLeaseRequest req;
-    Manta__ResourceSet rs;
-    Manta__ResourceSet__QuantitiesEntry ents[MT__MAX_RESOURCES], *ptrs[MT__MAX_RESOURCES];
-    actor_lease_req(a, &req, &rs, ents, ptrs);
-    mt__drv_return_idle_leases();
-    Manta__RequestLeaseReply *rep = NULL;
-    MT_RETURN_NOT_OK(mt__drv_node_call(MANTA__NODE_METHOD__NODE_REQUEST_LEASE, &req.base,
-                                       &manta__request_lease_reply__descriptor, (ProtobufCMessage **)&rep, NULL, err));
-    take_lease_reply(a, rep);
-    protobuf_c_message_free_unpacked(&rep->base, &mt_rpc_pb_allocator);
-    return MT_OK;
+    if (tried) *tried = 0;
+    if (a->node || !mt_id_is_nil(a->pg_id)) return lease_remote(a, tried, err);
+    return lease_local(a, err);
 }
 
 static mt_status connect_handle(mt_actor *a, mt_error *err)
@@ -214,12 +230,6 @@ static mt_status actor_boot(mt_actor *a, mt_error *err)
     return mt_rpc_stream_flush(&a->conn->s, err);
 }
 
-/* Leases a worker (waiting for it), connects and pushes the constructor: restarts. */
-static mt_status actor_start(mt_actor *a, mt_error *err)
-{
-    MT_RETURN_NOT_OK(lease_actor_worker(a, err));
-    return actor_boot(a, err);
-}
 
 static mt_status register_name(mt_actor *a, mt_error *err)
 {
@@ -253,6 +263,7 @@ static void actor_free(mt_actor *a)
     mt_free(a->name);
     mt_free(a->ns);
     mt_free(a->death_msg);
+    mt_free(a->restart_why);
     mt_free(a->ctor_spec);
     mt_free(a);
 }
@@ -421,7 +432,7 @@ void mt__actor_ctor_ready(mt__task *t)
         mt_error err;
         a->starting = false;
         d->deps_changed = true;
-        if (lease_remote(a, &err) == MT_OK) {
+        if (lease_remote(a, NULL, &err) == MT_OK) {
             leased(a);
         } else {
             char msg[MT_ERROR_MSG_MAX];
@@ -494,7 +505,7 @@ bool mt__actor_lease_reply(const mt_rpc_msg *m)
     mt_error err;
     int32_t status = m->status ? m->status : r ? r->status : MT_EIO;
     if (status == MT_EUNSUPPORTED) { /* not on this node: one that has it */
-        if (lease_remote(a, &err) == MT_OK) {
+        if (lease_remote(a, NULL, &err) == MT_OK) {
             leased(a);
         } else {
             snprintf(msg, sizeof msg, "actor %.100s could not be placed: %.300s", a->class_name, err.msg);
@@ -612,6 +623,123 @@ static void set_dead(mt_actor *a, mt_status code, const char *msg)
     a->death_msg = mt_strdup(msg);
 }
 
+/* ---- Restarts ---------------------------------------------------------------
+ * An actor whose worker died is started again while restarts are left: its
+ * calls wait (a->starting) and the pump tries, without blocking on a node
+ * that is gone. A node that does not answer is skipped on the next try (and
+ * a placement-group bundle it held moves, once the control store lists it
+ * dead: mt__pg_node_lost); tries go on every RESTART_RETRY_NS until
+ * node_dead_after_ms + RESTART_GRACE_NS after the death, then the actor
+ * is dead with both reasons.
+ */
+#define RESTART_RETRY_NS (250 * 1000000LL)
+#define RESTART_GRACE_NS (5000 * 1000000LL)
+
+static void restart_unlink(mt_actor *a)
+{
+    for (mt_actor **pp = &mt__drv.restarting; *pp; pp = &(*pp)->next_restarting)
+        if (*pp == a) {
+            *pp = a->next_restarting;
+            break;
+        }
+    a->next_restarting = NULL;
+    a->starting = false;
+    a->restart_until_ns = 0;
+    a->avoid[0] = 0;
+    mt_free(a->restart_why);
+    a->restart_why = NULL;
+    mt__drv.deps_changed = true; /* its waiting calls go now, or fail */
+}
+
+/* Done restarting (started or dead): its calls go on, and the list's hold goes. */
+static void restart_done(mt_actor *a)
+{
+    restart_unlink(a);
+    mt__actor_unref(a);
+}
+
+static void restart_fail(mt_actor *a, const char *why)
+{
+    char msg[MT_ERROR_MSG_MAX];
+    snprintf(msg, sizeof msg, "%.200s; restart failed: %.280s", a->restart_why ? a->restart_why : "actor died", why);
+    MT_LOG(MT_LOG_WARN, "DRIVER-ACTOR-RESTART", "%s", msg);
+    set_dead(a, MT_EIO, msg);
+    restart_done(a);
+}
+
+static void restart_try(mt_actor *a, int64_t now)
+{
+    if (a->dead) { /* killed meanwhile */
+        restart_done(a);
+        return;
+    }
+    char tried[300] = "";
+    mt_error err;
+    mt_status st = lease_actor_worker(a, tried, &err);
+    if (st == MT_OK && (st = actor_boot(a, &err)) != MT_OK) {
+        kill_worker(a, NULL);
+        conn_drop(a, MT_EIO, err.msg);
+    }
+    if (st == MT_OK) {
+        MT_LOG(MT_LOG_INFO, "DRIVER-ACTOR-RESTART", "actor %s restarted (worker %d)", a->class_name, a->worker_pid);
+        if (a->name) register_name(a, NULL);
+        restart_done(a);
+        return;
+    }
+    bool retry = (st == MT_EIO || st == MT_ETIMEOUT) && now < a->restart_until_ns;
+    if (!retry) {
+        restart_fail(a, err.msg);
+        return;
+    }
+    a->restart_at_ns = now + RESTART_RETRY_NS;
+    if (!tried[0]) return;
+    if (mt_id_is_nil(a->pg_id)) {
+        snprintf(a->avoid, sizeof a->avoid, "%s", tried); /* another node, next time */
+    } else {
+        mt_error e;
+        mt_status moved = mt__pg_node_lost(a->pg_id, tried, &e);
+        if (moved == MT_OK) a->restart_at_ns = now; /* its bundle is elsewhere now: ask there */
+        else if (moved != MT_ETIMEOUT) restart_fail(a, e.msg);
+    }
+}
+
+void mt__actors_restart_due(int64_t *next_ns)
+{
+    int64_t now = mt_time_now_ns();
+    for (int pass = 0; pass < 2; pass++) /* a moved bundle is asked again at once */
+        for (mt_actor *a = mt__drv.restarting, *next; a; a = next) {
+            next = a->next_restarting;
+            if (a->restart_at_ns <= now) restart_try(a, now);
+        }
+    for (mt_actor *a = mt__drv.restarting; a && next_ns; a = a->next_restarting)
+        if (a->restart_at_ns < *next_ns) *next_ns = a->restart_at_ns;
+}
+
+static void restart_begin(mt_actor *a, const char *why)
+{
+    int64_t now = mt_time_now_ns();
+    a->starting = true; /* calls made meanwhile wait for it */
+    a->restart_at_ns = now;
+    a->restart_until_ns = now + MT_CFG_INT64(node_dead_after_ms) * 1000000LL + RESTART_GRACE_NS;
+    a->avoid[0] = 0;
+    mt_free(a->restart_why);
+    a->restart_why = mt_strdup(why);
+    a->rc++; /* the list's hold */
+    a->next_restarting = mt__drv.restarting;
+    mt__drv.restarting = a;
+    mt__drv_bg_kick();
+}
+
+/* Restarts still waiting when the driver stops or loses its node. */
+static void restarting_fail(mt_status code, const char *msg)
+{
+    while (mt__drv.restarting) {
+        mt_actor *a = mt__drv.restarting;
+        set_dead(a, code, msg);
+        restart_done(a);
+    }
+}
+
 void mt__actor_conn_lost(mt_actor *a)
 {
     char why[64] = "", msg[MT_ERROR_MSG_MAX], hex[2 * MT_ID_SIZE + 1];
@@ -626,16 +754,8 @@ void mt__actor_conn_lost(mt_actor *a)
         return;
     }
     if (a->restarts_left > 0) a->restarts_left--;
-    mt_error err;
     MT_LOG(MT_LOG_INFO, "DRIVER-ACTOR-RESTART", "%s", msg);
-    if (actor_start(a, &err) != MT_OK) {
-        char m2[MT_ERROR_MSG_MAX];
-        snprintf(m2, sizeof m2, "%.200s; restart failed: %.200s", msg, err.msg);
-        set_dead(a, MT_EIO, m2);
-        conn_drop(a, MT_EIO, m2);
-        return;
-    }
-    if (a->name) register_name(a, NULL);
+    restart_begin(a, msg);
 }
 
 MT_API mt_status mt_actor_kill(mt_actor *a, bool no_restart, mt_error *err)
@@ -751,6 +871,7 @@ void mt__actor_unref(mt_actor *a)
 void mt__actors_node_lost(const char *msg)
 {
     starting_fail(MT_EIO, msg);
+    restarting_fail(MT_EIO, msg);
     while (mt__drv.actors) {
         mt_actor *a = mt__drv.actors;
         set_dead(a, MT_EIO, msg);
@@ -774,6 +895,7 @@ static void starting_fail(mt_status code, const char *msg)
 void mt__actors_fini(void)
 {
     starting_fail(MT_ECANCELLED, "manta was shut down");
+    restarting_fail(MT_ECANCELLED, "manta was shut down");
     while (mt__drv.actors) {
         mt_actor *a = mt__drv.actors;
         if (a->owner && !a->dead && !a->detached && mt__drv.node) {

@@ -29,7 +29,9 @@
 
 static bool has_work(void)
 {
-    if (mt__drv.lease_req_id || mt__drv.retry_soon || mt__drv.dying || mt__drv.waiting || mt__drv.starting || mt__drv.nputs) return true;
+    if (mt__drv.lease_req_id || mt__drv.retry_soon || mt__drv.dying || mt__drv.waiting || mt__drv.starting || mt__drv.restarting ||
+        mt__drv.nputs)
+        return true;
     for (mt__shape *s = mt__drv.shapes; s; s = s->next)
         if (s->leases || s->pending.n) return true;
     return false;

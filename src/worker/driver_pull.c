@@ -30,6 +30,15 @@ mt_status mt__drv_remote_client(const char *addr, mt_rpc_client **out, const cha
 {
     for (remote *r = remotes; r; r = r->next)
         if (!strcmp(r->addr, addr)) {
+            /* Its node closed the connection (it died; one may have come back
+             * at the same address, as a new node): dial again, in place,
+             * since leases and actors hold this client. */
+            if (mt_rpc_client_peer_closed(r->c) &&
+                mt_rpc_client_redial(r->c, mt__drv.token, "driver", mt__drv.driver_id, MT_CFG_INT64(rpc_connect_timeout_ms),
+                                     err) != MT_OK) {
+                mt_error_prefix(err, "node %s closed its connection, and connecting again", addr);
+                return err ? (err->code = MT_EIO) : MT_EIO;
+            }
             if (addr_out) *addr_out = r->addr;
             *out = r->c;
             return MT_OK;

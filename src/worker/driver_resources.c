@@ -154,11 +154,20 @@ static bool set_fits(const Manta__ResourceSet *set, const mt_resource *res, int 
 
 const Manta__NodeInfo *mt__drv_node_for(const Manta__ClusterStatusReply *cs, const mt_resource *res, int n)
 {
+    return mt__drv_node_for_ex(cs, res, n, NULL, false);
+}
+
+const Manta__NodeInfo *mt__drv_node_for_ex(const Manta__ClusterStatusReply *cs, const mt_resource *res, int n,
+                                           const char *avoid, bool allow_self)
+{
     const Manta__NodeInfo *best = NULL;
     for (size_t i = 0; i < cs->n_nodes; i++) {
         const Manta__NodeInfo *ni = cs->nodes[i];
         bool self = ni->node_id.len == MT_ID_SIZE && !memcmp(ni->node_id.data, mt__drv.node_id.bytes, MT_ID_SIZE);
-        if (!ni->alive || self || !ni->node_address || !*ni->node_address || !set_fits(ni->resources_total, res, n)) continue;
+        if (!ni->alive || (self && !allow_self) || !ni->node_address || !*ni->node_address ||
+            !set_fits(ni->resources_total, res, n))
+            continue;
+        if (avoid && !strcmp(ni->node_address, avoid)) continue;
         if (!best || set_fits(ni->resources_available, res, n)) best = ni;
     }
     return best;

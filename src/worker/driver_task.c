@@ -1138,7 +1138,7 @@ mt_status mt__drv_pump(int64_t timeout_ms, mt_error *err)
     }
     int n = collect(pf, who, &any_idle);
     if (any_idle && (timeout_ms < 0 || timeout_ms > 100)) timeout_ms = 100;
-    if ((mt__drv.dying || mt__drv.retry_soon) && (timeout_ms < 0 || timeout_ms > 20)) timeout_ms = 20;
+    if ((mt__drv.dying || mt__drv.retry_soon || mt__drv.restarting) && (timeout_ms < 0 || timeout_ms > 20)) timeout_ms = 20;
     mt__drv.retry_soon = false; /* dispatch below sets it again while a bundle is busy */
     int rc = poll(pf, (nfds_t)n, timeout_ms < 0 ? -1 : (int)timeout_ms);
     if (rc < 0 && errno != EINTR) return mt_error_set_errno(err, MT_EIO, errno, "poll");
@@ -1159,6 +1159,7 @@ mt_status mt__drv_pump(int64_t timeout_ms, mt_error *err)
         else lease_lost(l);
     }
     sweep_dead();
+    if (mt__drv.restarting) mt__actors_restart_due(NULL);
     if (mt__drv.dying) bury_dying(false);
     mt__drv_release_waiting();
     for (mt__shape *s = mt__drv.shapes; s; s = s->next)

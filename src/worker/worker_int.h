@@ -274,6 +274,11 @@ struct mt_actor {
     int32_t ctor_attempt;
     mt_id ctor_parent;
     uint32_t ctor_job;
+    /* Restarting (after its worker or node died): tried again by the pump until it starts or restart_until_ns. */
+    int64_t restart_at_ns, restart_until_ns;
+    char *restart_why;  /* how it died, for the message when restarting fails */
+    char avoid[300];    /* a node that did not answer: not chosen again while restarting */
+    mt_actor *next_restarting;
 };
 
 typedef struct mt__driver {
@@ -316,6 +321,7 @@ typedef struct mt__driver {
     mt_actor *actors;      /* handles with live connections */
     mt__task *waiting, *waiting_tail; /* submitted tasks whose ref arguments are pending (FIFO) */
     mt_actor *starting;    /* actors whose lease request is out (driver_actor.c) */
+    mt_actor *restarting;  /* actors to start again, tried by the pump (driver_actor.c) */
     mt_ref *lingering, *lingering_tail; /* read pins kept after their values went (LRU, driver_obj.c) */
     int nlingering;
     int nwaiting;
@@ -383,6 +389,9 @@ int mt__drv_alive_nodes(char ***addrs);
 void mt__drv_nodes_free(void);
 /* Another alive node whose total fits the demand (one with it available now preferred), or NULL. */
 const Manta__NodeInfo *mt__drv_node_for(const Manta__ClusterStatusReply *cs, const mt_resource *res, int n);
+/* The same, skipping the node at `avoid` (may be NULL), and with allow_self, considering this one too. */
+const Manta__NodeInfo *mt__drv_node_for_ex(const Manta__ClusterStatusReply *cs, const mt_resource *res, int n,
+                                           const char *avoid, bool allow_self);
 
 /* driver_pg.c: placement groups as the task path sees them */
 mt_status mt__pg_check(const mt_placement_group *pg, int bundle_index, mt_id *id, int *bundle, mt_error *err);
@@ -471,6 +480,8 @@ void mt__actors_fini(void);
 void mt__actor_send(mt__task *t, bool may_pump); /* an actor call whose arguments are ready */
 void mt__actor_unref(mt_actor *a); /* mt_actor_release under the lock */
 void mt__actors_node_lost(const char *msg); /* every live actor is dead with `msg` */
+/* Tries the restarts that are due (the pump); the time of the next one in *next_ns (unchanged if none). */
+void mt__actors_restart_due(int64_t *next_ns);
 void mt__actor_ctor_ready(mt__task *t); /* the constructor's arguments are ready: lease its worker, async */
 bool mt__actor_lease_reply(const mt_rpc_msg *m); /* a lease reply for a starting actor (false: not one) */
 void mt__actor_fail_start(mt_actor *a, mt_status code, const char *msg); /* it will never start */

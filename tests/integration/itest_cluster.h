@@ -753,4 +753,39 @@ static ITEST_UNUSED void itest_check_serving(void)
     mt_ref_release(r);
 }
 
+/* Calls actor a's "incr" n times and checks it answers 1..n (a fresh manta.Counter). */
+static ITEST_UNUSED void itest_counter_counts_to(mt_actor *a, int n)
+{
+    mt_error err = {0};
+    for (int i = 1; i <= n; i++) {
+        mt_ref *r = NULL;
+        cr_assert_eq(mt_actor_call(a, "incr", NULL, 0, 1, &r, &err), MT_OK, "%s", err.msg);
+        cr_assert_eq(itest_get_i64(r, 30000), i);
+        mt_ref_release(r);
+    }
+}
+
+/*
+ * Calls actor a's "incr" until a call answers (every 100 ms, for up to
+ * `seconds`): MT_OK with the answer in *x, else the last failure in err.
+ * *took gets the seconds it waited.
+ */
+static ITEST_UNUSED mt_status itest_counter_incr_until_answered(mt_actor *a, double seconds, int64_t *x, double *took,
+                                                                mt_error *err)
+{
+    mt_status st = MT_EIO;
+    double t0 = itest_now();
+    while (st != MT_OK && itest_now() - t0 < seconds) {
+        mt_ref *r = NULL;
+        mt_value v;
+        st = mt_actor_call(a, "incr", NULL, 0, 1, &r, err);
+        if (st == MT_OK) st = mt_get(&r, 1, 30000, &v, err);
+        if (st == MT_OK) st = mt_value_i64(&v, x, err), mt_value_release(&v);
+        if (r) mt_ref_release(r);
+        if (st != MT_OK) itest_sleep_ms(100);
+    }
+    *took = itest_now() - t0;
+    return st;
+}
+
 #endif /* MANTA_ITEST_CLUSTER_H */

@@ -473,6 +473,18 @@ Test(multinode, a_result_lost_with_its_node_is_rebuilt_elsewhere, .init = setup,
     mt_ref_release(big);
 }
 
+/* A manta.Counter (max_restarts 1) needing {CPU: 1, special: 1}, which counted to 2. */
+static mt_actor *special_counter(void)
+{
+    mt_error err = {0};
+    mt_resource special[2] = {{"CPU", 1}, {"special", 1}};
+    mt_actor_options o = {.resources = special, .num_resources = 2, .max_restarts = 1};
+    mt_actor *a = NULL;
+    cr_assert_eq(mt_actor_create("manta.Counter", NULL, 0, &o, &a, &err), MT_OK, "%s", err.msg);
+    itest_counter_counts_to(a, 2);
+    return a;
+}
+
 /* An actor whose demand only node B has runs there, and restarts there after its worker is killed. */
 Test(multinode, an_actor_pinned_by_a_custom_resource_runs_and_restarts_on_that_node, .init = setup, .fini = teardown,
      .timeout = 120)
@@ -480,28 +492,11 @@ Test(multinode, an_actor_pinned_by_a_custom_resource_runs_and_restarts_on_that_n
     char bdir[300];
     start_with_b(bdir, sizeof bdir);
     mt_error err = {0};
-    mt_resource special[2] = {{"CPU", 1}, {"special", 1}};
-    mt_actor_options o = {.resources = special, .num_resources = 2, .max_restarts = 1};
-    mt_actor *a = NULL;
-    cr_assert_eq(mt_actor_create("manta.Counter", NULL, 0, &o, &a, &err), MT_OK, "%s", err.msg);
-    for (int i = 1; i <= 2; i++) {
-        mt_ref *r = NULL;
-        cr_assert_eq(mt_actor_call(a, "incr", NULL, 0, 1, &r, &err), MT_OK, "%s", err.msg);
-        cr_assert_eq(itest_get_i64(r, 30000), i);
-        mt_ref_release(r);
-    }
+    mt_actor *a = special_counter();
     cr_assert_eq(mt_actor_kill(a, false, &err), MT_OK, "%s", err.msg); /* may restart */
-    mt_ref *r = NULL;
-    mt_status st = MT_EIO;
     int64_t x = -1;
-    for (double t0 = itest_now(); st != MT_OK && itest_now() - t0 < 20; itest_sleep_ms(100)) {
-        mt_value v;
-        st = mt_actor_call(a, "incr", NULL, 0, 1, &r, &err);
-        if (st == MT_OK) st = mt_get(&r, 1, 30000, &v, &err);
-        if (st == MT_OK) st = mt_value_i64(&v, &x, &err), mt_value_release(&v);
-        if (r) mt_ref_release(r);
-        r = NULL;
-    }
+    double took = 0;
+    mt_status st = itest_counter_incr_until_answered(a, 20, &x, &took, &err);
     cr_assert_eq(st, MT_OK, "the restarted actor: %s", err.msg);
     cr_assert_eq(x, 1, "a restarted actor starts from its constructor again");
     mt_actor_release(a);
@@ -516,4 +511,34 @@ Test(multinode, an_actor_pinned_by_a_custom_resource_runs_and_restarts_on_that_n
     cr_assert(strstr(err.msg, "could not be placed"), "%s", err.msg);
     mt_ref_release(nr);
     mt_actor_release(none);
+}
+
+/*
+ * kill -9 of the node an actor runs on: the actor (max_restarts 1) starts
+ * again on the one other node with its demand, without waiting for the
+ * control store to mark the dead node (node_dead_after_ms is 10 s here):
+ * the owner skips the node that no longer answers. Calls made meanwhile
+ * wait for the restart.
+ */
+Test(multinode, an_actor_on_a_killed_node_restarts_on_another, .init = setup, .fini = teardown, .timeout = 120)
+{
+    char bdir[300], cdir[300];
+    start_with_b(bdir, sizeof bdir);
+    mt_error err = {0};
+    mt_actor *a = special_counter();
+    itest_join_at(&C, "c", "{\"special\": 1}", NULL, cdir, sizeof cdir); /* joins after the actor started on B */
+    for (double t0 = itest_now(); resource_of(false, "special") < 3 && itest_now() - t0 < 10;) itest_sleep_ms(50);
+    cr_assert_eq(resource_of(false, "special"), 3, "node C's report reached the head");
+    cr_assert_gt(itest_kill_node(bdir), 0, "no process of node B found");
+    int64_t x = -1;
+    double took = 0;
+    mt_status st = itest_counter_incr_until_answered(a, 30, &x, &took, &err);
+    cr_assert_eq(st, MT_OK, "the actor after its node was killed: %s", err.msg);
+    cr_assert_eq(x, 1, "a restarted actor starts from its constructor again");
+    cr_assert_lt(took, 8, "restarted %.1f s after the kill", took);
+    cr_log_info("the actor answered again %.2f s after its node was killed", took);
+    mt_actor_release(a);
+    char out[4096];
+    char *sc[] = {"stop", "--temp-dir", cdir, NULL};
+    itest_run_cli(sc, out, sizeof out, 20000);
 }

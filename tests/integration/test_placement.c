@@ -293,6 +293,30 @@ Test(placement, actors_run_in_their_bundles, .init = setup, .fini = teardown, .t
 }
 
 /*
+ * A placed STRICT_SPREAD group of two 1-CPU bundles and one of them on
+ * joined node B or C: its index in *lost, that node's temp dir in *dir, and
+ * the addresses of its node and of the other bundle's node (300 bytes each).
+ */
+static mt_placement_group *spread_pair(int *lost_out, const char **dir, char *kept_node, char *dead_node)
+{
+    mt_error err = {0};
+    expect_available(4, "the three nodes");
+    mt_placement_group *pg = group(2, MT_PG_STRICT_SPREAD);
+    cr_assert_eq(mt_placement_group_wait(pg, 10000, &err), MT_OK, "%s", err.msg);
+    int lost = -1;
+    for (int i = 0; i < 2 && lost < 0; i++) {
+        const char *node = mt_placement_group_bundle_node(pg, i);
+        if (on_node(node, "b")) lost = i, *dir = g_b;
+        else if (on_node(node, "c")) lost = i, *dir = g_c;
+    }
+    cr_assert_geq(lost, 0, "one bundle is on a joined node");
+    snprintf(kept_node, 300, "%s", mt_placement_group_bundle_node(pg, 1 - lost));
+    snprintf(dead_node, 300, "%s", mt_placement_group_bundle_node(pg, lost));
+    *lost_out = lost;
+    return pg;
+}
+
+/*
  * A STRICT_SPREAD group of two bundles; the joined node holding one of them
  * is killed (-9). A task asked into that bundle waits until the control
  * store marks the node dead, then the bundle is reserved again on the one
@@ -303,20 +327,10 @@ Test(placement, actors_run_in_their_bundles, .init = setup, .fini = teardown, .t
 Test(placement, a_dead_node_s_bundles_are_placed_again_elsewhere, .init = setup_fast_death, .fini = teardown, .timeout = 120)
 {
     mt_error err = {0};
-    expect_available(4, "the three nodes");
-    mt_placement_group *pg = group(2, MT_PG_STRICT_SPREAD);
-    cr_assert_eq(mt_placement_group_wait(pg, 10000, &err), MT_OK, "%s", err.msg);
-    int lost = -1;
-    const char *dir = NULL;
-    for (int i = 0; i < 2 && lost < 0; i++) {
-        const char *node = mt_placement_group_bundle_node(pg, i);
-        if (on_node(node, "b")) lost = i, dir = g_b;
-        else if (on_node(node, "c")) lost = i, dir = g_c;
-    }
-    cr_assert_geq(lost, 0, "one bundle is on a joined node");
     char kept_node[300], dead_node[300];
-    snprintf(kept_node, sizeof kept_node, "%s", mt_placement_group_bundle_node(pg, 1 - lost));
-    snprintf(dead_node, sizeof dead_node, "%s", mt_placement_group_bundle_node(pg, lost));
+    const char *dir = NULL;
+    int lost = -1;
+    mt_placement_group *pg = spread_pair(&lost, &dir, kept_node, dead_node);
     /* the bundle's node works before the kill */
     mt_task_options in_lost = {.placement_group = pg, .bundle_index = MT_BUNDLE(lost)};
     mt_ref *r = NULL;
@@ -348,5 +362,38 @@ Test(placement, a_dead_node_s_bundles_are_placed_again_elsewhere, .init = setup_
     for (double t1 = itest_now(); !listed && itest_now() - t1 < 10; itest_sleep_ms(100))
         listed = itest_run_cli(pgs, out, sizeof out, 20000) == 0 && strstr(out, "\"state\": \"CREATED\"");
     cr_assert(listed, "%s", out);
+    mt_placement_group_release(pg);
+}
+
+/*
+ * An actor (max_restarts 1) in a STRICT_SPREAD bundle on a joined node that
+ * is killed (-9): once the control store marks the node dead, the owner
+ * places the bundle again on the one node holding no bundle of the group
+ * and starts the actor there, from its constructor.
+ */
+Test(placement, an_actor_in_a_dead_node_s_bundle_restarts_where_the_bundle_moves, .init = setup_fast_death,
+     .fini = teardown, .timeout = 120)
+{
+    mt_error err = {0};
+    char kept_node[300], dead_node[300];
+    const char *dir = NULL;
+    int lost = -1;
+    mt_placement_group *pg = spread_pair(&lost, &dir, kept_node, dead_node);
+    mt_actor_options o = {.placement_group = pg, .bundle_index = MT_BUNDLE(lost), .max_restarts = 1};
+    mt_actor *a = NULL;
+    cr_assert_eq(mt_actor_create("manta.Counter", NULL, 0, &o, &a, &err), MT_OK, "%s", err.msg);
+    itest_counter_counts_to(a, 2);
+    cr_assert_gt(itest_kill_node(dir), 0, "no process of the bundle's node found");
+    int64_t x = -1;
+    double took = 0;
+    mt_status st = itest_counter_incr_until_answered(a, 40, &x, &took, &err);
+    cr_assert_eq(st, MT_OK, "the actor after its bundle's node was killed: %s", err.msg);
+    cr_assert_eq(x, 1, "a restarted actor starts from its constructor again");
+    const char *now_at = mt_placement_group_bundle_node(pg, lost);
+    cr_assert(now_at && strcmp(now_at, dead_node) && strcmp(now_at, kept_node),
+              "bundle %d moved off %s and not onto %s: now %s", lost, dead_node, kept_node, now_at ? now_at : "(none)");
+    cr_assert_lt(took, 20, "the actor answered %.1f s after the kill", took);
+    cr_log_info("bundle %d: %s -> %s; its actor answered again %.2f s after the kill", lost, dead_node, now_at, took);
+    mt_actor_release(a);
     mt_placement_group_release(pg);
 }

@@ -226,6 +226,37 @@ Test(transport, ten_thousand_pipelined_blocking)
     teardown();
 }
 
+/* The blocking client tells that its server went away without blocking, and dials the new one in place. */
+Test(transport, a_blocking_client_sees_its_peer_close_and_dials_again_in_place)
+{
+    start_server(unix_addr);
+    mt_rpc_client *cl;
+    mt_error err;
+    cr_assert_eq(mt_rpc_client_connect(unix_addr, token, "test", 2000, &cl, &err), MT_OK, "%s", err.msg);
+    cr_assert_not(mt_rpc_client_peer_closed(cl));
+    mt_rpc_loop_stop(sloop); /* the server and its connections close */
+    sloop = NULL;
+    server = NULL;
+    bool closed = false;
+    for (int i = 0; i < 200 && !(closed = mt_rpc_client_peer_closed(cl)); i++) usleep(5000);
+    cr_assert(closed, "the client did not see its server close");
+    mt_rpc_client *same = cl;
+    cr_assert_neq(mt_rpc_client_redial(cl, token, "test", mt_id_random(), 500, &err), MT_OK, "nothing listens yet");
+    cr_assert(mt_rpc_client_peer_closed(cl), "a failed redial leaves the client as it was");
+    start_server(unix_addr);
+    cr_assert_eq(mt_rpc_client_redial(cl, token, "test", mt_id_random(), 2000, &err), MT_OK, "%s", err.msg);
+    cr_assert_eq(cl, same);
+    cr_assert_not(mt_rpc_client_peer_closed(cl));
+    uint64_t id;
+    cr_assert_eq(mt_rpc_client_send(cl, M_ECHO, 0, "ping", 4, &id, &err), MT_OK);
+    mt_rpc_msg m;
+    cr_assert_eq(mt_rpc_client_recv(cl, 2000, &m, &err), MT_OK, "%s", err.msg);
+    cr_assert_eq(m.req_id, id);
+    cr_assert_eq(memcmp(m.payload, "ping", 4), 0);
+    mt_rpc_client_close(cl);
+    teardown();
+}
+
 Test(transport, bad_token_closes_only_that_client)
 {
     start_server(unix_addr);
