@@ -380,7 +380,11 @@ MT_API mt_status mt_actor_call(mt_actor *a, const char *method, const mt_arg *ar
                                int num_returns, mt_ref **refs_out, mt_error *err);
 /* Finds a named actor (ns NULL = the driver's namespace). MT_ENOTFOUND if none. */
 MT_API mt_status mt_actor_lookup(const char *name, const char *ns, mt_actor **out, mt_error *err);
-/* Kills the actor's worker; with no_restart it stays dead, else it restarts if it may. */
+/*
+ * Kills the actor's worker; with no_restart it stays dead, else it restarts if it may.
+ * An actor not started yet (its constructor's arguments, its worker or its restart still
+ * coming) is killed too: with no_restart it never starts, and its calls fail.
+ */
 MT_API mt_status mt_actor_kill(mt_actor *a, bool no_restart, mt_error *err);
 MT_API mt_id mt_actor_id(const mt_actor *a);
 /*

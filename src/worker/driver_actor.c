@@ -226,10 +226,10 @@ static mt_status actor_boot(mt_actor *a, mt_error *err)
     memcpy(t->spec, a->ctor_spec, a->ctor_len);
     t->spec_len = a->ctor_len;
     MT_RETURN_NOT_OK(mt__lease_push(a->conn, t, err));
+    a->up = true; /* from here its creation task reports itself */
     a->conn->frame_hdr = SIZE_MAX;
     return mt_rpc_stream_flush(&a->conn->s, err);
 }
-
 
 static mt_status register_name(mt_actor *a, mt_error *err)
 {
@@ -406,6 +406,7 @@ static mt_status create_locked(const char *cls, const mt_arg *args, int nargs, c
 
 void mt__actor_fail_start(mt_actor *a, mt_status code, const char *msg)
 {
+    a->up = true; /* its waiting creation task reports the failure itself */
     set_dead(a, code, msg);
     a->starting = false;
     mt__drv.deps_changed = true; /* its waiting calls now fail */
@@ -416,7 +417,7 @@ void mt__actor_ctor_ready(mt__task *t)
 {
     mt_actor *a = t->actor;
     mt__driver *d = &mt__drv;
-    mt__tev_state(t, MANTA__TASK_STATE__TASK_PENDING_NODE_ASSIGNMENT);
+    if (!a->dead) mt__tev_state(t, MANTA__TASK_STATE__TASK_PENDING_NODE_ASSIGNMENT); /* killed meanwhile: reported */
     a->ctor_attempt = t->attempt; /* actor_boot's task goes on with this attempt */
     mt_free(a->ctor_spec);
     a->ctor_spec = t->spec;
@@ -615,8 +616,10 @@ void mt__actor_send(mt__task *t, bool may_pump)
     }
 }
 
+/* Dead for good; one that never got its worker this time reports its creation task FAILED. */
 static void set_dead(mt_actor *a, mt_status code, const char *msg)
 {
+    if (!a->dead && a->owner && !a->up) mt__tev_actor_start_failed(a, a->ctor_attempt, code, msg);
     a->dead = true;
     a->death_code = code;
     mt_free(a->death_msg);
@@ -718,6 +721,7 @@ void mt__actors_restart_due(int64_t *next_ns)
 static void restart_begin(mt_actor *a, const char *why)
 {
     int64_t now = mt_time_now_ns();
+    a->up = false;
     a->starting = true; /* calls made meanwhile wait for it */
     a->restart_at_ns = now;
     a->restart_until_ns = now + MT_CFG_INT64(node_dead_after_ms) * 1000000LL + RESTART_GRACE_NS;
@@ -770,7 +774,9 @@ MT_API mt_status mt_actor_kill(mt_actor *a, bool no_restart, mt_error *err)
         mt_gcs_client *g;
         if (a->name && mt__drv_gcs(&g, NULL) == MT_OK) mt_gcs_remove_actor(g, a->actor_id, NULL);
     }
-    if (st == MT_OK) st = kill_worker(a, err);
+    /* Not started (waiting for its constructor's arguments, a worker, or a restart):
+     * nothing runs yet; a worker granted later is killed when it comes (leased). */
+    if (st == MT_OK && a->conn) st = kill_worker(a, err);
     if (st == MT_OK && no_restart) conn_drop(a, MT_EIO, a->death_msg);
     pthread_mutex_unlock(&mt__drv.lock);
     return st;

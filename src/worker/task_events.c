@@ -166,6 +166,20 @@ void mt__tev_retry(mt__task *t, const char *error_type, const char *msg, int sta
     mt__tev_state(t, state);
 }
 
+void mt__tev_actor_start_failed(mt_actor *a, int32_t attempt, mt_status code, const char *msg)
+{
+    mt__task t; /* a stand-in: the creation task has no task of its own before it goes to a worker */
+    memset(&t, 0, sizeof t);
+    t.task_id = a->ctor_task_id;
+    t.attempt = attempt;
+    t.fn_name = a->class_name;
+    t.ttype = MANTA__TASK_TYPE__ACTOR_CREATION_TASK;
+    t.actor = a;
+    t.parent_id = a->ctor_parent;
+    t.job_id = a->ctor_job;
+    mt__tev_failed(&t, mt__tev_error_type(&t, code), msg);
+}
+
 static void drop_all(void)
 {
     mt__driver *d = &mt__drv;

@@ -278,6 +278,7 @@ struct mt_actor {
     int64_t restart_at_ns, restart_until_ns;
     char *restart_why;  /* how it died, for the message when restarting fails */
     char avoid[300];    /* a node that did not answer: not chosen again while restarting */
+    bool up;            /* its creation task went to its worker (this start) */
     mt_actor *next_restarting;
 };
 
@@ -369,6 +370,8 @@ void mt__tev_failed(mt__task *t, const char *error_type, const char *msg);
 void mt__tev_finished(mt__task *t);
 /* t's attempt failed (error_type, msg) and it is tried again: the next attempt starts in `state`. */
 void mt__tev_retry(mt__task *t, const char *error_type, const char *msg, int state);
+/* Actor a's creation task, attempt `attempt`, failed before it reached a worker (never placed, killed, lost). */
+void mt__tev_actor_start_failed(mt_actor *a, int32_t attempt, mt_status code, const char *msg);
 /* Reports what changed to the control store, when the interval has passed (or force). */
 void mt__tev_flush(bool force);
 /* At shutdown: reports the rest, frees the buffer. */

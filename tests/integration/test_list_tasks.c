@@ -202,3 +202,50 @@ Test(list_tasks, a_retried_task_shows_each_attempt, .init = setup, .fini = teard
     json_decref(rows);
     mt_shutdown();
 }
+
+/*
+ * An actor that never gets a worker still has its creation task listed as
+ * FAILED: one nobody can place (ACTOR_UNSCHEDULABLE_ERROR), and one killed
+ * while its constructor's argument was still being made (ACTOR_DIED).
+ */
+Test(list_tasks, an_actor_that_never_starts_shows_its_creation_task_failed, .init = setup, .fini = teardown,
+     .timeout = 120)
+{
+    itest_start(&C, NULL);
+    itest_connect(&C);
+    mt_error err = {0};
+    mt_resource nowhere[1] = {{"nowhere", 1}};
+    mt_actor_options no = {.resources = nowhere, .num_resources = 1};
+    mt_actor *lost = NULL, *killed = NULL;
+    cr_assert_eq(mt_actor_create("manta.Counter", NULL, 0, &no, &lost, &err), MT_OK, "%s", err.msg);
+    mt_ref *r = NULL;
+    mt_value v;
+    cr_assert_eq(mt_actor_call(lost, "incr", NULL, 0, 1, &r, &err), MT_OK, "%s", err.msg);
+    cr_assert_neq(mt_get(&r, 1, 30000, &v, &err), MT_OK, "an actor nobody can place does not answer");
+    mt_ref_release(r);
+    mt_arg ms = MT_ARG_I64(1500);
+    mt_ref *slow = NULL;
+    cr_assert_eq(mt_task_submit("manta.sleep_ms", &ms, 1, NULL, &slow, &err), MT_OK, "%s", err.msg);
+    mt_arg from = {.ref = slow};
+    cr_assert_eq(mt_actor_create("manta.Counter", &from, 1, NULL, &killed, &err), MT_OK, "%s", err.msg);
+    cr_assert_eq(mt_actor_kill(killed, true, &err), MT_OK, "%s", err.msg);
+    cr_assert_eq(itest_get_i64(slow, 30000), 1500);
+    json_t *rows = wait_for("manta.Counter.__init__", "FAILED", 2);
+    cr_assert_eq(count(rows, "manta.Counter.__init__", NULL), 2, "one row each, no pending leftovers");
+    size_t i;
+    json_t *row;
+    int unschedulable = 0, died = 0;
+    json_array_foreach(rows, i, row) {
+        if (strcmp(str_of(row, "name"), "manta.Counter.__init__")) continue;
+        cr_assert_str_eq(str_of(row, "type"), "ACTOR_CREATION_TASK");
+        cr_assert_eq(int_of(row, "attempt_number"), 0);
+        unschedulable += !strcmp(str_of(row, "error_type"), "ACTOR_UNSCHEDULABLE_ERROR");
+        died += !strcmp(str_of(row, "error_type"), "ACTOR_DIED");
+    }
+    cr_assert(unschedulable == 1 && died == 1, "%d unschedulable, %d died", unschedulable, died);
+    json_decref(rows);
+    mt_ref_release(slow);
+    mt_actor_release(lost);
+    mt_actor_release(killed);
+    mt_shutdown();
+}
