@@ -2,18 +2,60 @@
  * idmap.c — the id-keyed hash map of idmap.h: open addressing, linear
  * probing, backward-shift deletion.
  */
+#include <pthread.h>
 #include <string.h>
+#include <sys/random.h>
 
 #include "core/idmap.h"
 #include "manta/base.h"
 
+/*
+ * SipHash-1-3 of the whole 20-byte id under a key drawn once per process:
+ * ids come from other processes (an owner picks its task ids), so a hash of
+ * chosen bytes with a known function would let one flood a table with
+ * collisions. The key makes the slots unpredictable from outside.
+ */
+static uint64_t key0, key1;
+static pthread_once_t key_once = PTHREAD_ONCE_INIT;
+
+static void key_init(void)
+{
+    uint64_t k[2] = {0x736f6d6570736575ull, 0x646f72616e646f6dull};
+    if (getrandom(k, sizeof k, 0) != (ssize_t)sizeof k) { /* no entropy yet: time and address still differ per process */
+        k[0] ^= (uint64_t)(uintptr_t)&k ^ (uint64_t)mt_time_now_ns();
+        k[1] ^= (uint64_t)mt_time_now_ns() * 0x9e3779b97f4a7c15ull;
+    }
+    key0 = k[0];
+    key1 = k[1];
+}
+
+#define ROTL(x, b) (((x) << (b)) | ((x) >> (64 - (b))))
+#define SIPROUND                                                                                                       \
+    do {                                                                                                               \
+        v0 += v1; v1 = ROTL(v1, 13); v1 ^= v0; v0 = ROTL(v0, 32);                                                      \
+        v2 += v3; v3 = ROTL(v3, 16); v3 ^= v2;                                                                         \
+        v0 += v3; v3 = ROTL(v3, 21); v3 ^= v0;                                                                         \
+        v2 += v1; v1 = ROTL(v1, 17); v1 ^= v2; v2 = ROTL(v2, 32);                                                      \
+    } while (0)
+
 static size_t hash_of(mt_id id)
 {
-    uint64_t h;
-    memcpy(&h, id.bytes, sizeof h);
-    h ^= h >> 29;
-    h *= 0xbf58476d1ce4e5b9ull;
-    return (size_t)(h ^ (h >> 32));
+    pthread_once(&key_once, key_init);
+    uint64_t v0 = key0 ^ 0x736f6d6570736575ull, v1 = key1 ^ 0x646f72616e646f6dull;
+    uint64_t v2 = key0 ^ 0x6c7967656e657261ull, v3 = key1 ^ 0x7465646279746573ull;
+    uint64_t m[3] = {0, 0, 0};
+    memcpy(m, id.bytes, MT_ID_SIZE); /* 20 bytes: two words and a half */
+    m[2] |= (uint64_t)MT_ID_SIZE << 56;
+    for (int i = 0; i < 3; i++) {
+        v3 ^= m[i];
+        SIPROUND;
+        v0 ^= m[i];
+    }
+    v2 ^= 0xff;
+    SIPROUND;
+    SIPROUND;
+    SIPROUND;
+    return (size_t)(v0 ^ v1 ^ v2 ^ v3);
 }
 
 void **mt_idmap_find(const mt_idmap *m, mt_id key)

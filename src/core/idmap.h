@@ -2,8 +2,9 @@
  * idmap.h — a hash map from mt_id to a pointer-sized value (the node's pins,
  * creations and waiters; the control store's task table). Open addressing
  * with linear probing and backward-shift deletion (no tombstones), so lookups
- * stay short under churn. Ids are random in their first 8 bytes, which are
- * the hash. Not thread-safe: one owner at a time. Invariant: load <= 1/2.
+ * stay short under churn. The hash is SipHash-1-3 of all 20 bytes under a
+ * per-process random key, since other processes choose the ids. Not
+ * thread-safe: one owner at a time. Invariant: load <= 1/2.
  */
 #ifndef MANTA_CORE_IDMAP_H
 #define MANTA_CORE_IDMAP_H
