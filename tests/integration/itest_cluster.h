@@ -39,6 +39,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -63,6 +64,7 @@ typedef struct itest_cluster {
     int watchdog_pid;
     bool started;
     char host_ip[32];       /* the head's address: 127.0.0.1, or this test's bridge address (ITEST_NETNS) */
+    int net;                /* ITEST_NETNS: this test's subnet, 10.(200 + net / 250).(net % 250).0/24 */
     int nnodes;             /* nodes joined with itest_join_at */
     struct itest_joined { char sub[32], ns[40], ip[32]; } nodes[8]; /* ns: its network namespace (ITEST_NETNS), or "" */
 } itest_cluster;
@@ -257,7 +259,8 @@ static ITEST_UNUSED int itest_kill_all(const char *tag, const char *dir, int exc
  * wired to the bridge by a veth pair, with an address of its own: the nodes
  * reach each other only over those addresses, as separate hosts would.
  * Names carry the test process's pid (bridge mtb<pid>, namespaces
- * mti<pid>-<k>), so the watchdog removes them even when the test dies.
+ * mti<pid>-<k>, veths mv<pid>x<k>), so the watchdog removes them even when
+ * the test dies, and the next test removes them if the watchdog died too.
  */
 static ITEST_UNUSED bool itest_netns_mode(void)
 {
@@ -278,13 +281,13 @@ static ITEST_UNUSED __attribute__((format(printf, 1, 2))) int itest_sh(const cha
     return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
 }
 
-/* This test process's subnet: 10.A.B.0/24 from its pid (.1 the head, .2 on the nodes). */
-static ITEST_UNUSED void itest_net_ip(int pid, int host, char *out, size_t cap)
+/* Address `host` in subnet `net` (0..12499): 10.(200 + net / 250).(net % 250).host. */
+static ITEST_UNUSED void itest_net_ip(int net, int host, char *out, size_t cap)
 {
-    snprintf(out, cap, "10.%d.%d.%d", 200 + (pid / 250) % 50, pid % 250, host);
+    snprintf(out, cap, "10.%d.%d.%d", 200 + (net / 250) % 50, net % 250, host);
 }
 
-/* Removes the namespaces and the bridge of test process pid (safe when there are none). */
+/* Removes the namespaces, veth pairs and the bridge of test process pid (safe when there are none). */
 static ITEST_UNUSED void itest_net_drop(int pid)
 {
     if (pid <= 0) return;
@@ -296,7 +299,7 @@ static ITEST_UNUSED void itest_net_drop(int pid)
         if (!strncmp(e->d_name, prefix, strlen(prefix))) itest_sh("ip netns del %s", e->d_name);
     if (d) closedir(d);
     char veth[32]; /* a veth pair whose move into its namespace failed stays here */
-    snprintf(veth, sizeof veth, "mv%dx", pid % 1000000);
+    snprintf(veth, sizeof veth, "mv%dx", pid);
     if ((d = opendir("/sys/class/net"))) {
         while ((e = readdir(d)))
             if (!strncmp(e->d_name, veth, strlen(veth))) itest_sh("ip link del %s", e->d_name);
@@ -307,15 +310,50 @@ static ITEST_UNUSED void itest_net_drop(int pid)
     if (access(br, F_OK) == 0) itest_sh("ip link del mtb%d", pid);
 }
 
-/* The bridge and the head's address on it (ITEST_NETNS). */
+/* Whether some interface here already has an address in subnet net (another test's bridge). */
+static ITEST_UNUSED bool itest_net_taken(int net)
+{
+    char ip[32], cmd[96], line[256];
+    itest_net_ip(net, 0, ip, sizeof ip);
+    snprintf(cmd, sizeof cmd, "ip -o -4 addr show to %s/24 2>/dev/null", ip);
+    FILE *f = popen(cmd, "r");
+    bool taken = f && fgets(line, sizeof line, f) != NULL;
+    if (f) pclose(f);
+    return taken;
+}
+
+/*
+ * The bridge and the head's address on it (ITEST_NETNS). Under a lock
+ * shared by all test processes it first removes what tests that died
+ * without their watchdog left (bridges mtb<pid> of pids gone), then takes
+ * the first free subnet from one its pid suggests.
+ */
 static ITEST_UNUSED void itest_net_up(itest_cluster *c)
 {
     int pid = (int)getpid();
+    int lock = open("/run/manta-itest-net.lock", O_CREAT | O_RDWR | O_CLOEXEC, 0600);
+    cr_assert_geq(lock, 0, "cannot open /run/manta-itest-net.lock: %s", strerror(errno));
+    while (flock(lock, LOCK_EX) != 0 && errno == EINTR) {
+    }
+    DIR *d = opendir("/sys/class/net");
+    struct dirent *e;
+    while (d && (e = readdir(d))) {
+        int other = 0;
+        if (sscanf(e->d_name, "mtb%d", &other) == 1 && other > 0 && other != pid && kill(other, 0) != 0 && errno == ESRCH)
+            itest_net_drop(other);
+    }
+    if (d) closedir(d);
     itest_net_drop(pid);
-    itest_net_ip(pid, 1, c->host_ip, sizeof c->host_ip);
-    cr_assert_eq(itest_sh("ip link add mtb%d type bridge && ip addr add %s/24 dev mtb%d && ip link set mtb%d up", pid,
-                          c->host_ip, pid, pid),
-                 0, "cannot make bridge mtb%d with %s (ITEST_NETNS needs root and ip(8))", pid, c->host_ip);
+    c->net = -1;
+    for (int i = 0; i < 12500 && c->net < 0; i++)
+        if (!itest_net_taken((pid + i) % 12500)) c->net = (pid + i) % 12500;
+    cr_assert_geq(c->net, 0, "no free 10.x.y.0/24 subnet for the test bridge");
+    itest_net_ip(c->net, 1, c->host_ip, sizeof c->host_ip);
+    int rc = itest_sh("ip link add mtb%d type bridge && ip addr add %s/24 dev mtb%d && ip link set mtb%d up", pid,
+                      c->host_ip, pid, pid);
+    flock(lock, LOCK_UN);
+    close(lock);
+    cr_assert_eq(rc, 0, "cannot make bridge mtb%d with %s (ITEST_NETNS needs root and ip(8))", pid, c->host_ip);
 }
 
 /* A namespace for the next joined node, wired to the bridge; its name and address go to n. */
@@ -323,10 +361,10 @@ static ITEST_UNUSED void itest_net_add(itest_cluster *c, char *ns, size_t ns_cap
 {
     int pid = (int)getpid(), k = c->nnodes + 2;
     snprintf(ns, ns_cap, "mti%d-%d", pid, k);
-    itest_net_ip(pid, k, ip, ip_cap);
-    char v[32], p[32]; /* at most 11 characters: interface names end at 15 */
-    snprintf(v, sizeof v, "mv%dx%d", pid % 1000000, k);
-    snprintf(p, sizeof p, "mp%dx%d", pid % 1000000, k);
+    itest_net_ip(c->net, k, ip, ip_cap);
+    char v[32], p[32]; /* at most 13 characters (pid_max is 2^22): interface names end at 15 */
+    snprintf(v, sizeof v, "mv%dx%d", pid, k);
+    snprintf(p, sizeof p, "mp%dx%d", pid, k);
     cr_assert_eq(itest_sh("ip netns add %s && ip link add %s type veth peer name %s && ip link set %s netns %s && "
                           "ip link set %s master mtb%d up && ip netns exec %s ip addr add %s/24 dev %s && "
                           "ip netns exec %s ip link set %s up && ip netns exec %s ip link set lo up",
