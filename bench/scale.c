@@ -5,8 +5,15 @@
  * available resources) as fast as the store answers, for SECONDS each:
  *   scale_<N>_heartbeats            heartbeats/s, plain (Status replies)
  *   scale_<N>_heartbeats_with_view  heartbeats/s when each reply carries
- *                                   every node's resources (what real
- *                                   nodes in a multi-node cluster ask for)
+ *                                   every node's resources (a node's
+ *                                   first view, or every view when every
+ *                                   node's availability changes between
+ *                                   two views of one node)
+ *   scale_<N>_heartbeats_with_view_delta  the same with each fake node
+ *                                   holding its last view, so replies list
+ *                                   only the nodes changed since, when one
+ *                                   heartbeat in ten changes its node's
+ *                                   availability
  *   scale_<N>_cluster_status_reads  GCS_GET_CLUSTER_STATUS/s, the read
  *                                   behind every placement-group plan and
  *                                   lease-cap refresh
@@ -45,9 +52,11 @@ static void fail(const char *what, const mt_error *err)
 
 typedef struct job {
     int first, n;       /* this thread's fake nodes: ids first..first+n-1 */
-    int mode;           /* 0 heartbeats, 1 heartbeats with view, 2 cluster status reads */
+    int mode;           /* 0 heartbeats, 1 heartbeats with view, 2 cluster status reads, 3 heartbeats with view deltas */
     long done;
     mt_gcs_client *c;
+    uint64_t *epoch, *version; /* mode 3: the view each fake node holds */
+    long listed;        /* modes 1 and 3: nodes the replies listed */
 } job;
 
 static mt_id fake_id(int i)
@@ -96,6 +105,9 @@ static void register_nodes(job *j)
     }
 }
 
+/* Value of fake node i's availability at its round'th heartbeat in mode 3: it changes one heartbeat in ten. */
+static double delta_cpus(long round, int i) { return (double)(((round + i) / 10) % 5); }
+
 static void *run(void *arg)
 {
     job *j = arg;
@@ -108,22 +120,72 @@ static void *run(void *arg)
             if (mt_gcs_cluster_status(j->c, &cs, &err) != MT_OK) fail("cluster status", &err);
             mt_gcs_reply_free(cs);
         } else {
-            int i = j->first + (int)(k % j->n);
+            int slot = (int)(k % j->n), i = j->first + slot;
+            long round = k / j->n; /* this fake node's heartbeat count */
             mt_id id = fake_id(i);
             Manta__ResourceSet av;
             Manta__ResourceSet__QuantitiesEntry ae, *ap[1];
-            quantities(&av, &ae, ap, (double)(k % 5));
+            /* modes 0-1: every heartbeat changes availability; mode 3: one in ten does (spread over the nodes) */
+            quantities(&av, &ae, ap, j->mode == 3 ? delta_cpus(round, i) : (double)(k % 5));
             Manta__HeartbeatRequest hb = MANTA__HEARTBEAT_REQUEST__INIT;
             hb.node_id.data = id.bytes;
             hb.node_id.len = MT_ID_SIZE;
             hb.resources_available = &av;
-            hb.want_view = j->mode == 1;
-            if (mt_gcs_heartbeat(j->c, &hb, &err) != MT_OK) fail("heartbeat", &err);
+            hb.want_view = j->mode == 1 || j->mode == 3;
+            if (j->mode == 3) {
+                hb.view_epoch = j->epoch[slot];
+                hb.view_version = j->version[slot];
+            }
+            if (!hb.want_view) {
+                if (mt_gcs_heartbeat(j->c, &hb, &err) != MT_OK) fail("heartbeat", &err);
+            } else {
+                Manta__ClusterStatusReply *cs = NULL;
+                if (mt_gcs_heartbeat_view(j->c, &hb, &cs, &err) != MT_OK) fail("heartbeat", &err);
+                j->listed += (long)cs->n_nodes;
+                j->epoch[slot] = cs->view_epoch;
+                j->version[slot] = cs->view_version;
+                mt_gcs_reply_free(cs);
+            }
         }
         k++;
     }
     j->done = k;
     return NULL;
+}
+
+static double g_listed_per_reply; /* nodes per view reply in the last measure */
+
+
+/*
+ * Sets every fake node to what its first mode-3 heartbeat reports, then gives
+ * each the current view's epoch and version (one full view read), as
+ * running nodes hold a view.
+ */
+static void hold_view(job *jobs)
+{
+    mt_error err;
+    for (int t = 0; t < THREADS; t++)
+        for (int i = jobs[t].first; i < jobs[t].first + jobs[t].n; i++) {
+            mt_id nid = fake_id(i);
+            Manta__ResourceSet av;
+            Manta__ResourceSet__QuantitiesEntry ae, *ap[1];
+            quantities(&av, &ae, ap, delta_cpus(0, i));
+            Manta__HeartbeatRequest h = MANTA__HEARTBEAT_REQUEST__INIT;
+            h.node_id.data = nid.bytes;
+            h.node_id.len = MT_ID_SIZE;
+            h.resources_available = &av;
+            if (mt_gcs_heartbeat(jobs[t].c, &h, &err) != MT_OK) fail("heartbeat", &err);
+        }
+    mt_id id = fake_id(jobs[0].first);
+    Manta__HeartbeatRequest hb = MANTA__HEARTBEAT_REQUEST__INIT;
+    hb.node_id.data = id.bytes;
+    hb.node_id.len = MT_ID_SIZE;
+    hb.want_view = true;
+    Manta__ClusterStatusReply *cs = NULL;
+    if (mt_gcs_heartbeat_view(jobs[0].c, &hb, &cs, &err) != MT_OK) fail("heartbeat", &err);
+    for (int t = 0; t < THREADS; t++)
+        for (int i = 0; i < jobs[t].n; i++) jobs[t].epoch[i] = cs->view_epoch, jobs[t].version[i] = cs->view_version;
+    mt_gcs_reply_free(cs);
 }
 
 /* THREADS threads doing `mode` for SECONDS; returns operations/s. */
@@ -134,13 +196,16 @@ static double measure(job *jobs, int mode)
     for (int t = 0; t < THREADS; t++) {
         jobs[t].mode = mode;
         jobs[t].done = 0;
+        jobs[t].listed = 0;
         pthread_create(&th[t], NULL, run, &jobs[t]);
     }
-    long total = 0;
+    long total = 0, listed = 0;
     for (int t = 0; t < THREADS; t++) {
         pthread_join(th[t], NULL);
         total += jobs[t].done;
+        listed += jobs[t].listed;
     }
+    g_listed_per_reply = total ? (double)listed / (double)total : 0;
     return (double)total / (bn_now_s() - t0);
 }
 
@@ -220,12 +285,20 @@ int main(void)
         for (int t = 0; t < THREADS; t++) { /* registering again replaces: the smaller round's nodes are reused */
             jobs[t].first = t * (n / THREADS);
             jobs[t].n = n / THREADS;
+            free(jobs[t].epoch);
+            free(jobs[t].version);
+            jobs[t].epoch = calloc((size_t)jobs[t].n, sizeof *jobs[t].epoch);
+            jobs[t].version = calloc((size_t)jobs[t].n, sizeof *jobs[t].version);
+            if (!jobs[t].epoch || !jobs[t].version) fail("out of memory", NULL);
             register_nodes(&jobs[t]);
         }
         char name[64];
         snprintf(name, sizeof name, "scale_%d_heartbeats", n);
         printf("%s: %.0f /s\n", name, measure(jobs, 0));
         printf("%s_with_view: %.0f /s\n", name, measure(jobs, 1));
+        hold_view(jobs); /* every fake node starts holding the view of now, as running nodes do */
+        printf("%s_with_view_delta: %.0f /s\n", name, measure(jobs, 3));
+        printf("scale_%d_view_delta_nodes_per_reply: %.1f nodes\n", n, g_listed_per_reply);
         snprintf(name, sizeof name, "scale_%d_cluster_status_reads", n);
         printf("%s: %.0f /s\n", name, measure(jobs, 2));
         fflush(stdout);
@@ -238,7 +311,11 @@ int main(void)
         printf("%s: %.0f /s\n", name, spill_decisions(asker));
         fflush(stdout);
     }
-    for (int t = 0; t < THREADS; t++) mt_gcs_client_close(jobs[t].c);
+    for (int t = 0; t < THREADS; t++) {
+        mt_gcs_client_close(jobs[t].c);
+        free(jobs[t].epoch);
+        free(jobs[t].version);
+    }
     mt_rpc_client_close(asker);
     mt_rpc_client_close(holder);
     return 0;

@@ -80,6 +80,13 @@ mt_status mt_gcs_heartbeat(mt_gcs_client *c, const Manta__HeartbeatRequest *req,
     return call_status(c, MANTA__GCS_METHOD__GCS_HEARTBEAT, &req->base, err);
 }
 
+mt_status mt_gcs_heartbeat_view(mt_gcs_client *c, const Manta__HeartbeatRequest *req, Manta__ClusterStatusReply **out,
+                                mt_error *err)
+{
+    return call(c, MANTA__GCS_METHOD__GCS_HEARTBEAT, &req->base, &manta__cluster_status_reply__descriptor,
+                (ProtobufCMessage **)out, err);
+}
+
 mt_status mt_gcs_unregister_node(mt_gcs_client *c, mt_id node_id, mt_error *err)
 {
     Manta__NodeIdRequest req = MANTA__NODE_ID_REQUEST__INIT;

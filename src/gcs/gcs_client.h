@@ -39,6 +39,9 @@ void mt_gcs_reply_free(void *reply);
 mt_status mt_gcs_register_node(mt_gcs_client *c, const Manta__NodeInfo *node, mt_error *err);
 /* Heartbeat; MT_ENOTFOUND when the control store does not know the node (re-register). */
 mt_status mt_gcs_heartbeat(mt_gcs_client *c, const Manta__HeartbeatRequest *req, mt_error *err);
+/* A heartbeat with want_view set: *out (free with mt_gcs_reply_free) is the view, or what changed since req's version. */
+mt_status mt_gcs_heartbeat_view(mt_gcs_client *c, const Manta__HeartbeatRequest *req, Manta__ClusterStatusReply **out,
+                                mt_error *err);
 mt_status mt_gcs_unregister_node(mt_gcs_client *c, mt_id node_id, mt_error *err);
 /* Every node (alive and dead) with its resources. *out freed with mt_gcs_reply_free. */
 mt_status mt_gcs_cluster_status(mt_gcs_client *c, Manta__ClusterStatusReply **out, mt_error *err);

@@ -72,6 +72,13 @@ int mt__gcs_nodes_check_dead(mt__gcs_tables *t, int64_t now_ms, int64_t dead_aft
 /* Fills reply->nodes with pointers into the table (valid until the next change). */
 mt_status mt__gcs_cluster_view(mt__gcs_tables *t, Manta__ClusterStatusReply *reply,
                                mt_error *err);
+/*
+ * A heartbeat's view: with the epoch and version of a view the asker holds,
+ * only the nodes changed since (reply->view_delta); otherwise every node.
+ * The reply carries the current epoch and version either way.
+ */
+mt_status mt__gcs_cluster_view_since(mt__gcs_tables *t, uint64_t epoch, uint64_t version,
+                                     Manta__ClusterStatusReply *reply, mt_error *err);
 /* Frees the array set by mt__gcs_cluster_view (not the nodes). */
 void mt__gcs_cluster_view_done(Manta__ClusterStatusReply *reply);
 size_t mt__gcs_node_count(const mt__gcs_tables *t, bool alive_only);

@@ -54,6 +54,21 @@ static void on_cluster_status(mt__gcs_server *s, mt_rpc_conn *c, const mt_rpc_ms
     mt__gcs_cluster_view_done(&r);
 }
 
+/* A heartbeat's reply when it asks for the view: the nodes changed since the view it holds. */
+static void on_heartbeat_view(mt__gcs_server *s, mt_rpc_conn *c, const mt_rpc_msg *m, const Manta__HeartbeatRequest *hb)
+{
+    Manta__ClusterStatusReply r = MANTA__CLUSTER_STATUS_REPLY__INIT;
+    mt_error e;
+    mt_status st = mt__gcs_cluster_view_since(s->tables, hb->view_epoch, hb->view_version, &r, &e);
+    if (st != MT_OK) {
+        reply_status(c, m, st, &e);
+        return;
+    }
+    r.message = "";
+    reply_msg(c, m, &r.base);
+    mt__gcs_cluster_view_done(&r);
+}
+
 static void on_list_pgs(mt__gcs_server *s, mt_rpc_conn *c, const mt_rpc_msg *m)
 {
     Manta__ListPlacementGroupsReply r = MANTA__LIST_PLACEMENT_GROUPS_REPLY__INIT;
@@ -219,7 +234,7 @@ static void dispatch(mt__gcs_server *s, mt_rpc_conn *c, const mt_rpc_msg *m,
     case MANTA__GCS_METHOD__GCS_GET_CLUSTER_STATUS: on_cluster_status(s, c, m); return;
     case MANTA__GCS_METHOD__GCS_HEARTBEAT: {
         mt_status st = mt__gcs_apply(s->tables, m->method, req, &e);
-        if (st == MT_OK && ((const Manta__HeartbeatRequest *)req)->want_view) on_cluster_status(s, c, m);
+        if (st == MT_OK && ((const Manta__HeartbeatRequest *)req)->want_view) on_heartbeat_view(s, c, m, (const void *)req);
         else reply_status(c, m, st, &e);
         return;
     }

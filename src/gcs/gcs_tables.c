@@ -11,12 +11,16 @@
 #include <string.h>
 #include <time.h>
 
+#include <sys/random.h>
+
+#include "core/idmap.h"
 #include "gcs/gcs_int.h"
 #include "rpc/rpc.h"
 
 typedef struct node_entry {
     Manta__NodeInfo *info;
     int64_t last_seen_ms; /* caller's clock (monotonic in the server) */
+    uint64_t version;     /* t->view_version when what the view shows of it last changed */
 } node_entry;
 
 typedef struct kv_entry {
@@ -34,6 +38,9 @@ struct mt__gcs_tables {
     mt__gcs_persist *persist;
     node_entry *nodes;
     size_t n_nodes, cap_nodes;
+    mt_idmap node_index;   /* node id -> its index in nodes, plus one */
+    uint64_t view_epoch;   /* random per process: a version from another run means nothing here */
+    uint64_t view_version; /* bumped by every change a heartbeat view shows */
     Manta__ActorInfo **actors;
     size_t n_actors, cap_actors;
     kv_entry *kv;
@@ -82,6 +89,9 @@ mt_status mt__gcs_tables_create(mt__gcs_persist *persist, mt__gcs_tables **out, 
     *out = mt_calloc(1, sizeof **out);
     if (!*out) return mt_error_set(err, MT_ENOMEM, "control store tables: out of memory");
     (*out)->persist = persist;
+    uint64_t epoch = 0;
+    if (getrandom(&epoch, sizeof epoch, 0) != (ssize_t)sizeof epoch) epoch = (uint64_t)mt_time_now_ns();
+    (*out)->view_epoch = epoch | 1; /* never 0, which means "no view" */
     return MT_OK;
 }
 
@@ -96,6 +106,7 @@ void mt__gcs_tables_destroy(mt__gcs_tables *t)
         mt_free(t->kv[i].value);
     }
     mt_free(t->nodes);
+    mt_idmap_fini(&t->node_index);
     mt_free(t->actors);
     mt_free(t->kv);
     mt_free(t->jobs);
@@ -118,9 +129,28 @@ static void id_hex(ProtobufCBinaryData id, char out[2 * MT_ID_SIZE + 1])
 
 static node_entry *find_node(mt__gcs_tables *t, ProtobufCBinaryData id)
 {
-    for (size_t i = 0; i < t->n_nodes; i++)
-        if (id_eq(t->nodes[i].info->node_id, id)) return &t->nodes[i];
-    return NULL;
+    if (id.len != MT_ID_SIZE) return NULL;
+    mt_id key;
+    memcpy(key.bytes, id.data, MT_ID_SIZE);
+    void **v = mt_idmap_find(&t->node_index, key);
+    return v ? &t->nodes[(uintptr_t)*v - 1] : NULL;
+}
+
+/* Something a heartbeat view shows of e changed: later views since an older version include it. */
+static void node_changed(mt__gcs_tables *t, node_entry *e) { e->version = ++t->view_version; }
+
+/* Whether two resource sets hold the same quantities (in any order). */
+static bool same_resources(const Manta__ResourceSet *a, const Manta__ResourceSet *b)
+{
+    size_t na = a ? a->n_quantities : 0, nb = b ? b->n_quantities : 0;
+    if (na != nb) return false;
+    for (size_t i = 0; i < na; i++) {
+        bool found = false;
+        for (size_t j = 0; j < nb && !found; j++)
+            found = !strcmp(a->quantities[i]->key, b->quantities[j]->key) && a->quantities[i]->value == b->quantities[j]->value;
+        if (!found) return false;
+    }
+    return true;
 }
 
 static void persist_node(mt__gcs_tables *t, const Manta__NodeInfo *n)
@@ -136,6 +166,10 @@ static void persist_node(mt__gcs_tables *t, const Manta__NodeInfo *n)
 static mt_status insert_node(mt__gcs_tables *t, Manta__NodeInfo *copy, int64_t now_ms,
                              mt_error *err)
 {
+    if (copy->node_id.len != MT_ID_SIZE) {
+        free_msg(copy);
+        return mt_error_set(err, MT_EINVAL, "node: node_id must be %d bytes", MT_ID_SIZE);
+    }
     node_entry *e = find_node(t, copy->node_id);
     if (e) {
         free_msg(e->info);
@@ -144,10 +178,19 @@ static mt_status insert_node(mt__gcs_tables *t, Manta__NodeInfo *copy, int64_t n
             free_msg(copy);
             return mt_error_set(err, MT_ENOMEM, "register node: out of memory");
         }
+        mt_id key;
+        memcpy(key.bytes, copy->node_id.data, MT_ID_SIZE);
+        void **slot = mt_idmap_put(&t->node_index, key);
+        if (!slot) {
+            free_msg(copy);
+            return mt_error_set(err, MT_ENOMEM, "register node: out of memory");
+        }
+        *slot = (void *)(uintptr_t)(t->n_nodes + 1);
         e = &t->nodes[t->n_nodes++];
     }
     e->info = copy;
     e->last_seen_ms = now_ms;
+    node_changed(t, e);
     return MT_OK;
 }
 
@@ -213,6 +256,7 @@ mt_status mt__gcs_node_heartbeat(mt__gcs_tables *t, const Manta__HeartbeatReques
                             e ? " (marked dead)" : "");
     }
     Manta__NodeInfo *n = e->info;
+    if (hb->resources_available && !same_resources(hb->resources_available, n->resources_available)) node_changed(t, e);
     if (hb->resources_available &&
         !replace_msg((ProtobufCMessage **)&n->resources_available, &hb->resources_available->base))
         return mt_error_set(err, MT_ENOMEM, "heartbeat: out of memory");
@@ -232,6 +276,7 @@ mt_status mt__gcs_node_unregister(mt__gcs_tables *t, ProtobufCBinaryData id, mt_
         return mt_error_set(err, MT_ENOTFOUND, "node %s is not registered", hex);
     }
     e->info->alive = false;
+    node_changed(t, e);
     persist_node(t, e->info);
     return MT_OK;
 }
@@ -243,6 +288,7 @@ int mt__gcs_nodes_check_dead(mt__gcs_tables *t, int64_t now_ms, int64_t dead_aft
         node_entry *e = &t->nodes[i];
         if (!e->info->alive || now_ms - e->last_seen_ms <= dead_after_ms) continue;
         e->info->alive = false;
+        node_changed(t, e);
         char hex[2 * MT_ID_SIZE + 1];
         id_hex(e->info->node_id, hex);
         MT_LOG(MT_LOG_WARN, "GCS-NODE-DEAD", "node %s missed heartbeats for %lld ms", hex,
@@ -263,6 +309,27 @@ mt_status mt__gcs_cluster_view(mt__gcs_tables *t, Manta__ClusterStatusReply *rep
     if (!reply->nodes) return mt_error_set(err, MT_ENOMEM, "cluster status: out of memory");
     for (size_t i = 0; i < t->n_nodes; i++) reply->nodes[i] = t->nodes[i].info;
     reply->n_nodes = t->n_nodes;
+    return MT_OK;
+}
+
+mt_status mt__gcs_cluster_view_since(mt__gcs_tables *t, uint64_t epoch, uint64_t version,
+                                     Manta__ClusterStatusReply *reply, mt_error *err)
+{
+    bool delta = epoch == t->view_epoch && version > 0 && version <= t->view_version;
+    reply->view_epoch = t->view_epoch;
+    reply->view_version = t->view_version;
+    reply->view_delta = delta;
+    if (!delta) return mt__gcs_cluster_view(t, reply, err);
+    reply->n_nodes = 0;
+    reply->nodes = NULL;
+    reply->time_ms = mt__gcs_wall_ms();
+    size_t k = 0;
+    for (size_t i = 0; i < t->n_nodes; i++) k += t->nodes[i].version > version;
+    if (k == 0) return MT_OK;
+    reply->nodes = mt_malloc(k * sizeof *reply->nodes);
+    if (!reply->nodes) return mt_error_set(err, MT_ENOMEM, "cluster view: out of memory");
+    for (size_t i = 0; i < t->n_nodes; i++)
+        if (t->nodes[i].version > version) reply->nodes[reply->n_nodes++] = t->nodes[i].info;
     return MT_OK;
 }
 

@@ -83,28 +83,88 @@ static void send_register(mt__node *n)
         MT_LOG(MT_LOG_WARN, "NODE-GCS-REGISTER", "%s", err.msg);
 }
 
-/* Replaces the cluster view with the other alive nodes of a heartbeat reply. */
+/* ---- The cluster view -------------------------------------------------------
+ * Heartbeat replies carry the other nodes' availability, for spilling: the
+ * whole table the first time (or after the control store restarted), then
+ * only the nodes that changed since the version held. Peers live in an
+ * array indexed by node id; a spill charges a peer's copy (avail) until the
+ * next reply, when every peer goes back to what was reported.
+ */
+
+static void peers_clear(mt__node *n)
+{
+    mt_free(n->peers);
+    n->peers = NULL;
+    n->num_peers = n->cap_peers = 0;
+    mt_idmap_fini(&n->peer_index);
+    memset(&n->peer_index, 0, sizeof n->peer_index);
+}
+
+static void peer_remove(mt__node *n, mt_id id)
+{
+    void **v = mt_idmap_find(&n->peer_index, id);
+    if (!v) return;
+    int i = (int)((uintptr_t)*v - 1), last = n->num_peers - 1;
+    mt_idmap_del(&n->peer_index, id);
+    if (i != last) { /* the last one fills the hole */
+        n->peers[i] = n->peers[last];
+        *mt_idmap_find(&n->peer_index, n->peers[i].id) = (void *)(uintptr_t)(i + 1);
+    }
+    n->num_peers--;
+}
+
+/* Takes what the control store lists of one node into the view (or drops it: dead, this node, nothing to offer). */
+static void peer_take(mt__node *n, const Manta__NodeInfo *ni)
+{
+    if (ni->node_id.len != MT_ID_SIZE) return;
+    mt_id id;
+    memcpy(id.bytes, ni->node_id.data, MT_ID_SIZE);
+    node_res r;
+    bool keep = !mt_id_equal(id, n->node_id) && ni->alive && ni->node_address && *ni->node_address &&
+                ni->resources_available && ni->resources_available->n_quantities && /* {} would read as {CPU: 1} */
+                mt__node_res_from_pb(ni->resources_available, &r, NULL) == MT_OK;
+    if (!keep) {
+        peer_remove(n, id);
+        return;
+    }
+    void **v = mt_idmap_find(&n->peer_index, id);
+    if (!v) {
+        if (n->num_peers == n->cap_peers) {
+            int cap = n->cap_peers ? n->cap_peers * 2 : 16;
+            node_peer *p = mt_realloc(n->peers, (size_t)cap * sizeof *p);
+            if (!p) return;
+            n->peers = p;
+            n->cap_peers = cap;
+        }
+        if (!(v = mt_idmap_put(&n->peer_index, id))) return;
+        *v = (void *)(uintptr_t)(n->num_peers + 1);
+        memset(&n->peers[n->num_peers], 0, sizeof n->peers[0]);
+        n->peers[n->num_peers++].id = id;
+    }
+    node_peer *p = &n->peers[(uintptr_t)*v - 1];
+    snprintf(p->address, sizeof p->address, "%s", ni->node_address);
+    p->reported = r;
+    p->charge_gen = 0;
+}
+
+/* Applies a heartbeat reply's view: every node, or those changed since the version held. */
 static void set_peers(mt__node *n, const mt_rpc_msg *reply)
 {
     Manta__ClusterStatusReply *cs = manta__cluster_status_reply__unpack(&mt_rpc_pb_allocator, reply->len, reply->payload);
     if (!cs) return;
-    size_t want = 0;
-    for (size_t i = 0; i < cs->n_nodes; i++) want += cs->nodes[i]->alive;
-    node_peer *peers = want ? mt_calloc(want, sizeof *peers) : NULL;
-    int k = 0;
-    for (size_t i = 0; peers && i < cs->n_nodes; i++) {
-        const Manta__NodeInfo *ni = cs->nodes[i];
-        bool self = ni->node_id.len == MT_ID_SIZE && !memcmp(ni->node_id.data, n->node_id.bytes, MT_ID_SIZE);
-        if (self || !ni->alive || !ni->node_address || !*ni->node_address) continue;
-        if (mt__node_res_from_pb(ni->resources_available, &peers[k].avail, NULL) != MT_OK) continue;
-        if (!ni->resources_available || !ni->resources_available->n_quantities) continue; /* {} would read as {CPU: 1} */
-        snprintf(peers[k].address, sizeof peers[k].address, "%s", ni->node_address);
-        k++;
-    }
+    bool delta = cs->view_delta && cs->view_epoch == n->view_epoch && n->view_epoch;
+    if (!delta) peers_clear(n);
+    for (size_t i = 0; i < cs->n_nodes; i++) peer_take(n, cs->nodes[i]);
+    n->view_epoch = cs->view_epoch;
+    n->view_version = cs->view_version;
+    n->view_gen++; /* spill charges end here: the reported figures include what the peers took */
     manta__cluster_status_reply__free_unpacked(cs, &mt_rpc_pb_allocator);
-    mt_free(n->peers);
-    n->peers = peers;
-    n->num_peers = k;
+}
+
+/* A peer's availability as this node counts it now (reported, less what it spilled there since). */
+static node_res *peer_avail(mt__node *n, node_peer *p)
+{
+    return p->charge_gen == n->view_gen ? &p->avail : &p->reported;
 }
 
 node_peer *mt__node_gcs_spill_target(mt__node *n, const node_res *d)
@@ -112,11 +172,16 @@ node_peer *mt__node_gcs_spill_target(mt__node *n, const node_res *d)
     node_peer *best = NULL;
     for (int i = 0; i < n->num_peers; i++) {
         node_peer *p = &n->peers[i];
-        if (mt__node_res_fits(&p->avail, d) &&
-            (!best || mt__node_res_get(&p->avail, "CPU") > mt__node_res_get(&best->avail, "CPU")))
+        if (mt__node_res_fits(peer_avail(n, p), d) &&
+            (!best || mt__node_res_get(peer_avail(n, p), "CPU") > mt__node_res_get(peer_avail(n, best), "CPU")))
             best = p;
     }
-    if (best) mt__node_res_sub(&best->avail, d);
+    if (!best) return NULL;
+    if (best->charge_gen != n->view_gen) {
+        best->avail = best->reported;
+        best->charge_gen = n->view_gen;
+    }
+    mt__node_res_sub(&best->avail, d);
     return best;
 }
 
@@ -124,7 +189,7 @@ static void on_heartbeat_reply(mt_rpc_conn *c, mt_status st, const mt_rpc_msg *r
 {
     (void)c;
     mt__node *n = ud;
-    if (st == MT_OK && reply && !n->stopping) {
+    if (st == MT_OK && reply && !n->stopping && n->hb_view_asked) { /* a plain heartbeat's reply is a Status */
         set_peers(n, reply);
         mt__node_lease_respill(n); /* queued work may have somewhere to go now */
     }
@@ -176,6 +241,9 @@ static void send_heartbeat(mt__node *n)
     bool busy = n->num_pending > 0 || mt__node_res_get(&n->avail, "CPU") < NODE_RES_SCALE;
     req.want_view = busy || now - n->view_ns >= MT_CFG_INT64(heartbeat_ms) * 1000000;
     if (req.want_view) n->view_ns = now;
+    n->hb_view_asked = req.want_view;
+    req.view_epoch = n->view_epoch;
+    req.view_version = n->view_version;
     n->hb_sent_ns = now;
     n->hb_avail = n->avail;
     mt_error err;
@@ -279,9 +347,7 @@ void mt__node_gcs_stop(mt__node *n, void (*done)(mt__node *))
 {
     uv_timer_stop(&n->hb_timer);
     uv_close((uv_handle_t *)&n->hb_timer, NULL);
-    mt_free(n->peers);
-    n->peers = NULL;
-    n->num_peers = 0;
+    peers_clear(n);
     unreg_ctx *u = n->gcs && n->gcs_registered ? mt_calloc(1, sizeof *u) : NULL;
     if (u) {
         u->n = n;

@@ -174,8 +174,11 @@ typedef struct node_srv_ud {
 
 /* Another alive node as of the last heartbeat reply: where busy lease requests may spill. */
 typedef struct node_peer {
-    char address[160]; /* tcp://ip:port */
-    node_res avail;    /* less what this node has spilled to it since */
+    mt_id id;
+    char address[160];   /* tcp://ip:port */
+    node_res reported;   /* its availability as the control store last listed it */
+    node_res avail;      /* that, less what this node has spilled to it since: valid while charge_gen == n->view_gen */
+    uint64_t charge_gen;
 } node_peer;
 
 struct mt__node {
@@ -231,11 +234,15 @@ struct mt__node {
     uv_timer_t hb_timer;
     node_bundle *bundles; /* placement-group reservations (node_bundle.c) */
     node_peer *peers; /* the cluster view from heartbeat replies (node_gcs.c) */
-    int num_peers;
+    int num_peers, cap_peers;
+    mt_idmap peer_index;           /* peer node id -> index in peers, plus one */
+    uint64_t view_epoch, view_version; /* the view held (0: none): heartbeats ask for what changed since */
+    uint64_t view_gen;             /* bumped by every view reply: spill charges last until the next */
     int64_t hb_sent_ns;  /* when the last heartbeat left */
     int64_t view_ns;     /* when the last one asking for the view left */
     node_res hb_avail;   /* the availability it carried */
     bool gcs_registered, gcs_in_flight, ready_written;
+    bool hb_view_asked;  /* the heartbeat in flight asked for the view */
 
     /* shutdown */
     bool stopping, gcs_stopped;

@@ -77,6 +77,91 @@ Test(tables, node_heartbeat_and_dead_detection)
     mt__gcs_tables_destroy(t);
 }
 
+/* A view since (epoch, version); returns the number of nodes listed, ids' first bytes in `which`. */
+static size_t view_since(mt__gcs_tables *t, uint64_t epoch, uint64_t version, Manta__ClusterStatusReply *r, char *which)
+{
+    mt_error err;
+    *r = (Manta__ClusterStatusReply)MANTA__CLUSTER_STATUS_REPLY__INIT;
+    cr_assert_eq(mt__gcs_cluster_view_since(t, epoch, version, r, &err), MT_OK, "%s", err.msg);
+    for (size_t i = 0; i < r->n_nodes; i++) which[i] = (char)('0' + r->nodes[i]->node_id.data[0]);
+    which[r->n_nodes] = 0;
+    return r->n_nodes;
+}
+
+/*
+ * Heartbeat views come as deltas: the whole table for a node that holds no
+ * view (or one of another run), then only the nodes whose availability,
+ * registration or liveness changed since the version it holds.
+ */
+Test(tables, heartbeat_views_list_only_what_changed)
+{
+    mt__gcs_tables *t;
+    mt_error err;
+    cr_assert_eq(mt__gcs_tables_create(NULL, &t, &err), MT_OK);
+    mt_id a = make_id(1), b = make_id(2), c = make_id(3);
+    Manta__NodeInfo na = node_info(&a, NULL), nb = node_info(&b, NULL), nc = node_info(&c, NULL);
+    cr_assert_eq(mt__gcs_node_register(t, &na, 1000, &err), MT_OK);
+    cr_assert_eq(mt__gcs_node_register(t, &nb, 1000, &err), MT_OK);
+    cr_assert_eq(mt__gcs_node_register(t, &nc, 1000, &err), MT_OK);
+    Manta__ClusterStatusReply r;
+    char which[8];
+    cr_assert_eq(view_since(t, 0, 0, &r, which), 3);
+    cr_assert_not(r.view_delta);
+    uint64_t epoch = r.view_epoch, v = r.view_version;
+    cr_assert_neq(epoch, 0);
+    mt__gcs_cluster_view_done(&r);
+
+    cr_assert_eq(view_since(t, epoch, v, &r, which), 0, "nothing changed: %s", which);
+    cr_assert(r.view_delta);
+    cr_assert_eq(r.view_version, v);
+    mt__gcs_cluster_view_done(&r);
+
+    Manta__ResourceSet__QuantitiesEntry cpu = MANTA__RESOURCE_SET__QUANTITIES_ENTRY__INIT, *cp[1] = {&cpu};
+    cpu.key = "CPU";
+    cpu.value = 3;
+    Manta__ResourceSet avail = MANTA__RESOURCE_SET__INIT;
+    avail.n_quantities = 1;
+    avail.quantities = cp;
+    Manta__HeartbeatRequest hb = MANTA__HEARTBEAT_REQUEST__INIT;
+    hb.node_id = bin(&b);
+    hb.resources_available = &avail;
+    cr_assert_eq(mt__gcs_node_heartbeat(t, &hb, 1100, &err), MT_OK);
+    hb.node_id = bin(&c);
+    hb.resources_available = NULL; /* a heartbeat that says nothing new */
+    cr_assert_eq(mt__gcs_node_heartbeat(t, &hb, 1100, &err), MT_OK);
+    cr_assert_eq(view_since(t, epoch, v, &r, which), 1);
+    cr_assert_str_eq(which, "2", "only b changed");
+    cr_assert(r.view_delta);
+    cr_assert_gt(r.view_version, v);
+    v = r.view_version;
+    mt__gcs_cluster_view_done(&r);
+
+    hb.node_id = bin(&b); /* the same availability again: no change */
+    hb.resources_available = &avail;
+    cr_assert_eq(mt__gcs_node_heartbeat(t, &hb, 1200, &err), MT_OK);
+    cr_assert_eq(view_since(t, epoch, v, &r, which), 0, "%s", which);
+    mt__gcs_cluster_view_done(&r);
+
+    cr_assert_eq(mt__gcs_node_unregister(t, bin(&a), &err), MT_OK); /* a leaves */
+    cr_assert_eq(view_since(t, epoch, v, &r, which), 1);
+    cr_assert_str_eq(which, "1");
+    cr_assert_not(r.nodes[0]->alive, "a leaving is listed, so holders drop it");
+    v = r.view_version;
+    mt__gcs_cluster_view_done(&r);
+    cr_assert_eq(mt__gcs_nodes_check_dead(t, 1800, 500), 2, "b and c missed their heartbeats");
+    cr_assert_eq(view_since(t, epoch, v, &r, which), 2);
+    cr_assert_str_eq(which, "23");
+    mt__gcs_cluster_view_done(&r);
+
+    cr_assert_eq(view_since(t, epoch ^ 2, v, &r, which), 3, "a view of another run: the whole table");
+    cr_assert_not(r.view_delta);
+    mt__gcs_cluster_view_done(&r);
+    cr_assert_eq(view_since(t, epoch, v + 5, &r, which), 3, "a version from the future: the whole table");
+    cr_assert_not(r.view_delta);
+    mt__gcs_cluster_view_done(&r);
+    mt__gcs_tables_destroy(t);
+}
+
 static Manta__ActorInfo actor(mt_id *id, const char *name, const char *ns)
 {
     Manta__ActorInfo a = MANTA__ACTOR_INFO__INIT;
