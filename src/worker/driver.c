@@ -114,6 +114,10 @@ mt_status mt__drv_node_call(uint16_t method, const ProtobufCMessage *req,
                             int *fd_out, mt_error *err)
 {
     ProtobufCMessage *r = NULL;
+    if (!mt__drv.node) { /* shut down while a pull had let go of the lock */
+        if (reply) *reply = NULL;
+        return mt_error_set(err, MT_ECANCELLED, "manta was shut down");
+    }
     mt_status st = mt_rpc_client_call(mt__drv.node, method, req, desc, 0, &r, fd_out, err);
     if (reply) *reply = r;
     else if (r) protobuf_c_message_free_unpacked(r, &mt_rpc_pb_allocator);
@@ -128,6 +132,13 @@ mt_status mt__drv_object_id_call(uint16_t method, mt_id id, mt_error *err)
     req.object_id.data = id.bytes;
     req.object_id.len = MT_ID_SIZE;
     return mt__drv_node_call(method, &req.base, &manta__status__descriptor, NULL, NULL, err);
+}
+
+mt_status mt__drv_node_connect_extra(mt_rpc_client **out, mt_error *err)
+{
+    mt__driver *d = &mt__drv;
+    return mt_rpc_client_connect_id(d->node_socket, d->token, in_worker.set ? "worker" : "driver", d->driver_id,
+                                    MT_CFG_INT64(rpc_connect_timeout_ms), out, err);
 }
 
 static mt_status node_connect(mt_error *err)
@@ -173,6 +184,7 @@ static void drv_cleanup(void)
     if (d->gcs) mt_gcs_client_close(d->gcs);
     d->gcs = NULL;
     mt__drv_remotes_close();
+    mt__drv_puller_close();
     mt_rpc_client_close(d->leases);
     mt_rpc_client_close(d->node);
     mt_rpc_client_close(d->store);

@@ -8,8 +8,14 @@
  * leases, bundle reservations) are kept here, one per address, until
  * mt_shutdown.
  *
- * Threads: called with the driver lock held.
+ * Threads: called with the driver lock held. A pull lets go of it while
+ * the node copies (a 1 GiB object takes seconds; the driver's other
+ * threads and its housekeeping go on meanwhile): it asks on a connection
+ * of its own, kept for pulls, under pull_lock, which is never held while
+ * taking the driver lock.
  */
+#include <pthread.h>
+#include <sys/socket.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -76,6 +82,53 @@ void mt__drv_remotes_close(void)
     }
 }
 
+static pthread_mutex_t pull_lock = PTHREAD_MUTEX_INITIALIZER;
+static mt_rpc_client *puller; /* under pull_lock; set or cleared also under the driver lock */
+static int puller_fd = -1;    /* its socket, read under the driver lock to cut a pull short at shutdown */
+
+static bool puller_fd_ready(void) { return puller_fd >= 0; }
+
+void mt__drv_puller_close(void)
+{
+    /* under the driver lock; a pull in flight (which does not hold it) fails at once */
+    if (puller_fd >= 0) shutdown(puller_fd, SHUT_RDWR);
+    pthread_mutex_lock(&pull_lock);
+    mt_rpc_client_close(puller);
+    puller = NULL;
+    puller_fd = -1;
+    pthread_mutex_unlock(&pull_lock);
+}
+
+/* Sends the pull request and waits for the answer without the driver lock. */
+static mt_status pull_call(const Manta__PullObjectsRequest *req, Manta__PullObjectsReply **rep, mt_error *err)
+{
+    if (!puller_fd_ready()) {
+        mt_rpc_client *c = NULL;
+        MT_RETURN_NOT_OK(mt__drv_node_connect_extra(&c, err));
+        pthread_mutex_lock(&pull_lock);
+        if (!puller) {
+            puller = c;
+            puller_fd = mt_rpc_client_fd(c);
+            c = NULL;
+        }
+        pthread_mutex_unlock(&pull_lock);
+        mt_rpc_client_close(c); /* another thread connected first */
+    }
+    pthread_mutex_unlock(&mt__drv.lock);
+    pthread_mutex_lock(&pull_lock);
+    mt_status st = puller ? mt_rpc_client_call(puller, MANTA__NODE_METHOD__NODE_PULL_OBJECTS, &req->base,
+                                               &manta__pull_objects_reply__descriptor, 0, (ProtobufCMessage **)rep, NULL, err)
+                          : mt_error_set(err, MT_ECANCELLED, "manta was shut down during a pull");
+    pthread_mutex_unlock(&pull_lock);
+    pthread_mutex_lock(&mt__drv.lock);
+    if (st == MT_OK && !mt__drv.inited) {
+        protobuf_c_message_free_unpacked(&(*rep)->base, &mt_rpc_pb_allocator);
+        *rep = NULL;
+        st = mt_error_set(err, MT_ECANCELLED, "manta was shut down during a pull");
+    }
+    return st;
+}
+
 /*
  * Asks this node to copy objects ids[0, n) from the nodes at addrs[0, n);
  * the node runs the transfers (several at once, within its pull memory
@@ -87,22 +140,30 @@ mt_status mt__drv_pull_many(const mt_id *ids, const char *const *addrs, int n, m
     if (n <= 0) return MT_OK;
     Manta__PullObject one[16], *obj = n <= 16 ? one : mt_calloc((size_t)n, sizeof *obj);
     Manta__PullObject *ptr_one[16], **ptrs = n <= 16 ? ptr_one : mt_calloc((size_t)n, sizeof *ptrs);
+    mt_id id_one[16], *idc = n <= 16 ? id_one : mt_calloc((size_t)n, sizeof *idc);
+    /* The request is built from copies: the lock goes while the node copies, and refs may change meanwhile. */
+    size_t text = 0;
+    for (int i = 0; i < n; i++) text += strlen(addrs[i]) + 1;
+    char *addr_copy = mt_malloc(text ? text : 1);
     mt_status st = MT_OK;
-    if (!obj || !ptrs) st = mt_error_set(err, MT_ENOMEM, "pulling %d objects", n);
-    for (int i = 0; st == MT_OK && i < n; i++) {
+    if (!obj || !ptrs || !idc || !addr_copy) st = mt_error_set(err, MT_ENOMEM, "pulling %d objects", n);
+    for (size_t i = 0, at = 0; st == MT_OK && i < (size_t)n; i++) {
+        size_t len = strlen(addrs[i]) + 1;
+        memcpy(addr_copy + at, addrs[i], len);
+        idc[i] = ids[i];
         manta__pull_object__init(&obj[i]);
-        obj[i].object_id.data = (uint8_t *)ids[i].bytes;
+        obj[i].object_id.data = idc[i].bytes;
         obj[i].object_id.len = MT_ID_SIZE;
-        obj[i].source = (char *)addrs[i];
+        obj[i].source = addr_copy + at;
         ptrs[i] = &obj[i];
+        at += len;
     }
     Manta__PullObjectsReply *rep = NULL;
     if (st == MT_OK) {
         Manta__PullObjectsRequest req = MANTA__PULL_OBJECTS_REQUEST__INIT;
         req.n_objects = (size_t)n;
         req.objects = ptrs;
-        st = mt__drv_node_call(MANTA__NODE_METHOD__NODE_PULL_OBJECTS, &req.base, &manta__pull_objects_reply__descriptor,
-                               (ProtobufCMessage **)&rep, NULL, err);
+        st = pull_call(&req, &rep, err);
     }
     if (st == MT_OK && (rep->n_statuses != (size_t)n || rep->n_messages != (size_t)n))
         st = mt_error_set(err, MT_ECORRUPT, "the node answered a pull of %d objects with %zu statuses", n, rep->n_statuses);
@@ -116,6 +177,8 @@ mt_status mt__drv_pull_many(const mt_id *ids, const char *const *addrs, int n, m
     if (rep) protobuf_c_message_free_unpacked(&rep->base, &mt_rpc_pb_allocator);
     if (obj != one) mt_free(obj);
     if (ptrs != ptr_one) mt_free(ptrs);
+    if (idc != id_one) mt_free(idc);
+    mt_free(addr_copy);
     return st;
 }
 

@@ -414,6 +414,10 @@ mt_status mt__drv_pull(mt_id id, const char *addr, mt_error *err);
 /* Several at once (the node copies them concurrently); st_out[i] (may be NULL) per object. */
 mt_status mt__drv_pull_many(const mt_id *ids, const char *const *addrs, int n, mt_status *st_out, mt_error *err);
 void mt__drv_remotes_close(void);
+/* The connection pulls use (their own, so the lock can go while the node copies); closed at shutdown. */
+void mt__drv_puller_close(void);
+/* Another connection to this node, presenting the driver id (driver.c). */
+mt_status mt__drv_node_connect_extra(mt_rpc_client **out, mt_error *err);
 /* The kept connection to `addr`, NULL when there is none (never connects). */
 mt_rpc_client *mt__drv_remote_find(const char *addr);
 mt_status mt__drv_node_call(uint16_t method, const ProtobufCMessage *req,

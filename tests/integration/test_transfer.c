@@ -11,6 +11,7 @@
 #include "itest_cluster.h"
 
 #include <criterion/criterion.h>
+#include <pthread.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -261,4 +262,60 @@ Test(transfer, a_killed_owner_s_objects_go_from_every_node, .init = setup, .fini
     for (double end = itest_now() + 10; itest_now() < end && left != 0; itest_sleep_ms(100))
         left = objects_listed(out, sizeof out);
     cr_assert_eq(left, 0, "still stored after their owner died:\n%s", out);
+}
+
+typedef struct side_call {
+    double start_after, done_at;
+    mt_status st;
+} side_call;
+
+/* Another thread of this driver: a small task on the head, submitted while the big read copies. */
+static void *small_task_meanwhile(void *arg)
+{
+    side_call *s = arg;
+    itest_sleep_ms((int)(s->start_after * 1000));
+    mt_ref *r = NULL;
+    mt_error err = {0};
+    mt_value v;
+    s->st = mt_task_submit("manta.pid", NULL, 0, NULL, &r, &err);
+    if (s->st == MT_OK) s->st = mt_get(&r, 1, 60000, &v, &err);
+    if (s->st == MT_OK) mt_value_release(&v);
+    if (r) mt_ref_release(r);
+    s->done_at = itest_now();
+    return NULL;
+}
+
+/*
+ * A read that copies a big object from another node does not hold up the
+ * driver's other threads: a task submitted and read by a second thread
+ * while 768 MiB come from node B finishes before the copy does.
+ */
+Test(transfer, a_long_copy_does_not_hold_up_other_threads, .init = setup, .fini = teardown, .timeout = 180)
+{
+    itest_start(&C, (const char *const[]){"--object-store-memory", "1610612736", NULL});
+    char bdir[300];
+    itest_join(&C, "b", "{\"special\": 1}", bdir, sizeof bdir);
+    itest_connect(&C);
+    const size_t size = (size_t)768 << 20;
+    mt_ref *big = bytes_on_b((int64_t)size);
+    mt_error err = {0};
+    bool ready = false;
+    int nready = 0;
+    cr_assert_eq(mt_wait(&big, 1, 1, 120000, &ready, &nready, &err), MT_OK, "%s", err.msg);
+    side_call side = {.start_after = 0.1, .st = MT_EINTERNAL};
+    pthread_t th;
+    pthread_create(&th, NULL, small_task_meanwhile, &side);
+    double t0 = itest_now();
+    mt_value v;
+    cr_assert_eq(mt_get(&big, 1, 120000, &v, &err), MT_OK, "%s", err.msg);
+    double copied_at = itest_now();
+    pthread_join(th, NULL);
+    cr_assert_eq(side.st, MT_OK, "the other thread's task");
+    cr_log_info("copy took %.2f s; the other thread's task was done %.2f s in", copied_at - t0, side.done_at - t0);
+    if (copied_at - t0 > side.start_after + 0.3) /* only meaningful when the copy outlasts the small task by far */
+        cr_assert_lt(side.done_at, copied_at, "the small task waited %.2f s for the copy to end", side.done_at - t0);
+    cr_assert(bytes_ok(&v, size), "the copy differs from what the task wrote");
+    mt_value_release(&v);
+    mt_ref_release(big);
+    mt_shutdown();
 }
