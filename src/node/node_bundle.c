@@ -145,7 +145,9 @@ void mt__node_bundles_client_closed(node_client *cl)
     for (node_bundle *b = n->bundles, *next; b; b = next) {
         next = b->next;
         if (b->holder != cl) continue;
-        release(n, b->pg, cl, "the connection that reserved its placement group closed");
+        mt_id pg = b->pg;
+        release(n, pg, cl, "the connection that reserved its placement group closed");
+        mt__node_gcs_pg_gone(n, pg); /* the control store stops listing it */
         any = true;
         next = n->bundles; /* release may have freed several */
     }

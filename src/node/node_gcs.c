@@ -32,6 +32,8 @@ mt_status mt__node_write_ready(mt__node *n, mt_error *err)
     return MT_OK;
 }
 
+static void gone_flush(mt__node *n);
+
 static void on_register_reply(mt_rpc_conn *c, mt_status st, const mt_rpc_msg *reply, void *ud)
 {
     (void)c;
@@ -46,6 +48,7 @@ static void on_register_reply(mt_rpc_conn *c, mt_status st, const mt_rpc_msg *re
     n->gcs_registered = true;
     n->gcs_ok_ns = mt_time_now_ns();
     MT_LOG(MT_LOG_INFO, "NODE-GCS-REGISTER", "registered with the control store");
+    gone_flush(n); /* what went while the control store was away */
     mt_error err;
     if (!n->ready_written && mt__node_write_ready(n, &err) != MT_OK)
         MT_LOG(MT_LOG_ERROR, "NODE-READY", "%s", err.msg);
@@ -368,13 +371,45 @@ void mt__node_gcs_stop(mt__node *n, void (*done)(mt__node *))
     done(n);
 }
 
-void mt__node_gcs_actor_gone(mt__node *n, mt_id actor_id)
+/*
+ * Tells the control store that an actor or a placement group went with its
+ * owner (one-way). While the control store cannot be reached the notice
+ * waits (at most NODE_GONE_MAX) and goes once the node has registered
+ * again, so a group whose driver died while the head was down is not
+ * listed forever.
+ */
+static bool gone_send(mt__node *n, uint16_t method, mt_id id)
 {
-    if (!n->gcs || n->stopping) return;
-    Manta__ActorIdRequest req = MANTA__ACTOR_ID_REQUEST__INIT;
-    req.actor_id.data = actor_id.bytes;
-    req.actor_id.len = MT_ID_SIZE;
+    if (!n->gcs || !n->gcs_registered) return false;
+    Manta__ActorIdRequest a = MANTA__ACTOR_ID_REQUEST__INIT;
+    Manta__PlacementGroupIdRequest g = MANTA__PLACEMENT_GROUP_ID_REQUEST__INIT;
+    a.actor_id = g.placement_group_id = (ProtobufCBinaryData){MT_ID_SIZE, id.bytes};
     mt_error err;
-    if (mt_rpc_send(n->gcs, MANTA__GCS_METHOD__GCS_REMOVE_ACTOR, &req.base, &err) != MT_OK)
-        MT_LOG(MT_LOG_WARN, "NODE-GCS-ACTOR", "removing a dead owner's actor: %s", err.msg);
+    mt_status st = mt_rpc_send(n->gcs, method, method == MANTA__GCS_METHOD__GCS_REMOVE_ACTOR ? &a.base : &g.base, &err);
+    if (st != MT_OK) MT_LOG(MT_LOG_WARN, "NODE-GCS-GONE", "telling the control store an owner's %s went: %s",
+                            method == MANTA__GCS_METHOD__GCS_REMOVE_ACTOR ? "actor" : "placement group", err.msg);
+    return st == MT_OK;
 }
+
+static void gone_notice(mt__node *n, uint16_t method, mt_id id)
+{
+    if (n->stopping || !n->opts.gcs_address || !n->opts.gcs_address[0] || gone_send(n, method, id)) return;
+    if (n->ngone == NODE_GONE_MAX) {
+        MT_LOG(MT_LOG_WARN, "NODE-GCS-GONE", "%d notices wait for the control store already: one is dropped", NODE_GONE_MAX);
+        return;
+    }
+    n->gone[n->ngone].method = method;
+    n->gone[n->ngone++].id = id;
+}
+
+static void gone_flush(mt__node *n)
+{
+    int k = 0;
+    for (int i = 0; i < n->ngone; i++)
+        if (!gone_send(n, n->gone[i].method, n->gone[i].id)) n->gone[k++] = n->gone[i];
+    n->ngone = k;
+}
+
+void mt__node_gcs_actor_gone(mt__node *n, mt_id actor_id) { gone_notice(n, MANTA__GCS_METHOD__GCS_REMOVE_ACTOR, actor_id); }
+
+void mt__node_gcs_pg_gone(mt__node *n, mt_id pg_id) { gone_notice(n, MANTA__GCS_METHOD__GCS_REMOVE_PLACEMENT_GROUP, pg_id); }

@@ -25,6 +25,7 @@
 /* ---- Resource sets (fixed point, 1/10000 units, like Ray) -------------- */
 
 #define NODE_RES_MAX 32
+#define NODE_GONE_MAX 1024 /* notices of owners' actors and groups kept while the control store is away */
 #define NODE_RES_NAME 64
 #define NODE_RES_SCALE 10000
 
@@ -243,6 +244,8 @@ struct mt__node {
     node_res hb_avail;   /* the availability it carried */
     bool gcs_registered, gcs_in_flight, ready_written;
     bool hb_view_asked;  /* the heartbeat in flight asked for the view */
+    struct { uint16_t method; mt_id id; } gone[NODE_GONE_MAX]; /* owners' actors and groups that went, */
+    int ngone;                                                 /* waiting for the control store */
 
     /* shutdown */
     bool stopping, gcs_stopped;
@@ -315,6 +318,8 @@ void mt__node_lease_worker_died(mt__node *n, node_worker *w, int64_t exit_status
 void mt__node_lease_client_closed(node_client *cl);
 /* node_gcs.c: an actor whose owner went away is gone (frees its name in the control store). */
 void mt__node_gcs_actor_gone(mt__node *n, mt_id actor_id);
+/* node_gcs.c: a placement group whose creator went away is gone (its bundles here were released). */
+void mt__node_gcs_pg_gone(mt__node *n, mt_id pg_id);
 /* A worker's task blocks on / returns from mt_get (its in-worker runtime tells us). */
 void mt__node_lease_worker_blocked(node_client *cl, bool blocked);
 void mt__node_lease_shutdown(mt__node *n);

@@ -87,12 +87,30 @@ static int survivor_reader(void)
     return 0;
 }
 
+/* ITEST_ROLE=group_holder: a driver that places the group "orphan", says "held" and waits to be killed. */
+static int group_holder(void)
+{
+    mt_error err = {0};
+    mt_init_options o = {.address = getenv("ITEST_GCS"), .no_start = true};
+    if (mt_init_ex(&o, &err) != MT_OK) return printf("init: %s\n", err.msg), 10;
+    mt_placement_group *pg = NULL;
+    mt_resource quarter[1] = {{"CPU", 0.25}};
+    mt_bundle bundle = {quarter, 1};
+    if (mt_placement_group_create(&bundle, 1, MT_PG_PACK, "orphan", &pg, &err) != MT_OK ||
+        mt_placement_group_wait(pg, 30000, &err) != MT_OK)
+        return printf("group: %s\n", err.msg), 11;
+    printf("held\n");
+    fflush(stdout);
+    for (;;) pause();
+}
+
 __attribute__((constructor)) static void role_dispatch(void)
 {
     const char *role = getenv("ITEST_ROLE");
     int rc = -1;
     if (role && !strcmp(role, "reader_on_b")) rc = reader_on_b();
     else if (role && !strcmp(role, "survivor_reader")) rc = survivor_reader();
+    else if (role && !strcmp(role, "group_holder")) rc = group_holder();
     if (rc >= 0) {
         fflush(stdout);
         _exit(rc);
@@ -396,8 +414,23 @@ Test(multinode, a_restarted_head_gets_its_nodes_back_and_named_actors_stay_reach
     for (double t0 = itest_now(); !listed && itest_now() - t0 < 20; itest_sleep_ms(100))
         listed = itest_run_cli(pgs, out, sizeof out, 20000) == 0 && strstr(out, "\"state\": \"CREATED\"");
     cr_assert(listed, "the control store never listed the group:\n%s", out);
+    /* another driver's group, whose driver dies while the control store is down */
+    char hout[700], htext[4096] = "", genv[64];
+    snprintf(hout, sizeof hout, "%s/holder.out", C.dir);
+    snprintf(genv, sizeof genv, "ITEST_GCS=%s:%d", C.host_ip, C.gcs_port);
+    pid_t holder = itest_spawn_role("group_holder", genv, hout);
+    for (double t0 = itest_now(); !strstr(htext, "held") && itest_now() - t0 < 30; itest_sleep_ms(100))
+        itest_read_file(hout, htext, sizeof htext);
+    cr_assert(strstr(htext, "held"), "the other driver's group: %s", htext);
+    listed = false;
+    for (double t0 = itest_now(); !listed && itest_now() - t0 < 20; itest_sleep_ms(100))
+        listed = itest_run_cli(pgs, out, sizeof out, 20000) == 0 && strstr(out, "\"name\": \"orphan\"");
+    cr_assert(listed, "the control store never listed the other driver's group:\n%s", out);
 
     cr_assert_eq(kill(C.gcs_pid, SIGKILL), 0);
+    itest_sleep_ms(200);
+    kill(holder, SIGKILL); /* while the control store is down */
+    waitpid(holder, NULL, 0);
     itest_sleep_ms(500);
     char port[16], log[700];
     snprintf(port, sizeof port, "%d", C.gcs_port);
@@ -422,6 +455,11 @@ Test(multinode, a_restarted_head_gets_its_nodes_back_and_named_actors_stay_reach
     cr_assert_eq(itest_run_cli(pgs, out, sizeof out, 20000), 0, "%s", out);
     cr_assert(strstr(out, "\"name\": \"kept\"") && strstr(out, "\"state\": \"CREATED\""),
               "the restarted control store lists the group:\n%s", out);
+    bool orphan = true; /* the node that held its bundle tells the store once it is registered again */
+    for (double t0 = itest_now(); orphan && itest_now() - t0 < 10; itest_sleep_ms(100))
+        orphan = itest_run_cli(pgs, out, sizeof out, 20000) != 0 || strstr(out, "\"name\": \"orphan\"");
+    cr_assert_not(orphan, "the group of the driver that died while the store was down is still listed:\n%s", out);
+    cr_assert(strstr(out, "\"name\": \"kept\""), "%s", out);
     char rout[700], text[4096] = "", env[64];
     snprintf(rout, sizeof rout, "%s/survivor.out", C.dir);
     snprintf(env, sizeof env, "ITEST_GCS=%s:%d", C.host_ip, C.gcs_port);
