@@ -653,8 +653,12 @@ static mt_status value_of(mt_ref *r, int64_t deadline_ns, int64_t timeout_ms, mt
             return mt_error_set(err, gst, "%s; it cannot be rebuilt (no task made it, or its lineage was not kept)", msg);
         }
         MT_RETURN_NOT_OK(gst);
-        mt_status st = vpin_take(r, rep, err);
+        /* A copy lets go of the lock: another thread's get of this ref may have pinned it
+         * meanwhile; then this get's pin goes back and the first one serves both. */
+        bool pinned_meanwhile = r->vpin;
+        mt_status st = pinned_meanwhile ? MT_OK : vpin_take(r, rep, err);
         protobuf_c_message_free_unpacked(&rep->base, &mt_rpc_pb_allocator);
+        if (pinned_meanwhile) mt__drv_object_id_send(MANTA__NODE_METHOD__NODE_RELEASE_OBJECT, r->id);
         if (st != MT_OK) {
             mt__drv_object_id_send(MANTA__NODE_METHOD__NODE_RELEASE_OBJECT, r->id);
             return st;
