@@ -685,8 +685,9 @@ static void restart_try(mt_actor *a, int64_t now)
     }
     if (st == MT_OK) {
         MT_LOG(MT_LOG_INFO, "DRIVER-ACTOR-RESTART", "actor %s restarted (worker %d)", a->class_name, a->worker_pid);
+        restart_unlink(a); /* started: registered as running, not pending */
         if (a->name) register_name(a, NULL);
-        restart_done(a);
+        mt__actor_unref(a);
         return;
     }
     bool retry = (st == MT_EIO || st == MT_ETIMEOUT) && now < a->restart_until_ns;

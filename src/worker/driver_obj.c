@@ -775,6 +775,7 @@ MT_API mt_status mt_get(mt_ref *const *refs, int n, int64_t timeout_ms, mt_value
     if (st == MT_OK && failed >= 0) st = mt_error_set(err, refs[failed]->code, "%s", refs[failed]->msg);
     int got = 0;
     if (st == MT_OK && n > 1) prefetch_remote(refs, n);
+    if (st == MT_OK) st = mt__drv_check(err); /* the copies let go of the lock: shut down meanwhile? */
     for (; st == MT_OK && got < n; got++) {
         if (n > 1 && got % LINGER_MAX == 0) prefetch_pins(refs + got, n - got < LINGER_MAX ? n - got : LINGER_MAX);
         st = value_of(refs[got], deadline_ns, timeout_ms, &values_out[got], err);

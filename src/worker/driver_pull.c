@@ -121,8 +121,8 @@ static mt_status pull_call(const Manta__PullObjectsRequest *req, Manta__PullObje
                           : mt_error_set(err, MT_ECANCELLED, "manta was shut down during a pull");
     pthread_mutex_unlock(&pull_lock);
     pthread_mutex_lock(&mt__drv.lock);
-    if (st == MT_OK && !mt__drv.inited) {
-        protobuf_c_message_free_unpacked(&(*rep)->base, &mt_rpc_pb_allocator);
+    if (!mt__drv.inited) { /* shut down meanwhile: whatever the call said, nothing may go on */
+        if (st == MT_OK) protobuf_c_message_free_unpacked(&(*rep)->base, &mt_rpc_pb_allocator);
         *rep = NULL;
         st = mt_error_set(err, MT_ECANCELLED, "manta was shut down during a pull");
     }
