@@ -627,42 +627,54 @@ static mt_status wait_rebuilt(mt_ref *r, int64_t deadline_ns, int64_t timeout_ms
     return MT_OK;
 }
 
+/* Gives back a pin a GET took for a ref that no longer wants it. */
+static void pin_give_back(mt_ref *r, Manta__GetObjectReply *rep)
+{
+    protobuf_c_message_free_unpacked(&rep->base, &mt_rpc_pb_allocator);
+    mt__drv_object_id_send(MANTA__NODE_METHOD__NODE_RELEASE_OBJECT, r->id);
+}
+
 static mt_status value_of(mt_ref *r, int64_t deadline_ns, int64_t timeout_ms, mt_value *v, mt_error *err)
 {
-    if (r->in_store && !r->vpin) { /* the first get of this ref: one round trip */
+    /* A copy from another node lets go of the lock, so each turn reads the ref afresh:
+     * another thread's get may have pinned it, or begun (or finished) its rebuild. */
+    for (;;) {
+        MT_RETURN_NOT_OK(wait_rebuilt(r, deadline_ns, timeout_ms, err));
+        if (r->state == MT__OBJ_FAILED) return mt_error_set(err, r->code, "%s", r->msg);
+        if (!r->in_store || r->vpin) break; /* inline, or pinned already */
+        /* the first get of this ref: one round trip */
         Manta__GetObjectReply *rep = NULL;
         mt_status gst = get_pinned_from(r->id, r->owned ? r->loc_addr : r->owner_addr, &rep, err);
+        if (r->vpin || r->state != MT__OBJ_READY || !r->in_store) { /* changed meanwhile: look again */
+            if (gst == MT_OK) pin_give_back(r, rep);
+            continue;
+        }
+        if (gst == MT_OK) {
+            mt_status st = vpin_take(r, rep, err);
+            if (st == MT_OK) {
+                protobuf_c_message_free_unpacked(&rep->base, &mt_rpc_pb_allocator);
+                break;
+            }
+            pin_give_back(r, rep);
+            return st;
+        }
         /* Lost from the store, or its node is unreachable (the owner still holds it): rebuild it
          * from its lineage, wherever the task runs now. */
-        while ((gst == MT_ENOTFOUND || (gst == MT_EIO && r->loc_addr)) && r->owned && r->lineage) {
+        if ((gst == MT_ENOTFOUND || (gst == MT_EIO && r->loc_addr)) && r->owned && r->lineage) {
             if (gst == MT_EIO) { /* the node that held the only copy is gone */
                 MT_LOG(MT_LOG_INFO, "DRIVER-OBJECT-LOST", "%s; rebuilding it", err ? err->msg : "its node is unreachable");
                 mt_free(r->loc_addr);
                 r->loc_addr = NULL;
             }
             MT_RETURN_NOT_OK(mt__task_rebuild(r, err));
-            MT_RETURN_NOT_OK(wait_rebuilt(r, deadline_ns, timeout_ms, err));
-            if (r->state == MT__OBJ_FAILED) return mt_error_set(err, r->code, "%s", r->msg);
-            if (!r->in_store) break; /* came back inline */
-            gst = get_pinned_from(r->id, r->loc_addr, &rep, err);
+            continue;
         }
-        if (!r->in_store) return value_of(r, deadline_ns, timeout_ms, v, err);
         if (gst == MT_ENOTFOUND && r->owned && !r->lineage && err && strstr(err->msg, "was lost")) {
             char msg[MT_ERROR_MSG_MAX];
             snprintf(msg, sizeof msg, "%s", err->msg);
             return mt_error_set(err, gst, "%s; it cannot be rebuilt (no task made it, or its lineage was not kept)", msg);
         }
-        MT_RETURN_NOT_OK(gst);
-        /* A copy lets go of the lock: another thread's get of this ref may have pinned it
-         * meanwhile; then this get's pin goes back and the first one serves both. */
-        bool pinned_meanwhile = r->vpin;
-        mt_status st = pinned_meanwhile ? MT_OK : vpin_take(r, rep, err);
-        protobuf_c_message_free_unpacked(&rep->base, &mt_rpc_pb_allocator);
-        if (pinned_meanwhile) mt__drv_object_id_send(MANTA__NODE_METHOD__NODE_RELEASE_OBJECT, r->id);
-        if (st != MT_OK) {
-            mt__drv_object_id_send(MANTA__NODE_METHOD__NODE_RELEASE_OBJECT, r->id);
-            return st;
-        }
+        return gst;
     }
     if (r->in_store) {
         linger_remove(r);
