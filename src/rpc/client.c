@@ -24,6 +24,7 @@ struct mt_rpc_client {
     int rfds[16];
     int nrfds;
     uint64_t next_req;
+    bool answered; /* the last call got a reply (success or error) from the peer */
 };
 
 static int64_t now_ms(void) { return mt_time_now_ns() / 1000000; }
@@ -193,9 +194,11 @@ mt_status mt_rpc_client_call(mt_rpc_client *c, uint16_t method, const ProtobufCM
     if (reply_out) *reply_out = NULL;
     if (fd_out) *fd_out = -1;
     mt__rpc_hdr h = {0, method, 0, c->next_req++, 0};
+    c->answered = false;
     MT_RETURN_NOT_OK(send_frame(c, &h, req, NULL, 0, err));
     mt_rpc_msg m;
     MT_RETURN_NOT_OK(wait_reply(c, h.req_id, method, timeout_ms, &m, err));
+    c->answered = true;
     if (m.status != MT_OK) {
         if (m.fd >= 0) close(m.fd);
         return remote_error(c, &m, method, err);
@@ -313,6 +316,8 @@ mt_status mt_rpc_client_redial(mt_rpc_client *c, const uint8_t token[MT_RPC_TOKE
 }
 
 int mt_rpc_client_fd(const mt_rpc_client *c) { return c ? c->fd : -1; }
+
+bool mt_rpc_client_answered(const mt_rpc_client *c) { return c && c->answered; }
 
 bool mt_rpc_client_buffered(const mt_rpc_client *c)
 {

@@ -195,6 +195,9 @@ bool mt_rpc_client_buffered(const mt_rpc_client *c);
 int mt_rpc_client_fd(const mt_rpc_client *c);
 /* True when the peer has closed the connection (or it failed); never blocks. */
 bool mt_rpc_client_peer_closed(const mt_rpc_client *c);
+/* Whether the last mt_rpc_client_call got the peer's reply, success or error (else it was
+ * lost on the way: the connection failed or the call timed out). */
+bool mt_rpc_client_answered(const mt_rpc_client *c);
 /* Connects c again to its address (after its peer restarted); c is unchanged when that fails. */
 mt_status mt_rpc_client_redial(mt_rpc_client *c, const uint8_t token[MT_RPC_TOKEN_BYTES], const char *client_kind,
                                mt_id client_id, int64_t timeout_ms, mt_error *err);

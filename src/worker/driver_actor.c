@@ -122,14 +122,20 @@ static mt_status lease_local(mt_actor *a, mt_error *err)
  * An actor whose worker cannot come from this node — its placement-group
  * bundle is elsewhere, or only another node has its demand — is leased from
  * that node, waiting for the grant (bounded: REMOTE_ACTOR_WAIT_MS). A
- * restart skips a->avoid and may come back to this node. `tried` (300
- * bytes, may be NULL) gets the address asked.
+ * restart skips a->avoid, may come back to this node, and waits less
+ * (RESTART_LEASE_WAIT_MS: the pump makes the call; a busy node is asked
+ * again on a later try). `tried` (300 bytes, may be NULL) gets the address
+ * asked; *unreachable (may be NULL) whether that node never answered.
  */
 #define REMOTE_ACTOR_WAIT_MS 30000
-static mt_status lease_remote(mt_actor *a, char *tried, mt_error *err)
+#define RESTART_LEASE_WAIT_MS 2000
+#define RESTART_CALL_SLACK_MS 3000
+static mt_status lease_remote(mt_actor *a, char *tried, bool *unreachable, mt_error *err)
 {
     char addr[300] = "";
+    bool restarting = a->restart_until_ns > 0;
     if (tried) *tried = 0;
+    if (unreachable) *unreachable = false;
     if (!mt_id_is_nil(a->pg_id)) {
         const char *n = mt__pg_node_for(a->pg_id, a->bundle);
         if (!n) return mt_error_set(err, MT_ESTATE, "actor %s: its placement group is not placed (removed, or still pending)", a->class_name);
@@ -139,7 +145,6 @@ static mt_status lease_remote(mt_actor *a, char *tried, mt_error *err)
         Manta__ClusterStatusReply *cs = NULL;
         MT_RETURN_NOT_OK(mt__drv_gcs(&g, err));
         MT_RETURN_NOT_OK(mt_gcs_cluster_status(g, &cs, err));
-        bool restarting = a->restart_until_ns > 0;
         const Manta__NodeInfo *ni = mt__drv_node_for_ex(cs, a->res, a->nres, a->avoid[0] ? a->avoid : NULL, restarting);
         bool self = ni && ni->node_id.len == MT_ID_SIZE && !memcmp(ni->node_id.data, mt__drv.node_id.bytes, MT_ID_SIZE);
         if (ni) snprintf(addr, sizeof addr, "%s", ni->node_address);
@@ -156,12 +161,15 @@ static mt_status lease_remote(mt_actor *a, char *tried, mt_error *err)
     }
     if (tried) snprintf(tried, 300, "%s", addr);
     mt_rpc_client *c = NULL;
-    MT_RETURN_NOT_OK(mt__drv_remote_client(addr, &c, NULL, err));
+    if (mt__drv_remote_client(addr, &c, NULL, err) != MT_OK) {
+        if (unreachable) *unreachable = true;
+        return err ? err->code : MT_EIO;
+    }
     Manta__RequestLeaseRequest req;
     Manta__ResourceSet rs;
     Manta__ResourceSet__QuantitiesEntry ents[MT__MAX_RESOURCES], *ptrs[MT__MAX_RESOURCES];
     actor_lease_req(a, &req, &rs, ents, ptrs);
-    req.timeout_ms = REMOTE_ACTOR_WAIT_MS;
+    req.timeout_ms = restarting ? RESTART_LEASE_WAIT_MS : REMOTE_ACTOR_WAIT_MS;
     if (!mt_id_is_nil(a->pg_id)) {
         req.placement_group_id.data = a->pg_id.bytes;
         req.placement_group_id.len = MT_ID_SIZE;
@@ -170,8 +178,12 @@ static mt_status lease_remote(mt_actor *a, char *tried, mt_error *err)
     }
     Manta__RequestLeaseReply *rep = NULL;
     mt_status st = mt_rpc_client_call(c, MANTA__NODE_METHOD__NODE_REQUEST_LEASE, &req.base, &manta__request_lease_reply__descriptor,
-                                      0, (ProtobufCMessage **)&rep, NULL, err);
-    if (st != MT_OK) return mt_error_prefix(err, "actor %s on node %s", a->class_name, addr);
+                                      restarting ? RESTART_LEASE_WAIT_MS + RESTART_CALL_SLACK_MS : 0,
+                                      (ProtobufCMessage **)&rep, NULL, err);
+    if (st != MT_OK) {
+        if (unreachable) *unreachable = !mt_rpc_client_answered(c);
+        return mt_error_prefix(err, "actor %s on node %s", a->class_name, addr);
+    }
     take_lease_reply(a, rep);
     a->node = c;
     protobuf_c_message_free_unpacked(&rep->base, &mt_rpc_pb_allocator);
@@ -179,10 +191,11 @@ static mt_status lease_remote(mt_actor *a, char *tried, mt_error *err)
 }
 
 /* Leases the actor's worker and waits for it (restarts): from where it was placed, placed again the same way. */
-static mt_status lease_actor_worker(mt_actor *a, char *tried, mt_error *err)
+static mt_status lease_actor_worker(mt_actor *a, char *tried, bool *unreachable, mt_error *err)
 {
     if (tried) *tried = 0;
-    if (a->node || !mt_id_is_nil(a->pg_id)) return lease_remote(a, tried, err);
+    *unreachable = false;
+    if (a->node || !mt_id_is_nil(a->pg_id)) return lease_remote(a, tried, unreachable, err);
     return lease_local(a, err);
 }
 
@@ -433,7 +446,7 @@ void mt__actor_ctor_ready(mt__task *t)
         mt_error err;
         a->starting = false;
         d->deps_changed = true;
-        if (lease_remote(a, NULL, &err) == MT_OK) {
+        if (lease_remote(a, NULL, NULL, &err) == MT_OK) {
             leased(a);
         } else {
             char msg[MT_ERROR_MSG_MAX];
@@ -505,8 +518,10 @@ bool mt__actor_lease_reply(const mt_rpc_msg *m)
     char msg[MT_ERROR_MSG_MAX];
     mt_error err;
     int32_t status = m->status ? m->status : r ? r->status : MT_EIO;
-    if (status == MT_EUNSUPPORTED) { /* not on this node: one that has it */
-        if (lease_remote(a, NULL, &err) == MT_OK) {
+    if (status == MT_EUNSUPPORTED && a->dead) {
+        /* killed while it waited: no worker to lease anywhere */
+    } else if (status == MT_EUNSUPPORTED) { /* not on this node: one that has it */
+        if (lease_remote(a, NULL, NULL, &err) == MT_OK) {
             leased(a);
         } else {
             snprintf(msg, sizeof msg, "actor %.100s could not be placed: %.300s", a->class_name, err.msg);
@@ -629,9 +644,10 @@ static void set_dead(mt_actor *a, mt_status code, const char *msg)
 /* ---- Restarts ---------------------------------------------------------------
  * An actor whose worker died is started again while restarts are left: its
  * calls wait (a->starting) and the pump tries, without blocking on a node
- * that is gone. A node that does not answer is skipped on the next try (and
- * a placement-group bundle it held moves, once the control store lists it
- * dead: mt__pg_node_lost); tries go on every RESTART_RETRY_NS until
+ * that is gone. A node that does not answer is skipped on the next try only
+ * (it may be back at that address; a busy node is no reason to skip it),
+ * and a placement-group bundle it held moves once the control store lists
+ * it dead (mt__pg_node_lost); tries go on every RESTART_RETRY_NS until
  * node_dead_after_ms + RESTART_GRACE_NS after the death, then the actor
  * is dead with both reasons.
  */
@@ -677,8 +693,10 @@ static void restart_try(mt_actor *a, int64_t now)
         return;
     }
     char tried[300] = "";
+    bool unreachable = false;
     mt_error err;
-    mt_status st = lease_actor_worker(a, tried, &err);
+    mt_status st = lease_actor_worker(a, tried, &unreachable, &err);
+    a->avoid[0] = 0; /* skipped for one try */
     if (st == MT_OK && (st = actor_boot(a, &err)) != MT_OK) {
         kill_worker(a, NULL);
         conn_drop(a, MT_EIO, err.msg);
@@ -696,7 +714,7 @@ static void restart_try(mt_actor *a, int64_t now)
         return;
     }
     a->restart_at_ns = now + RESTART_RETRY_NS;
-    if (!tried[0]) return;
+    if (!tried[0] || !unreachable) return; /* busy, or nowhere to go yet: asked again */
     if (mt_id_is_nil(a->pg_id)) {
         snprintf(a->avoid, sizeof a->avoid, "%s", tried); /* another node, next time */
     } else {
