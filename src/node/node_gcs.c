@@ -6,7 +6,8 @@
  * writes DIR/node.ready after the first registration (at once when the node
  * runs without a control store); GCS_UNREGISTER_NODE at shutdown.
  * Main thread; every call is async (never blocks the loop). Invariant: at
- * most one control-store call in flight (gcs_in_flight).
+ * most one registration or heartbeat in flight (gcs_in_flight); owners'
+ * "gone" notices go beside them, each until answered.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -116,10 +117,11 @@ static void peer_remove(mt__node *n, mt_id id)
     n->num_peers--;
 }
 
-/* Takes what the control store lists of one node into the view (or drops it: dead, this node, nothing to offer). */
-static void peer_take(mt__node *n, const Manta__NodeInfo *ni)
+/* Takes what the control store lists of one node into the view (or drops it: dead, this node, nothing to
+ * offer); false when out of memory. */
+static bool peer_take(mt__node *n, const Manta__NodeInfo *ni)
 {
-    if (ni->node_id.len != MT_ID_SIZE) return;
+    if (ni->node_id.len != MT_ID_SIZE) return true;
     mt_id id;
     memcpy(id.bytes, ni->node_id.data, MT_ID_SIZE);
     node_res r;
@@ -128,18 +130,18 @@ static void peer_take(mt__node *n, const Manta__NodeInfo *ni)
                 mt__node_res_from_pb(ni->resources_available, &r, NULL) == MT_OK;
     if (!keep) {
         peer_remove(n, id);
-        return;
+        return true;
     }
     void **v = mt_idmap_find(&n->peer_index, id);
     if (!v) {
         if (n->num_peers == n->cap_peers) {
             int cap = n->cap_peers ? n->cap_peers * 2 : 16;
             node_peer *p = mt_realloc(n->peers, (size_t)cap * sizeof *p);
-            if (!p) return;
+            if (!p) return false;
             n->peers = p;
             n->cap_peers = cap;
         }
-        if (!(v = mt_idmap_put(&n->peer_index, id))) return;
+        if (!(v = mt_idmap_put(&n->peer_index, id))) return false;
         *v = (void *)(uintptr_t)(n->num_peers + 1);
         memset(&n->peers[n->num_peers], 0, sizeof n->peers[0]);
         n->peers[n->num_peers++].id = id;
@@ -148,6 +150,7 @@ static void peer_take(mt__node *n, const Manta__NodeInfo *ni)
     snprintf(p->address, sizeof p->address, "%s", ni->node_address);
     p->reported = r;
     p->charge_gen = 0;
+    return true;
 }
 
 /* Applies a heartbeat reply's view: every node, or those changed since the version held. */
@@ -157,8 +160,9 @@ static void set_peers(mt__node *n, const mt_rpc_msg *reply)
     if (!cs) return;
     bool delta = cs->view_delta && cs->view_epoch == n->view_epoch && n->view_epoch;
     if (!delta) peers_clear(n);
-    for (size_t i = 0; i < cs->n_nodes; i++) peer_take(n, cs->nodes[i]);
-    n->view_epoch = cs->view_epoch;
+    bool whole = true;
+    for (size_t i = 0; i < cs->n_nodes; i++) whole &= peer_take(n, cs->nodes[i]);
+    n->view_epoch = whole ? cs->view_epoch : 0; /* a node left out: the next reply brings the whole view */
     n->view_version = cs->view_version;
     n->view_gen++; /* spill charges end here: the reported figures include what the peers took */
     manta__cluster_status_reply__free_unpacked(cs, &mt_rpc_pb_allocator);
@@ -287,6 +291,7 @@ static void on_hb_timer(uv_timer_t *t)
         gcs_lost(n, gone_ms);
         return;
     }
+    gone_flush(n); /* notices the store has not answered yet */
     if (n->gcs_in_flight) return;
     int64_t since_ms = (mt_time_now_ns() - n->hb_sent_ns) / 1000000;
     if (!n->gcs_registered) {
@@ -373,41 +378,83 @@ void mt__node_gcs_stop(mt__node *n, void (*done)(mt__node *))
 
 /*
  * Tells the control store that an actor or a placement group went with its
- * owner (one-way). While the control store cannot be reached the notice
- * waits (at most NODE_GONE_MAX) and goes once the node has registered
- * again, so a group whose driver died while the head was down is not
- * listed forever.
+ * owner. Each notice stays queued (at most NODE_GONE_MAX) until the store
+ * answers it: one lost with its connection, or sent while the store was
+ * away, goes again on the next heartbeat tick once the node is registered,
+ * so a group whose driver died while the head was down is not listed
+ * forever.
  */
-static bool gone_send(mt__node *n, uint16_t method, mt_id id)
+typedef struct gone_ctx {
+    mt__node *n;
+    uint16_t method;
+    mt_id id;
+} gone_ctx;
+
+static const char *gone_kind(uint16_t method)
 {
-    if (!n->gcs || !n->gcs_registered) return false;
-    Manta__ActorIdRequest a = MANTA__ACTOR_ID_REQUEST__INIT;
-    Manta__PlacementGroupIdRequest g = MANTA__PLACEMENT_GROUP_ID_REQUEST__INIT;
-    a.actor_id = g.placement_group_id = (ProtobufCBinaryData){MT_ID_SIZE, id.bytes};
-    mt_error err;
-    mt_status st = mt_rpc_send(n->gcs, method, method == MANTA__GCS_METHOD__GCS_REMOVE_ACTOR ? &a.base : &g.base, &err);
-    if (st != MT_OK) MT_LOG(MT_LOG_WARN, "NODE-GCS-GONE", "telling the control store an owner's %s went: %s",
-                            method == MANTA__GCS_METHOD__GCS_REMOVE_ACTOR ? "actor" : "placement group", err.msg);
-    return st == MT_OK;
+    return method == MANTA__GCS_METHOD__GCS_REMOVE_ACTOR ? "actor" : "placement group";
+}
+
+static int gone_find(const mt__node *n, uint16_t method, mt_id id)
+{
+    for (int i = 0; i < n->ngone; i++)
+        if (n->gone[i].method == method && mt_id_equal(n->gone[i].id, id)) return i;
+    return -1;
+}
+
+static void on_gone_reply(mt_rpc_conn *c, mt_status st, const mt_rpc_msg *reply, void *ud)
+{
+    (void)c;
+    (void)reply;
+    gone_ctx *g = ud;
+    mt__node *n = g->n;
+    int i = gone_find(n, g->method, g->id);
+    if (i >= 0 && (st == MT_EIO || st == MT_ETIMEOUT || st == MT_ECANCELLED)) {
+        n->gone[i].sent = false; /* lost on the way: again once registered */
+    } else if (i >= 0) { /* answered (MT_ENOTFOUND: gone already) */
+        if (st != MT_OK && st != MT_ENOTFOUND)
+            MT_LOG(MT_LOG_WARN, "NODE-GCS-GONE", "the control store refused the end of an owner's %s: %s",
+                   gone_kind(g->method), mt_status_name(st));
+        memmove(&n->gone[i], &n->gone[i + 1], (size_t)(n->ngone - i - 1) * sizeof n->gone[0]);
+        n->ngone--;
+    }
+    mt_free(g);
+}
+
+static void gone_flush(mt__node *n)
+{
+    for (int i = 0; i < n->ngone && n->gcs && n->gcs_registered && !n->stopping; i++) {
+        if (n->gone[i].sent) continue;
+        gone_ctx *g = mt_malloc(sizeof *g);
+        if (!g) return;
+        *g = (gone_ctx){n, n->gone[i].method, n->gone[i].id};
+        Manta__ActorIdRequest a = MANTA__ACTOR_ID_REQUEST__INIT;
+        Manta__PlacementGroupIdRequest pg = MANTA__PLACEMENT_GROUP_ID_REQUEST__INIT;
+        a.actor_id = pg.placement_group_id = (ProtobufCBinaryData){MT_ID_SIZE, g->id.bytes};
+        mt_error err;
+        if (mt_rpc_call(n->gcs, g->method, g->method == MANTA__GCS_METHOD__GCS_REMOVE_ACTOR ? &a.base : &pg.base,
+                        5000, on_gone_reply, g, &err) == MT_OK) {
+            n->gone[i].sent = true; /* the answer (or the call's failure) comes later, in on_gone_reply */
+        } else {
+            MT_LOG(MT_LOG_WARN, "NODE-GCS-GONE", "telling the control store an owner's %s went: %s", gone_kind(g->method),
+                   err.msg);
+            mt_free(g);
+            return;
+        }
+    }
 }
 
 static void gone_notice(mt__node *n, uint16_t method, mt_id id)
 {
-    if (n->stopping || !n->opts.gcs_address || !n->opts.gcs_address[0] || gone_send(n, method, id)) return;
+    if (n->stopping || !n->opts.gcs_address || !n->opts.gcs_address[0] || gone_find(n, method, id) >= 0) return;
     if (n->ngone == NODE_GONE_MAX) {
         MT_LOG(MT_LOG_WARN, "NODE-GCS-GONE", "%d notices wait for the control store already: one is dropped", NODE_GONE_MAX);
         return;
     }
     n->gone[n->ngone].method = method;
+    n->gone[n->ngone].sent = false;
     n->gone[n->ngone++].id = id;
-}
-
-static void gone_flush(mt__node *n)
-{
-    int k = 0;
-    for (int i = 0; i < n->ngone; i++)
-        if (!gone_send(n, n->gone[i].method, n->gone[i].id)) n->gone[k++] = n->gone[i];
-    n->ngone = k;
+    gone_flush(n);
 }
 
 void mt__node_gcs_actor_gone(mt__node *n, mt_id actor_id) { gone_notice(n, MANTA__GCS_METHOD__GCS_REMOVE_ACTOR, actor_id); }

@@ -244,8 +244,8 @@ struct mt__node {
     node_res hb_avail;   /* the availability it carried */
     bool gcs_registered, gcs_in_flight, ready_written;
     bool hb_view_asked;  /* the heartbeat in flight asked for the view */
-    struct { uint16_t method; mt_id id; } gone[NODE_GONE_MAX]; /* owners' actors and groups that went, */
-    int ngone;                                                 /* waiting for the control store */
+    struct { uint16_t method; bool sent; mt_id id; } gone[NODE_GONE_MAX]; /* owners' actors and groups that */
+    int ngone;                                                            /* went, until the store answers */
 
     /* shutdown */
     bool stopping, gcs_stopped;
