@@ -38,9 +38,9 @@ static void key_init(void)
         v2 += v1; v1 = ROTL(v1, 17); v1 ^= v2; v2 = ROTL(v2, 32);                                                      \
     } while (0)
 
+/* The key is set before any map has slots (grow), so before any hash. */
 static size_t hash_of(mt_id id)
 {
-    pthread_once(&key_once, key_init);
     uint64_t v0 = key0 ^ 0x736f6d6570736575ull, v1 = key1 ^ 0x646f72616e646f6dull;
     uint64_t v2 = key0 ^ 0x6c7967656e657261ull, v3 = key1 ^ 0x7465646279746573ull;
     uint64_t m[3] = {0, 0, 0};
@@ -71,6 +71,7 @@ void **mt_idmap_find(const mt_idmap *m, mt_id key)
 
 static bool grow(mt_idmap *m)
 {
+    pthread_once(&key_once, key_init);
     size_t ncap = m->cap ? m->cap * 2 : 16;
     mt_idmap_slot *ns = mt_calloc(ncap, sizeof *ns);
     if (!ns) return false;

@@ -1,7 +1,7 @@
 /*
- * The id map (core/idmap.h): ids that agree in their first 8 bytes — which
- * an owner can choose — are still kept apart, found and deleted, and every
- * byte of the id takes part in the hash.
+ * The id map (core/idmap.h): ids that agree in all but their last 4 bytes
+ * (the sender chooses most of an id) are still kept apart, found and
+ * deleted, and every byte of the id takes part in the hash.
  */
 #include <criterion/criterion.h>
 #include <string.h>

@@ -302,7 +302,7 @@ Test(transfer, a_long_copy_does_not_hold_up_other_threads, .init = setup, .fini 
     bool ready = false;
     int nready = 0;
     cr_assert_eq(mt_wait(&big, 1, 1, 120000, &ready, &nready, &err), MT_OK, "%s", err.msg);
-    side_call side = {.start_after = 0.1, .st = MT_EINTERNAL};
+    side_call side = {.start_after = 0.05, .st = MT_EINTERNAL};
     pthread_t th;
     pthread_create(&th, NULL, small_task_meanwhile, &side);
     double t0 = itest_now();
@@ -312,8 +312,11 @@ Test(transfer, a_long_copy_does_not_hold_up_other_threads, .init = setup, .fini 
     pthread_join(th, NULL);
     cr_assert_eq(side.st, MT_OK, "the other thread's task");
     cr_log_info("copy took %.2f s; the other thread's task was done %.2f s in", copied_at - t0, side.done_at - t0);
-    if (copied_at - t0 > side.start_after + 0.3) /* only meaningful when the copy outlasts the small task by far */
+    if (copied_at - t0 > side.start_after + 0.15) /* the small task takes a few ms once the lock lets it */
         cr_assert_lt(side.done_at, copied_at, "the small task waited %.2f s for the copy to end", side.done_at - t0);
+    else
+        cr_log_warn("NOT CHECKED: the copy took only %.2f s, too short to tell whether the other thread waited for it",
+                    copied_at - t0);
     cr_assert(bytes_ok(&v, size), "the copy differs from what the task wrote");
     mt_value_release(&v);
     mt_ref_release(big);
