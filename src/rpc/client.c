@@ -25,6 +25,8 @@ struct mt_rpc_client {
     int nrfds;
     uint64_t next_req;
     bool answered; /* the last call got a reply (success or error) from the peer */
+    mt_rpc_client_stale_fn stale; /* replies that came after their call gave up */
+    void *stale_ud;
 };
 
 static int64_t now_ms(void) { return mt_time_now_ns() / 1000000; }
@@ -183,6 +185,7 @@ static mt_status wait_reply(mt_rpc_client *c, uint64_t id, uint16_t method, int6
                                 c->addr, (long long)timeout_ms);
         if (st != MT_OK) return st;
         if ((m->flags & MT_RPC_FLAG_REPLY) && m->req_id == id) return MT_OK;
+        if ((m->flags & MT_RPC_FLAG_REPLY) && c->stale) c->stale(c, m, c->stale_ud);
         if (m->fd >= 0) close(m->fd); /* a stale reply or a push: dropped */
     }
 }
@@ -310,6 +313,8 @@ mt_status mt_rpc_client_redial(mt_rpc_client *c, const uint8_t token[MT_RPC_TOKE
     if (c->fd >= 0) close(c->fd);
     for (int i = 0; i < c->nrfds; i++) close(c->rfds[i]);
     mt__rpc_buf_free(&c->in);
+    fresh->stale = c->stale;
+    fresh->stale_ud = c->stale_ud;
     *c = *fresh; /* the same struct, so whoever holds c keeps it */
     mt_free(fresh);
     return MT_OK;
@@ -318,6 +323,12 @@ mt_status mt_rpc_client_redial(mt_rpc_client *c, const uint8_t token[MT_RPC_TOKE
 int mt_rpc_client_fd(const mt_rpc_client *c) { return c ? c->fd : -1; }
 
 bool mt_rpc_client_answered(const mt_rpc_client *c) { return c && c->answered; }
+
+void mt_rpc_client_on_stale(mt_rpc_client *c, mt_rpc_client_stale_fn fn, void *ud)
+{
+    c->stale = fn;
+    c->stale_ud = ud;
+}
 
 bool mt_rpc_client_buffered(const mt_rpc_client *c)
 {

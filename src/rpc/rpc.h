@@ -198,6 +198,10 @@ bool mt_rpc_client_peer_closed(const mt_rpc_client *c);
 /* Whether the last mt_rpc_client_call got the peer's reply, success or error (else it was
  * lost on the way: the connection failed or the call timed out). */
 bool mt_rpc_client_answered(const mt_rpc_client *c);
+/* A reply that comes after its call gave up (timed out) goes to fn, from inside a later
+ * mt_rpc_client_call on c (fn may send on c, not receive); without fn it is dropped. */
+typedef void (*mt_rpc_client_stale_fn)(mt_rpc_client *c, const mt_rpc_msg *m, void *ud);
+void mt_rpc_client_on_stale(mt_rpc_client *c, mt_rpc_client_stale_fn fn, void *ud);
 /* Connects c again to its address (after its peer restarted); c is unchanged when that fails. */
 mt_status mt_rpc_client_redial(mt_rpc_client *c, const uint8_t token[MT_RPC_TOKEN_BYTES], const char *client_kind,
                                mt_id client_id, int64_t timeout_ms, mt_error *err);

@@ -32,6 +32,28 @@ typedef struct remote {
 
 static remote *remotes;
 
+/*
+ * A lease another node granted after the call asking for it gave up (an
+ * actor restart's ask waits only seconds) would hold that node's worker
+ * until this driver exits: it goes straight back.
+ */
+static void late_grant_return(mt_rpc_client *c, const mt_rpc_msg *m, void *ud)
+{
+    (void)ud;
+    if (m->method != MANTA__NODE_METHOD__NODE_REQUEST_LEASE || m->status != MT_OK) return;
+    Manta__RequestLeaseReply *r = manta__request_lease_reply__unpack(&mt_rpc_pb_allocator, m->len, m->payload);
+    if (r && r->status == 0 && r->lease_id.len == MT_ID_SIZE) {
+        Manta__ReturnLeaseRequest req = MANTA__RETURN_LEASE_REQUEST__INIT;
+        req.lease_id = r->lease_id;
+        uint8_t buf[128];
+        size_t n = protobuf_c_message_pack(&req.base, buf);
+        uint64_t id;
+        MT_LOG(MT_LOG_INFO, "DRIVER-LEASE", "returning a lease that came after its request gave up");
+        mt_rpc_client_send(c, MANTA__NODE_METHOD__NODE_RETURN_LEASE, 0, buf, n, &id, NULL); /* its answer: dropped */
+    }
+    if (r) manta__request_lease_reply__free_unpacked(r, &mt_rpc_pb_allocator);
+}
+
 mt_status mt__drv_remote_client(const char *addr, mt_rpc_client **out, const char **addr_out, mt_error *err)
 {
     for (remote *r = remotes; r; r = r->next)
@@ -58,6 +80,7 @@ mt_status mt__drv_remote_client(const char *addr, mt_rpc_client **out, const cha
         mt_free(r);
         return mt_error_prefix(err, "connecting to node %s", addr);
     }
+    mt_rpc_client_on_stale(r->c, late_grant_return, NULL);
     r->next = remotes;
     remotes = r;
     *out = r->c;

@@ -352,6 +352,44 @@ Test(transport, blocking_call_timeout)
     teardown();
 }
 
+typedef struct stale_seen {
+    int n;
+    uint16_t method;
+    char payload[8];
+} stale_seen;
+
+static void on_stale(mt_rpc_client *c, const mt_rpc_msg *m, void *ud)
+{
+    (void)c;
+    stale_seen *s = ud;
+    s->n++;
+    s->method = m->method;
+    snprintf(s->payload, sizeof s->payload, "%.*s", (int)m->len, (const char *)m->payload);
+}
+
+/* A call that gave up is not "answered"; its reply, when it comes, goes to the stale hook. */
+Test(transport, a_reply_after_its_call_gave_up_goes_to_the_stale_hook)
+{
+    start_server(unix_addr);
+    mt_rpc_client *cl;
+    mt_error err;
+    cr_assert_eq(mt_rpc_client_connect(unix_addr, token, "test", 2000, &cl, &err), MT_OK);
+    stale_seen seen = {0};
+    mt_rpc_client_on_stale(cl, on_stale, &seen);
+    Manta__Status s = MANTA__STATUS__INIT;
+    cr_assert_eq(mt_rpc_client_call(cl, M_LATE, &s.base, NULL, 50, NULL, NULL, &err), MT_ETIMEOUT);
+    cr_assert_not(mt_rpc_client_answered(cl), "a call that timed out was answered");
+    cr_assert_eq(mt_rpc_client_call(cl, M_FAIL, &s.base, NULL, 2000, NULL, NULL, &err), MT_ENOTFOUND);
+    cr_assert(mt_rpc_client_answered(cl), "an error reply is an answer");
+    usleep(200 * 1000); /* the late reply (150 ms) is on its way */
+    cr_assert_eq(mt_rpc_client_call(cl, M_FAIL, &s.base, NULL, 2000, NULL, NULL, &err), MT_ENOTFOUND);
+    cr_assert_eq(seen.n, 1, "the late reply reached the hook %d times", seen.n);
+    cr_assert_eq(seen.method, M_LATE);
+    cr_assert_str_eq(seen.payload, "late");
+    mt_rpc_client_close(cl);
+    teardown();
+}
+
 Test(transport, fd_passing_blocking)
 {
     start_server(unix_addr);
