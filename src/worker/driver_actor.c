@@ -101,13 +101,17 @@ static void take_lease_reply(mt_actor *a, const Manta__RequestLeaseReply *rep)
     snprintf(a->worker_address, sizeof a->worker_address, "%s", rep->worker_address ? rep->worker_address : "");
 }
 
-/* Leases the actor's worker from this node, waiting for it. */
+#define RESTART_LEASE_WAIT_MS 2000
+#define RESTART_CALL_SLACK_MS 3000
+
+/* Leases the actor's worker from this node, waiting for it (a restart: RESTART_LEASE_WAIT_MS at most). */
 static mt_status lease_local(mt_actor *a, mt_error *err)
 {
     Manta__RequestLeaseRequest req;
     Manta__ResourceSet rs;
     Manta__ResourceSet__QuantitiesEntry ents[MT__MAX_RESOURCES], *ptrs[MT__MAX_RESOURCES];
     actor_lease_req(a, &req, &rs, ents, ptrs);
+    if (a->restart_until_ns > 0) req.timeout_ms = RESTART_LEASE_WAIT_MS;
     mt__drv_return_idle_leases();
     Manta__RequestLeaseReply *rep = NULL;
     MT_RETURN_NOT_OK(mt__drv_node_call(MANTA__NODE_METHOD__NODE_REQUEST_LEASE, &req.base,
@@ -124,12 +128,11 @@ static mt_status lease_local(mt_actor *a, mt_error *err)
  * that node, waiting for the grant (bounded: REMOTE_ACTOR_WAIT_MS). A
  * restart skips a->avoid, may come back to this node, and waits less
  * (RESTART_LEASE_WAIT_MS: the pump makes the call; a busy node is asked
- * again on a later try). `tried` (300 bytes, may be NULL) gets the address
+ * again on a later try; a grant that comes after the call gave up goes
+ * back: driver_pull.c). `tried` (300 bytes, may be NULL) gets the address
  * asked; *unreachable (may be NULL) whether that node never answered.
  */
 #define REMOTE_ACTOR_WAIT_MS 30000
-#define RESTART_LEASE_WAIT_MS 2000
-#define RESTART_CALL_SLACK_MS 3000
 static mt_status lease_remote(mt_actor *a, char *tried, bool *unreachable, mt_error *err)
 {
     char addr[300] = "";
@@ -149,6 +152,7 @@ static mt_status lease_remote(mt_actor *a, char *tried, bool *unreachable, mt_er
         bool self = ni && ni->node_id.len == MT_ID_SIZE && !memcmp(ni->node_id.data, mt__drv.node_id.bytes, MT_ID_SIZE);
         if (ni) snprintf(addr, sizeof addr, "%s", ni->node_address);
         mt_gcs_reply_free(cs);
+        if (self && tried) snprintf(tried, 300, "%s", mt__drv.node_address);
         if (self) return lease_local(a, err);
         if (!ni) {
             char want[400] = "";
@@ -196,6 +200,7 @@ static mt_status lease_actor_worker(mt_actor *a, char *tried, bool *unreachable,
     if (tried) *tried = 0;
     *unreachable = false;
     if (a->node || !mt_id_is_nil(a->pg_id)) return lease_remote(a, tried, unreachable, err);
+    if (tried) snprintf(tried, 300, "%s", mt__drv.node_address);
     return lease_local(a, err);
 }
 
@@ -708,6 +713,10 @@ static void restart_try(mt_actor *a, int64_t now)
         mt__actor_unref(a);
         return;
     }
+    /* A node that has the actor's demand but no room now answers "busy": the restart waits for
+     * room as long as it takes (as a first placement would); the deadline is for nodes that are gone. */
+    if (st == MT_ETIMEOUT && tried[0] && !unreachable && a->restart_until_ns < now + RESTART_GRACE_NS)
+        a->restart_until_ns = now + RESTART_GRACE_NS;
     bool retry = (st == MT_EIO || st == MT_ETIMEOUT) && now < a->restart_until_ns;
     if (!retry) {
         restart_fail(a, err.msg);

@@ -644,8 +644,20 @@ static mt_status value_of(mt_ref *r, int64_t deadline_ns, int64_t timeout_ms, mt
         if (!r->in_store || r->vpin) break; /* inline, or pinned already */
         /* the first get of this ref: one round trip */
         Manta__GetObjectReply *rep = NULL;
-        mt_status gst = get_pinned_from(r->id, r->owned ? r->loc_addr : r->owner_addr, &rep, err);
-        if (r->vpin || r->state != MT__OBJ_READY || !r->in_store) { /* changed meanwhile: look again */
+        const char *at = r->owned ? r->loc_addr : r->owner_addr;
+        char asked[300];
+        snprintf(asked, sizeof asked, "%s", at ? at : "");
+        int32_t attempt = r->lineage ? r->lineage->attempt : 0;
+        mt_status gst = get_pinned_from(r->id, at, &rep, err);
+        if (!mt__drv.inited) { /* shut down during the copy: nothing of the runtime may be touched */
+            if (gst == MT_OK) protobuf_c_message_free_unpacked(&rep->base, &mt_rpc_pb_allocator);
+            return mt_error_set(err, MT_ECANCELLED, "manta was shut down during a get");
+        }
+        at = r->owned ? r->loc_addr : r->owner_addr;
+        if (r->vpin || r->state != MT__OBJ_READY || !r->in_store || strcmp(asked, at ? at : "") ||
+            attempt != (r->lineage ? r->lineage->attempt : 0)) {
+            /* Changed meanwhile (pinned by another thread's get, or rebuilt: what this copy
+             * found out is about a place the object no longer is): look again. */
             if (gst == MT_OK) pin_give_back(r, rep);
             continue;
         }
