@@ -209,6 +209,7 @@ static void on_heartbeat_reply(mt_rpc_conn *c, mt_status st, const mt_rpc_msg *r
         MT_LOG(MT_LOG_WARN, "NODE-GCS-HEARTBEAT", "heartbeat failed: %s", mt_status_name(st));
     } else {
         n->gcs_ok_ns = mt_time_now_ns();
+        gone_flush(n); /* the store answers again: notices whose answer was lost go again */
     }
 }
 
@@ -291,7 +292,6 @@ static void on_hb_timer(uv_timer_t *t)
         gcs_lost(n, gone_ms);
         return;
     }
-    gone_flush(n); /* notices the store has not answered yet */
     if (n->gcs_in_flight) return;
     int64_t since_ms = (mt_time_now_ns() - n->hb_sent_ns) / 1000000;
     if (!n->gcs_registered) {
@@ -379,10 +379,11 @@ void mt__node_gcs_stop(mt__node *n, void (*done)(mt__node *))
 /*
  * Tells the control store that an actor or a placement group went with its
  * owner. Each notice stays queued (at most NODE_GONE_MAX) until the store
- * answers it: one lost with its connection, or sent while the store was
- * away, goes again on the next heartbeat tick once the node is registered,
- * so a group whose driver died while the head was down is not listed
- * forever.
+ * answers it: one lost with its connection, or due while the store was
+ * away, goes again once the node is registered and the store answers a
+ * heartbeat (not on every tick: a store that does not answer would
+ * collect copies), so a group whose driver died while the head was down is
+ * not listed forever.
  */
 typedef struct gone_ctx {
     mt__node *n;
