@@ -713,16 +713,12 @@ static void restart_try(mt_actor *a, int64_t now)
         mt__actor_unref(a);
         return;
     }
-    /* A node that has the actor's demand but no room now answers "busy": the restart waits for
-     * room as long as it takes (as a first placement would); the deadline is for nodes that are gone. */
-    if (st == MT_ETIMEOUT && tried[0] && !unreachable && a->restart_until_ns < now + RESTART_GRACE_NS)
-        a->restart_until_ns = now + RESTART_GRACE_NS;
     bool retry = (st == MT_EIO || st == MT_ETIMEOUT) && now < a->restart_until_ns;
     if (!retry) {
         restart_fail(a, err.msg);
         return;
     }
-    a->restart_at_ns = now + RESTART_RETRY_NS;
+    a->restart_at_ns = mt_time_now_ns() + RESTART_RETRY_NS; /* after the try, which may have waited seconds */
     if (!tried[0] || !unreachable) return; /* busy, or nowhere to go yet: asked again */
     if (mt_id_is_nil(a->pg_id)) {
         snprintf(a->avoid, sizeof a->avoid, "%s", tried); /* another node, next time */

@@ -645,16 +645,17 @@ static mt_status value_of(mt_ref *r, int64_t deadline_ns, int64_t timeout_ms, mt
         /* the first get of this ref: one round trip */
         Manta__GetObjectReply *rep = NULL;
         const char *at = r->owned ? r->loc_addr : r->owner_addr;
-        char asked[300];
-        snprintf(asked, sizeof asked, "%s", at ? at : "");
+        char *asked = mt_strdup(at ? at : "");
+        if (!asked) return mt_error_set(err, MT_ENOMEM, "mt_get");
         int32_t attempt = r->lineage ? r->lineage->attempt : 0;
         mt_status gst = get_pinned_from(r->id, at, &rep, err);
+        bool moved = strcmp(asked, (r->owned ? r->loc_addr : r->owner_addr) ? (r->owned ? r->loc_addr : r->owner_addr) : "");
+        mt_free(asked);
         if (!mt__drv.inited) { /* shut down during the copy: nothing of the runtime may be touched */
             if (gst == MT_OK) protobuf_c_message_free_unpacked(&rep->base, &mt_rpc_pb_allocator);
             return mt_error_set(err, MT_ECANCELLED, "manta was shut down during a get");
         }
-        at = r->owned ? r->loc_addr : r->owner_addr;
-        if (r->vpin || r->state != MT__OBJ_READY || !r->in_store || strcmp(asked, at ? at : "") ||
+        if (r->vpin || r->state != MT__OBJ_READY || !r->in_store || moved ||
             attempt != (r->lineage ? r->lineage->attempt : 0)) {
             /* Changed meanwhile (pinned by another thread's get, or rebuilt: what this copy
              * found out is about a place the object no longer is): look again. */
